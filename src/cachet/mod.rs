@@ -1,0 +1,375 @@
+//! Talking to Cachet (SPEC §6, cachet-api.md): one `Client` for 2.3, 2.4 and 3.x.
+//!
+//! Nothing outside this module knows Cachet's paths, headers or envelopes. `v2.rs` and `v3.rs`
+//! hold what differs between the two API lines; this file holds what they share: requests under
+//! the deadline, retries, error mapping, and the read-then-write push.
+
+mod error;
+mod v2;
+mod v3;
+
+use std::io::Read;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub use error::CachetError;
+
+use crate::check::format_millis;
+use crate::check::http::describe_error;
+use crate::config::Api;
+use crate::deadline::Deadline;
+use crate::output::{Trace, sanitize};
+use crate::secret::{Secret, redact_url};
+use crate::status::Status;
+
+/// Largest Cachet response read (lists of components can be long).
+const RESPONSE_CAP: u64 = 8 * 1024 * 1024;
+const MAX_ATTEMPTS: u32 = 5;
+
+/// Which API line the server speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// Cachet 2.3 and 2.4: `/api/v1`, `X-Cachet-Token`.
+    V2,
+    /// Cachet 3.x: `/api`, `Authorization: Bearer`, JSON:API bodies.
+    V3,
+}
+
+impl Dialect {
+    fn api_path(self) -> &'static str {
+        match self {
+            Dialect::V2 => "/api/v1",
+            Dialect::V3 => "/api",
+        }
+    }
+}
+
+/// A component as Cachet shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteComponent {
+    pub id: u64,
+    pub name: String,
+    /// Cachet's status number as stored (0–6 depending on the version).
+    pub status: u64,
+    pub enabled: bool,
+}
+
+impl RemoteComponent {
+    /// The status in the JSON words of SPEC §9, with Cachet's own extra states named.
+    pub fn status_word(&self) -> String {
+        match (Status::from_id(self.status), self.status) {
+            (Some(status), _) => status.word().to_owned(),
+            (None, 6) => "under_maintenance".to_owned(),
+            (None, _) => "unknown".to_owned(),
+        }
+    }
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    /// The base URL without a trailing slash or API path, e.g. `https://status.example.com`.
+    base: String,
+    dialect: Dialect,
+    token: Option<Secret>,
+    notify_subscribers: bool,
+    trace: Trace,
+    deadline: Deadline,
+}
+
+/// Where Cachet is and how to speak to it.
+pub struct Endpoint {
+    pub url: String,
+    pub token: Option<Secret>,
+    pub api: Api,
+    pub notify_subscribers: bool,
+}
+
+impl Client {
+    /// A client for `endpoint`, detecting the API line when `api = "auto"` (cachet-api.md §3.8).
+    pub fn connect(endpoint: Endpoint, trace: Trace, deadline: Deadline) -> Result<Client, CachetError> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        let mut client = Client {
+            agent,
+            base: normalize_base(&endpoint.url),
+            dialect: Dialect::V2,
+            token: endpoint.token,
+            notify_subscribers: endpoint.notify_subscribers,
+            trace,
+            deadline,
+        };
+        client.dialect = match endpoint.api {
+            Api::V2 => Dialect::V2,
+            Api::V3 => Dialect::V3,
+            Api::Auto => client.detect()?,
+        };
+        Ok(client)
+    }
+
+    fn detect(&mut self) -> Result<Dialect, CachetError> {
+        for dialect in [Dialect::V2, Dialect::V3] {
+            self.dialect = dialect;
+            match self.get("/ping") {
+                Ok(body) if body.get("data").and_then(Value::as_str) == Some("Pong!") => return Ok(dialect),
+                Ok(_) | Err(CachetError::NotFound { .. } | CachetError::Rejected { .. }) => {}
+                // A 3.x with `api_protected` answers 401 even to ping (cachet-api.md §3.8).
+                Err(CachetError::Unauthorized { .. }) if dialect == Dialect::V3 => return Ok(dialect),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(CachetError::NoApi { base: redact_url(&self.base) })
+    }
+
+    /// Reads component `id`.
+    pub fn component(&self, id: u64) -> Result<RemoteComponent, CachetError> {
+        let path = format!("/components/{id}");
+        let body = self.get(&path).map_err(|error| match error {
+            CachetError::NotFound { url, .. } => CachetError::NotFound { what: format!("component {id}"), url },
+            other => other,
+        })?;
+        let parsed = match self.dialect {
+            Dialect::V2 => v2::component(&body),
+            Dialect::V3 => v3::component(&body),
+        };
+        parsed.ok_or_else(|| self.invalid(&path, "no component in `data`"))
+    }
+
+    /// Finds the one component whose name is exactly `name`.
+    pub fn find_component(&self, name: &str) -> Result<RemoteComponent, CachetError> {
+        let found = match self.dialect {
+            Dialect::V2 => v2::find_by_name(self, name)?,
+            Dialect::V3 => v3::find_by_name(self, name)?,
+        };
+        let mut exact: Vec<RemoteComponent> = found.into_iter().filter(|c| c.name == name).collect();
+        match exact.len() {
+            1 => Ok(exact.remove(0)),
+            0 => Err(CachetError::NotFound {
+                what: format!("a component named exactly `{name}`"),
+                url: redact_url(&self.url(&format!("/components?name={}", encode(name)))),
+            }),
+            _ => Err(CachetError::Ambiguous { name: name.to_owned(), ids: exact.iter().map(|c| c.id).collect() }),
+        }
+    }
+
+    /// Writes `status` to `current` and checks that Cachet shows it afterwards.
+    pub fn set_status(&self, current: &RemoteComponent, status: Status) -> Result<RemoteComponent, CachetError> {
+        let path = format!("/components/{}", current.id);
+        let body = match self.dialect {
+            Dialect::V2 => v2::status_body(current, status, self.notify_subscribers),
+            Dialect::V3 => v3::status_body(status),
+        };
+        let answer = self.send("PUT", &path, Some(&body), "components.manage")?;
+        let shown = match self.dialect {
+            Dialect::V2 => v2::component(&answer),
+            Dialect::V3 => v3::component(&answer),
+        }
+        .ok_or_else(|| self.invalid(&path, "no component in `data`"))?;
+        if shown.status != u64::from(status.id()) {
+            return Err(CachetError::NotApplied {
+                url: format!("PUT {}", redact_url(&self.url(&path))),
+                sent: status.label().to_owned(),
+                shown: shown.status_word().replace('_', " "),
+            });
+        }
+        Ok(shown)
+    }
+
+    fn get(&self, path: &str) -> Result<Value, CachetError> {
+        self.send("GET", path, None, "")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base, self.dialect.api_path())
+    }
+
+    fn invalid(&self, path: &str, reason: &str) -> CachetError {
+        CachetError::InvalidResponse { url: redact_url(&self.url(path)), reason: reason.to_owned() }
+    }
+
+    /// One idempotent request (GET or PUT), retried on connection errors, 5xx and 429 with
+    /// backoff (or the server's Retry-After) while the deadline allows.
+    fn send(&self, method: &str, path: &str, body: Option<&Value>, ability: &'static str) -> Result<Value, CachetError> {
+        let mut attempt = 0;
+        loop {
+            let error = match self.send_once(method, path, body, ability) {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            let wait = error
+                .retry_after()
+                .unwrap_or_else(|| Duration::from_millis(250) * 2u32.pow(attempt.min(4)));
+            attempt += 1;
+            if !error.is_retryable() || attempt >= MAX_ATTEMPTS || wait >= self.deadline.remaining() {
+                return Err(error);
+            }
+            self.trace.emit(format_args!("  ({error}; retrying in {})", format_millis(wait)));
+            thread::sleep(wait);
+        }
+    }
+
+    fn send_once(&self, method: &str, path: &str, body: Option<&Value>, ability: &'static str) -> Result<Value, CachetError> {
+        let url = self.url(path);
+        let shown = format!("{method} {}", redact_url(&url));
+        let remaining = self.deadline.remaining();
+        if remaining.is_zero() {
+            return Err(CachetError::TimedOut { url: shown });
+        }
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Accept", "application/json");
+        if let Some(token) = &self.token {
+            request = match self.dialect {
+                Dialect::V2 => request.header("X-Cachet-Token", token.expose()),
+                Dialect::V3 => request.header("Authorization", format!("Bearer {}", token.expose())),
+            };
+        }
+        let payload = match body {
+            Some(body) => {
+                request = request.header("Content-Type", "application/json");
+                body.to_string()
+            }
+            None => String::new(),
+        };
+        self.trace.emit(format_args!("> {shown} {payload}"));
+        let request = request.body(payload.into_bytes()).map_err(|error| CachetError::Unreachable {
+            url: shown.clone(),
+            reason: format!("cannot build the request: {error}"),
+        })?;
+        let request = self.agent.configure_request(request).timeout_global(Some(remaining)).build();
+        let started = Instant::now();
+        let mut response = self.agent.run(request).map_err(|error| match error {
+            ureq::Error::Timeout(_) => CachetError::TimedOut { url: shown.clone() },
+            other => CachetError::Unreachable { url: shown.clone(), reason: describe_error(&other, remaining) },
+        })?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+        };
+        let location = header("Location");
+        let retry_after = header("Retry-After").and_then(|value| value.trim().parse::<u64>().ok()).map(Duration::from_secs);
+        let mut text = Vec::new();
+        let read = response.body_mut().as_reader().take(RESPONSE_CAP).read_to_end(&mut text);
+        let text = String::from_utf8_lossy(&text).into_owned();
+        self.trace.emit(format_args!("< HTTP {status} after {}: {}", format_millis(started.elapsed()), excerpt(&text)));
+        if let Err(error) = read {
+            return Err(CachetError::Unreachable { url: shown, reason: format!("reading the answer: {error}") });
+        }
+        let message = || server_message(&text);
+        match status {
+            200..=299 => serde_json::from_str(&text).map_err(|error| CachetError::InvalidResponse {
+                url: shown,
+                reason: format!("the body is not JSON ({error})"),
+            }),
+            300..=399 => Err(CachetError::Redirected {
+                url: shown,
+                location: location.map_or_else(|| "(no Location header)".to_owned(), |l| redact_url(&l)),
+            }),
+            401 => Err(CachetError::Unauthorized { url: shown }),
+            403 => Err(CachetError::Forbidden { url: shown, ability, message: message() }),
+            404 => Err(CachetError::NotFound { what: "the resource".to_owned(), url: shown }),
+            429 | 500..=599 => Err(CachetError::Server { url: shown, status, message: message(), retry_after }),
+            _ => Err(CachetError::Rejected { url: shown, status, message: message() }),
+        }
+    }
+}
+
+/// The base URL as configured, without a trailing slash or API path.
+fn normalize_base(url: &str) -> String {
+    let trimmed = url.trim().trim_end_matches('/');
+    for suffix in ["/api/v1", "/api"] {
+        if let Some(base) = trimmed.strip_suffix(suffix) {
+            return base.to_owned();
+        }
+    }
+    trimmed.to_owned()
+}
+
+/// Cachet's own words from an error body: 2.x `errors[].meta.details` or `detail`, 3.x
+/// `message`; a non-JSON body (a proxy's HTML page) is summarised.
+fn server_message(text: &str) -> String {
+    let Ok(json) = serde_json::from_str::<Value>(text) else {
+        return format!("not a Cachet answer: {}", excerpt(text));
+    };
+    if let Some(first) = json.pointer("/errors/0") {
+        let details: Vec<&str> = first
+            .pointer("/meta/details")
+            .and_then(Value::as_array)
+            .map(|details| details.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !details.is_empty() {
+            return sanitize(&details.join(" "));
+        }
+        if let Some(detail) = first.get("detail").and_then(Value::as_str) {
+            return sanitize(detail);
+        }
+    }
+    match json.get("message").and_then(Value::as_str) {
+        Some(message) if !message.is_empty() => sanitize(message),
+        _ => excerpt(text),
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let flat = sanitize(text.trim());
+    match flat.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &flat[..end]),
+        None => flat,
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// Reads a number that Cachet may send as a JSON number or a string (`"3"`).
+fn number(value: Option<&Value>) -> Option<u64> {
+    let value = value?;
+    value.as_u64().or_else(|| value.as_str()?.trim().parse().ok())
+}
+
+/// Reads a boolean that Cachet may send as `true`, `1` or `"1"`.
+fn boolean(value: Option<&Value>) -> Option<bool> {
+    let value = value?;
+    value.as_bool().or_else(|| number(Some(value)).map(|n| n != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode, normalize_base, server_message};
+
+    #[test]
+    fn base_urls_lose_slashes_and_api_paths() {
+        assert_eq!(normalize_base("https://status.example.com/"), "https://status.example.com");
+        assert_eq!(normalize_base("https://s.example.com/api/v1/"), "https://s.example.com");
+        assert_eq!(normalize_base("https://s.example.com/status/api"), "https://s.example.com/status");
+    }
+
+    #[test]
+    fn server_messages_come_from_either_envelope() {
+        let v2 = r#"{"errors":[{"status":400,"title":"Bad Request","detail":"The request cannot be fulfilled due to bad syntax.","meta":{"details":["The status may not be greater than 4."]}}]}"#;
+        assert_eq!(server_message(v2), "The status may not be greater than 4.");
+        let v3 = r#"{"message":"The selected status is invalid.","errors":{"status":["The selected status is invalid."]}}"#;
+        assert_eq!(server_message(v3), "The selected status is invalid.");
+        assert_eq!(server_message("<html>Bad Gateway</html>"), "not a Cachet answer: <html>Bad Gateway</html>");
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("API & Web/2"), "API%20%26%20Web%2F2");
+    }
+}

@@ -1,0 +1,186 @@
+//! The `exec` check (SPEC §5): run a program (argv, no shell) the monitoring-plugins way.
+//!
+//! Exit 0 passes, 1 is degraded, 2 and anything else fail. The first line of stdout is the detail
+//! and perfdata after `|` is parsed. The program runs in its own process group, and the whole
+//! group is killed at the timeout, so a plugin's children cannot outlive the check.
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use super::{Level, Probed, perfdata};
+use crate::deadline::Deadline;
+use crate::output::sanitize;
+
+/// How much of each output stream is kept; the rest is read and dropped.
+const OUTPUT_CAP: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
+    let budget = deadline.remaining();
+    let Some((program, args)) = spec.command.split_first() else {
+        return Probed::fail("no command");
+    };
+    let spawned = Command::new(program)
+        .args(args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => return Probed::fail(format!("cannot run `{program}`: {error}")),
+    };
+    let stdout = collect(child.stdout.take());
+    let stderr = collect(child.stderr.take());
+
+    let status = wait(&mut child, deadline);
+    if status.is_none() {
+        kill_group(&child);
+        let _ = child.wait();
+    }
+    // The pipes close when every process holding them has exited. A plugin that left a child
+    // behind holding them gets a short grace, then its whole group is killed.
+    let grace = deadline.remaining().min(Duration::from_millis(500));
+    let mut stdout_text = stdout.recv_timeout(grace).ok();
+    if stdout_text.is_none() {
+        kill_group(&child);
+        stdout_text = stdout.recv_timeout(Duration::from_millis(100)).ok();
+    }
+    let stderr_text = stderr.recv_timeout(Duration::from_millis(100)).ok();
+    let Some(status) = status else {
+        return Probed::fail(format!("{}, killed", super::timed_out(budget)));
+    };
+    let (stdout, stderr) = (stdout_text, stderr_text);
+    judge(status, &stdout.unwrap_or_default(), &stderr.unwrap_or_default())
+}
+
+/// Reads a stream to its end on a thread, keeping the first `OUTPUT_CAP` bytes.
+fn collect(stream: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    if let Some(mut stream) = stream {
+        thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut buffer = [0u8; 8192];
+            while let Ok(count) = stream.read(&mut buffer) {
+                if count == 0 {
+                    break;
+                }
+                let room = OUTPUT_CAP.saturating_sub(kept.len());
+                kept.extend_from_slice(&buffer[..count.min(room)]);
+            }
+            let _ = sender.send(String::from_utf8_lossy(&kept).into_owned());
+        });
+    } else {
+        let _ = sender.send(String::new());
+    }
+    receiver
+}
+
+/// Waits for the child until the deadline; `None` if it was still running then.
+fn wait(child: &mut Child, deadline: Deadline) -> Option<ExitStatus> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return None;
+        }
+        thread::sleep(pause.min(remaining));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn kill_group(child: &Child) {
+    let Ok(group) = libc::pid_t::try_from(child.id()) else {
+        return;
+    };
+    // SAFETY: kill(2) takes plain integers; a negative pid names the process group the child
+    // leads (it was spawned with process_group(0)), so nothing outside the check is signalled.
+    #[expect(unsafe_code, reason = "kill(2) of the check's own process group")]
+    unsafe {
+        libc::kill(-group, libc::SIGKILL);
+    }
+}
+
+/// Maps an exit status and output to a finding, the monitoring-plugins way.
+fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
+    let first = stdout.lines().next().unwrap_or_default();
+    let (text, perf) = first.split_once('|').unwrap_or((first, ""));
+    let mut perf_text = perf.to_owned();
+    for line in stdout.lines().skip(1) {
+        if let Some((_, more)) = line.split_once('|') {
+            perf_text.push(' ');
+            perf_text.push_str(more);
+        }
+    }
+    let mut text = sanitize(text.trim());
+    if text.is_empty() {
+        text = sanitize(stderr.lines().next().unwrap_or_default().trim());
+    }
+    let (level, fallback) = match status.code() {
+        Some(0) => (Level::Pass, "exit status 0 (OK)".to_owned()),
+        Some(1) => (Level::Warn, "exit status 1 (WARNING)".to_owned()),
+        Some(2) => (Level::Fail, "exit status 2 (CRITICAL)".to_owned()),
+        Some(3) => (Level::Fail, "exit status 3 (UNKNOWN)".to_owned()),
+        Some(code) => (Level::Fail, format!("exit status {code}")),
+        None => (
+            Level::Fail,
+            format!("killed by signal {}", status.signal().unwrap_or_default()),
+        ),
+    };
+    let detail = match (text.is_empty(), matches!(status.code(), Some(0..=2))) {
+        (true, _) => fallback,
+        (false, true) => text,
+        (false, false) => format!("{fallback}: {text}"),
+    };
+    Probed { level, detail, perfdata: perfdata::parse(&perf_text) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Level, judge};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    fn exit(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn exit_codes_map_the_plugin_way() {
+        assert_eq!(judge(exit(0), "OK - fine", "").level, Level::Pass);
+        assert_eq!(judge(exit(1), "WARNING", "").level, Level::Warn);
+        assert_eq!(judge(exit(2), "CRITICAL", "").level, Level::Fail);
+        assert_eq!(judge(exit(3), "UNKNOWN", "").level, Level::Fail);
+        assert_eq!(judge(exit(127), "", "sh: nope: not found").level, Level::Fail);
+    }
+
+    #[test]
+    fn the_first_line_is_the_detail_and_perfdata_is_parsed() {
+        let found = judge(exit(2), "DISK CRITICAL - 3% free | '/'=97%;80;90\nlong text\n", "");
+        assert_eq!(found.detail, "DISK CRITICAL - 3% free");
+        assert_eq!(found.perfdata.len(), 1);
+        assert_eq!(found.perfdata[0].label, "/");
+        let found = judge(exit(42), "", "boom\n");
+        assert_eq!(found.detail, "exit status 42: boom");
+        let found = judge(exit(0), "", "");
+        assert_eq!(found.detail, "exit status 0 (OK)");
+        let found = judge(ExitStatus::from_raw(9), "", "");
+        assert_eq!(found.detail, "killed by signal 9");
+    }
+}

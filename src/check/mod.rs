@@ -1,0 +1,288 @@
+//! Checks (SPEC §4, §5): each kind in its own file behind one signature, plus what is common to
+//! all of them: retries, `slow_after`, `on_failure`, and running them all at once under the
+//! run's deadline.
+//!
+//! A failed check is not an error: every kind returns a `Probed` value, never `Err`.
+
+pub mod exec;
+pub mod http;
+pub mod perfdata;
+pub mod tcp;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::deadline::Deadline;
+use crate::output::Trace;
+use crate::status::OutcomeKind;
+use perfdata::Perfdata;
+
+/// One configured check, ready to run.
+#[derive(Debug)]
+pub struct CheckSpec {
+    pub name: String,
+    pub timeout: Duration,
+    pub slow_after: Option<Duration>,
+    /// What a failure counts as: `Degraded`, `Fail` or `Down`.
+    pub on_failure: OutcomeKind,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub probe: Probe,
+}
+
+#[derive(Debug)]
+pub enum Probe {
+    Http(http::HttpSpec),
+    Tcp(tcp::TcpSpec),
+    Exec(exec::ExecSpec),
+}
+
+impl Probe {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Probe::Http(_) => "http",
+            Probe::Tcp(_) => "tcp",
+            Probe::Exec(_) => "exec",
+        }
+    }
+
+    /// What the check looks at, for plans and messages.
+    pub fn target(&self) -> String {
+        match self {
+            Probe::Http(spec) => format!("{} {}", spec.method, crate::secret::redact_url(&spec.url)),
+            Probe::Tcp(spec) => spec.address.clone(),
+            Probe::Exec(spec) => spec.command.join(" "),
+        }
+    }
+}
+
+/// What a kind found, before `on_failure` and `slow_after` are applied.
+#[derive(Debug)]
+pub struct Probed {
+    pub level: Level,
+    pub detail: String,
+    pub perfdata: Vec<Perfdata>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Pass,
+    /// A warning-level result (a plugin's exit 1): degraded, whatever `on_failure` says.
+    Warn,
+    Fail,
+}
+
+impl Probed {
+    pub fn pass(detail: impl Into<String>) -> Probed {
+        Probed { level: Level::Pass, detail: detail.into(), perfdata: Vec::new() }
+    }
+
+    pub fn fail(detail: impl Into<String>) -> Probed {
+        Probed { level: Level::Fail, detail: detail.into(), perfdata: Vec::new() }
+    }
+}
+
+/// How one check ended.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub kind: OutcomeKind,
+    pub detail: String,
+    pub duration: Duration,
+    pub perfdata: Vec<Perfdata>,
+}
+
+/// What checks share within a run: one HTTP agent (connection reuse) and the `-vv` trace.
+pub struct Context {
+    pub agent: ureq::Agent,
+    pub trace: Trace,
+}
+
+impl Context {
+    pub fn new(trace: Trace) -> Context {
+        Context { agent: http::agent(), trace }
+    }
+}
+
+/// Runs one check: its kind, then retries of a failure, then `on_failure` and `slow_after`.
+pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
+    let mut attempt = 0;
+    loop {
+        let started = Instant::now();
+        let attempt_deadline = deadline.within(spec.timeout);
+        let probed = match &spec.probe {
+            Probe::Http(http) => http::probe(http, context, attempt_deadline),
+            Probe::Tcp(tcp) => tcp::probe(tcp, attempt_deadline),
+            Probe::Exec(exec) => exec::probe(exec, attempt_deadline),
+        };
+        let duration = started.elapsed();
+        let retry = probed.level == Level::Fail
+            && attempt < spec.retries
+            && deadline.remaining() > spec.retry_delay;
+        if !retry {
+            return judge(spec, probed, duration, attempt + 1);
+        }
+        context.trace.emit(format_args!(
+            "check `{}` failed ({}), retrying in {}",
+            spec.name,
+            probed.detail,
+            humantime::format_duration(spec.retry_delay)
+        ));
+        thread::sleep(spec.retry_delay);
+        attempt += 1;
+    }
+}
+
+/// Applies `on_failure` and `slow_after` to what the kind found.
+fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) -> Outcome {
+    let after = if attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() };
+    let (kind, detail) = match probed.level {
+        Level::Fail => (spec.on_failure, format!("{}{after}", probed.detail)),
+        Level::Warn => (OutcomeKind::Degraded, probed.detail),
+        Level::Pass => match spec.slow_after {
+            Some(slow_after) if duration > slow_after => (
+                OutcomeKind::Degraded,
+                format!(
+                    "{}, but took {} (slow after {})",
+                    probed.detail,
+                    format_millis(duration),
+                    humantime::format_duration(slow_after)
+                ),
+            ),
+            _ => (OutcomeKind::Pass, probed.detail),
+        },
+    };
+    Outcome { kind, detail, duration, perfdata: probed.perfdata }
+}
+
+/// "timed out after 10s", with the budget rounded to the millisecond.
+pub fn timed_out(budget: Duration) -> String {
+    let millis = (budget.as_secs_f64() * 1000.0).round() as u64;
+    format!("timed out after {}", humantime::format_duration(Duration::from_millis(millis)))
+}
+
+pub fn format_millis(duration: Duration) -> String {
+    let millis = duration.as_secs_f64() * 1000.0;
+    if millis < 10.0 { format!("{millis:.1} ms") } else { format!("{millis:.0} ms") }
+}
+
+/// Runs every check of every component, at most `jobs` at once, and returns the outcomes in
+/// the same shape as `checks`. A check still running at `deadline` is given up as failed (its
+/// thread is left behind; a one-shot process exits soon after).
+pub fn run_all(
+    checks: Arc<Vec<Vec<Arc<CheckSpec>>>>,
+    context: Arc<Context>,
+    jobs: usize,
+    deadline: Deadline,
+) -> Vec<Vec<Outcome>> {
+    let order: Vec<(usize, usize)> = checks
+        .iter()
+        .enumerate()
+        .flat_map(|(c, list)| (0..list.len()).map(move |k| (c, k)))
+        .collect();
+    let total = order.len();
+    let order = Arc::new(order);
+    let next = Arc::new(AtomicUsize::new(0));
+    let (sender, receiver) = mpsc::channel::<(usize, usize, Outcome)>();
+    for _ in 0..jobs.min(total) {
+        let (checks, context, order, next, sender) =
+            (checks.clone(), context.clone(), order.clone(), next.clone(), sender.clone());
+        let spawned = thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+            while let Some(&(c, k)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let outcome = run(&checks[c][k], &context, deadline);
+                if sender.send((c, k, outcome)).is_err() {
+                    return;
+                }
+            }
+        });
+        if spawned.is_err() {
+            break; // fewer workers than asked for; the ones that started still drain the queue
+        }
+    }
+    drop(sender);
+
+    let mut results: Vec<Vec<Option<Outcome>>> =
+        checks.iter().map(|list| vec![None; list.len()]).collect();
+    let mut received = 0;
+    while received < total {
+        match receiver.recv_timeout(deadline.remaining()) {
+            Ok((c, k, outcome)) => {
+                results[c][k] = Some(outcome);
+                received += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(c, list)| {
+            list.into_iter()
+                .enumerate()
+                .map(|(k, outcome)| {
+                    outcome.unwrap_or_else(|| {
+                        let spec = &checks[c][k];
+                        Outcome {
+                            kind: spec.on_failure,
+                            detail: "did not finish before the run's deadline (--timeout)".to_owned(),
+                            duration: spec.timeout,
+                            perfdata: Vec::new(),
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CheckSpec, Level, Probe, Probed, judge};
+    use crate::check::tcp::TcpSpec;
+    use crate::status::OutcomeKind;
+    use std::time::Duration;
+
+    fn spec(on_failure: OutcomeKind, slow_after: Option<Duration>) -> CheckSpec {
+        CheckSpec {
+            name: "c".to_owned(),
+            timeout: Duration::from_secs(1),
+            slow_after,
+            on_failure,
+            retries: 0,
+            retry_delay: Duration::ZERO,
+            probe: Probe::Tcp(TcpSpec { address: "h:1".to_owned(), send: None, expect: None }),
+        }
+    }
+
+    #[test]
+    fn a_failure_counts_as_on_failure_says() {
+        for kind in [OutcomeKind::Degraded, OutcomeKind::Fail, OutcomeKind::Down] {
+            let outcome = judge(&spec(kind, None), Probed::fail("x"), Duration::ZERO, 1);
+            assert_eq!(outcome.kind, kind);
+        }
+    }
+
+    #[test]
+    fn a_slow_pass_is_degraded() {
+        let slow = spec(OutcomeKind::Fail, Some(Duration::from_millis(100)));
+        let outcome = judge(&slow, Probed::pass("HTTP 200"), Duration::from_millis(150), 1);
+        assert_eq!(outcome.kind, OutcomeKind::Degraded);
+        assert_eq!(outcome.detail, "HTTP 200, but took 150 ms (slow after 100ms)");
+        let outcome = judge(&slow, Probed::pass("HTTP 200"), Duration::from_millis(50), 1);
+        assert_eq!(outcome.kind, OutcomeKind::Pass);
+    }
+
+    #[test]
+    fn a_warning_is_degraded_whatever_on_failure_says() {
+        let warn = Probed { level: Level::Warn, detail: "w".to_owned(), perfdata: Vec::new() };
+        let outcome = judge(&spec(OutcomeKind::Down, None), warn, Duration::ZERO, 1);
+        assert_eq!(outcome.kind, OutcomeKind::Degraded);
+    }
+
+    #[test]
+    fn retried_failures_say_how_many_attempts() {
+        let outcome = judge(&spec(OutcomeKind::Fail, None), Probed::fail("refused"), Duration::ZERO, 3);
+        assert_eq!(outcome.detail, "refused (after 3 attempts)");
+    }
+}

@@ -1,0 +1,136 @@
+//! The command line (SPEC §2), clap derive only. The doc comments are the `--help` text, the man
+//! page's OPTIONS and the completion descriptions: they are written for users.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::status::Status;
+
+/// Run the checks of Cachet status-page components once, push each component's status to Cachet,
+/// and exit with a monitoring-plugins code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+///
+/// cachet-check has no loop of its own: cron, a systemd timer, Monit or a CI job runs it. The
+/// Cachet token comes from the CACHET_TOKEN environment variable, --token-file or `token_file` in
+/// the config, never from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "cachet-check", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (TOML); `-` reads it from standard input.
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "FILE",
+        env = "CACHET_CHECK_CONFIG",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set
+    /// with the CACHET_URL environment variable.
+    #[arg(long, value_name = "URL", global = true)]
+    pub url: Option<String>,
+
+    /// File holding the Cachet API token. Overrides CACHET_TOKEN and the config's `token_file`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub token_file: Option<PathBuf>,
+
+    /// Write the status even when Cachet already shows it.
+    #[arg(long, global = true)]
+    pub force: bool,
+
+    /// Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text, global = true)]
+    pub format: Format,
+
+    /// Print nothing when every component is operational and its status pushed.
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr.
+    #[arg(short = 'v', long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Deadline for the whole run, e.g. 30s, 1m30s.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub timeout: Duration,
+
+    /// Checks in flight at once.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096), global = true)]
+    pub jobs: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks of the named components (all configured components when none is named),
+    /// push each status and exit with the worst code.
+    Run {
+        /// Components to run: config names or Cachet component ids.
+        #[arg(value_name = "COMPONENT")]
+        components: Vec<String>,
+    },
+    /// Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given.
+    Set {
+        /// A config name, a Cachet component id or an exact Cachet component name.
+        #[arg(value_name = "COMPONENT")]
+        component: String,
+        /// operational, performance, partial, major (or performance-issues, partial-outage,
+        /// major-outage, or the Cachet numbers 1-4).
+        #[arg(value_name = "STATUS", value_parser = parse_status)]
+        status: Status,
+    },
+    /// Check the config file without touching the network and print the plan.
+    Validate,
+    /// Print a commented example config.
+    Example,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The monitoring-plugins summary line, with detail lines at -v.
+    Text,
+    /// One JSON object on stdout and nothing else.
+    Json,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|error| format!("`{text}` is not a duration like `30s` or `1m30s`: {error}"))?;
+    if duration.is_zero() {
+        return Err("the timeout must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a status: use operational, performance, partial, major or 1-4"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

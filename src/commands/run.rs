@@ -1,0 +1,158 @@
+//! `cachet-check run [COMPONENT]...`: the main job (SPEC §2, §4, §6).
+//!
+//! Cachet is read while the checks run (so it costs no wall time), then each component's status
+//! is written when it differs from what Cachet shows (or always with `--force`).
+
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use super::{endpoint, load_config, resolve};
+use crate::cachet::{CachetError, Client, RemoteComponent};
+use crate::check::{self, CheckSpec, Context, Outcome};
+use crate::cli::GlobalArgs;
+use crate::config::{Component, Config};
+use crate::deadline::Deadline;
+use crate::exit::Exit;
+use crate::output::{CheckReport, ComponentReport, Printer, Report};
+use crate::status::{Status, component_status};
+
+/// What Cachet said while the checks ran: the client, and each component as Cachet shows it.
+type CachetView = Result<(Client, Vec<Result<RemoteComponent, CachetError>>), CachetError>;
+
+pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Report> {
+    let deadline = Deadline::after(global.timeout);
+    let config = load_config(global)?;
+    let selected = select(&config, names)?;
+    let endpoint = if global.dry_run { None } else { Some(endpoint(global, Some(&config), true)?) };
+    let trace = printer.trace();
+
+    // Checks stop early enough to leave time for the pushes.
+    let check_deadline = if global.dry_run { deadline } else { deadline.earlier_by(push_reserve(global.timeout)) };
+
+    let (cachet_sender, cachet_receiver) = mpsc::channel::<CachetView>();
+    if let Some(endpoint) = endpoint {
+        let targets: Vec<_> = selected.iter().map(|component| component.target.clone()).collect();
+        thread::spawn(move || {
+            let view = Client::connect(endpoint, trace, deadline).map(|client| {
+                let remotes = targets.iter().map(|target| resolve(&client, target)).collect();
+                (client, remotes)
+            });
+            let _ = cachet_sender.send(view);
+        });
+    }
+
+    let checks: Vec<Vec<Arc<CheckSpec>>> = selected.iter().map(|component| component.checks.clone()).collect();
+    let outcomes = check::run_all(Arc::new(checks), Arc::new(Context::new(trace)), usize::from(global.jobs), check_deadline);
+
+    let cachet = if global.dry_run {
+        None
+    } else {
+        Some(cachet_receiver.recv_timeout(deadline.remaining()).unwrap_or_else(|_| {
+            Err(CachetError::TimedOut { url: "the Cachet API".to_owned() })
+        }))
+    };
+
+    let mut components = Vec::with_capacity(selected.len());
+    for (index, (component, outcomes)) in selected.iter().zip(outcomes).enumerate() {
+        let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
+        let mut report = component_report(component, status, &outcomes);
+        match &cachet {
+            None => {}
+            Some(Err(error)) => report.push_error = Some(error.to_string()),
+            Some(Ok((client, remotes))) => match &remotes[index] {
+                Err(error) => report.push_error = Some(error.to_string()),
+                Ok(remote) => push(client, remote, status, global.force, &mut report),
+            },
+        }
+        components.push(report);
+    }
+
+    let exit = Exit::of_run(components.iter().map(|c| (c.status, c.push_error.is_some())));
+    Ok(Report {
+        status: components.iter().map(|c| c.status).max(),
+        exit,
+        dry_run: global.dry_run,
+        components,
+        error: None,
+    })
+}
+
+/// The components named on the command line (config names or Cachet ids), or all of them.
+fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>> {
+    if config.components.is_empty() {
+        bail!("`{}` configures no components: add a `[components.NAME]` table", config.file);
+    }
+    if names.is_empty() {
+        return Ok(config.components.iter().collect());
+    }
+    let mut selected: Vec<&Component> = Vec::new();
+    for name in names {
+        let found = config.component(name).or_else(|| {
+            let id: u64 = name.parse().ok()?;
+            config.components.iter().find(|c| c.target == crate::config::Target::Id(id))
+        });
+        match found {
+            Some(component) if !selected.iter().any(|c| c.name == component.name) => selected.push(component),
+            Some(_) => {}
+            None => {
+                let known: Vec<&str> = config.components.iter().map(|c| c.name.as_str()).collect();
+                bail!("no component `{name}` in `{}`; configured: {}", config.file, known.join(", "));
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// Time kept back from the checks for talking to Cachet: a quarter of the run, at most 5 s.
+fn push_reserve(timeout: Duration) -> Duration {
+    (timeout / 4).min(Duration::from_secs(5))
+}
+
+fn component_report(component: &Component, status: Status, outcomes: &[Outcome]) -> ComponentReport {
+    ComponentReport {
+        name: component.name.clone(),
+        id: match component.target {
+            crate::config::Target::Id(id) => Some(id),
+            crate::config::Target::Name(_) => None,
+        },
+        status,
+        status_id: status.id(),
+        previous_status: None,
+        pushed: false,
+        written: false,
+        push_error: None,
+        checks: component
+            .checks
+            .iter()
+            .zip(outcomes)
+            .map(|(spec, outcome)| CheckReport {
+                name: spec.name.clone(),
+                kind: spec.probe.kind(),
+                outcome: outcome.kind,
+                detail: outcome.detail.clone(),
+                duration_ms: (outcome.duration.as_secs_f64() * 10_000.0).round() / 10.0,
+                perfdata: outcome.perfdata.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes `status` unless Cachet already shows it (SPEC §6), recording what happened.
+pub fn push(client: &Client, remote: &RemoteComponent, status: Status, force: bool, report: &mut ComponentReport) {
+    report.id = Some(remote.id);
+    report.previous_status = Some(remote.status_word());
+    if remote.status == u64::from(status.id()) && !force {
+        report.pushed = true;
+        return;
+    }
+    match client.set_status(remote, status) {
+        Ok(_) => {
+            report.pushed = true;
+            report.written = true;
+        }
+        Err(error) => report.push_error = Some(error.to_string()),
+    }
+}

@@ -1,0 +1,108 @@
+//! `cachet-check validate`: check the config without touching the network, and print the plan.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use super::{load_config, token};
+use crate::check::Probe;
+use crate::cli::{Format, GlobalArgs};
+use crate::config::{Api, Config, Target};
+use crate::secret::redact_url;
+
+pub fn validate(global: &GlobalArgs) -> Result<String> {
+    let config = load_config(global)?;
+    // Reading the token proves the file is there and not empty; its value is never shown. A
+    // token that cannot be read here is reported, not fatal: configs are often validated on
+    // another machine than the one that runs them.
+    let token_source = match token(global, Some(&config)) {
+        Err(error) => format!("NOT READABLE ({error:#}): `run` and `set` fail until it is"),
+        Ok(None) => "none (needed to push: set CACHET_TOKEN, --token-file or `token_file`)".to_owned(),
+        Ok(Some(_)) if global.token_file.is_some() => "from --token-file".to_owned(),
+        Ok(Some(_)) if std::env::var_os("CACHET_TOKEN").is_some() => "from CACHET_TOKEN".to_owned(),
+        Ok(Some(_)) => format!(
+            "from `token_file` {}",
+            config.cachet.token_file.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+        ),
+    };
+    Ok(match global.format {
+        Format::Text => plan_text(&config, &token_source),
+        Format::Json => plan_json(&config, &token_source).to_string() + "\n",
+    })
+}
+
+fn api_word(api: Api) -> &'static str {
+    match api {
+        Api::Auto => "auto",
+        Api::V2 => "2",
+        Api::V3 => "3",
+    }
+}
+
+fn plan_text(config: &Config, token_source: &str) -> String {
+    let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
+    let mut text = format!(
+        "{}: valid, {} components, {checks} checks\n",
+        config.file,
+        config.components.len()
+    );
+    let url = config.cachet.url.as_deref().map_or_else(|| "(not set: use CACHET_URL or --url)".to_owned(), redact_url);
+    let _ = writeln!(text, "cachet: {url} (api {}), token {token_source}", api_word(config.cachet.api));
+    for component in &config.components {
+        let target = match &component.target {
+            Target::Id(id) => format!("Cachet component {id}"),
+            Target::Name(name) => format!("the Cachet component named \"{name}\""),
+        };
+        let _ = writeln!(text, "component {} -> {target}", component.name);
+        for check in &component.checks {
+            let mut line = format!(
+                "  {}: {} {}, timeout {}",
+                check.name,
+                check.probe.kind(),
+                check.probe.target(),
+                humantime::format_duration(check.timeout)
+            );
+            if let Probe::Http(http) = &check.probe {
+                let _ = write!(line, ", expect {}", http.expect_status);
+            }
+            if let Some(slow_after) = check.slow_after {
+                let _ = write!(line, ", slow after {}", humantime::format_duration(slow_after));
+            }
+            let _ = write!(line, ", a failure is {}", check.on_failure.word());
+            if check.retries > 0 {
+                let _ = write!(line, ", {} retries every {}", check.retries, humantime::format_duration(check.retry_delay));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn plan_json(config: &Config, token_source: &str) -> Value {
+    json!({
+        "config": config.file,
+        "valid": true,
+        "cachet": {
+            "url": config.cachet.url.as_deref().map(redact_url),
+            "api": api_word(config.cachet.api),
+            "notify_subscribers": config.cachet.notify_subscribers,
+            "token": token_source,
+        },
+        "components": config.components.iter().map(|component| json!({
+            "name": component.name,
+            "id": match &component.target { Target::Id(id) => json!(id), Target::Name(_) => Value::Null },
+            "cachet_name": match &component.target { Target::Name(name) => json!(name), Target::Id(_) => Value::Null },
+            "checks": component.checks.iter().map(|check| json!({
+                "name": check.name,
+                "type": check.probe.kind(),
+                "target": check.probe.target(),
+                "timeout_ms": check.timeout.as_millis() as u64,
+                "slow_after_ms": check.slow_after.map(|d| d.as_millis() as u64),
+                "on_failure": check.on_failure.word(),
+                "retries": check.retries,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

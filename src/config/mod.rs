@@ -1,0 +1,104 @@
+//! The configuration file (SPEC §5): TOML read into checked, ready-to-run types.
+//!
+//! Unknown keys are rejected with the nearest valid key suggested, and every error names the
+//! file, line, column and key. `[defaults]` holds any check key and applies where a check of a
+//! kind that takes the key does not set it.
+
+mod error;
+mod raw;
+mod value;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+pub use error::ConfigError;
+pub use value::{StatusRanges, WebUrl};
+
+use crate::check::CheckSpec;
+
+/// A loaded, checked config.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from, as users named it (`<stdin>` for `-`).
+    pub file: String,
+    pub cachet: CachetSettings,
+    /// In file order.
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug, Default)]
+pub struct CachetSettings {
+    pub url: Option<String>,
+    pub token_file: Option<PathBuf>,
+    pub api: Api,
+    pub notify_subscribers: bool,
+}
+
+/// Which Cachet API to speak (`api = "auto" | "2" | "3"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Api {
+    #[default]
+    Auto,
+    V2,
+    V3,
+}
+
+#[derive(Debug)]
+pub struct Component {
+    /// The name used on the command line (`[components.NAME]`).
+    pub name: String,
+    pub target: Target,
+    pub checks: Vec<std::sync::Arc<CheckSpec>>,
+}
+
+/// How the Cachet component is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Id(u64),
+    /// Looked up by exact name.
+    Name(String),
+}
+
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// Reads and checks the config file at `path` (`-` for standard input).
+pub fn load(path: &Path) -> Result<Config> {
+    let (file, source) = if path == Path::new("-") {
+        let mut source = String::new();
+        std::io::stdin()
+            .read_to_string(&mut source)
+            .context("reading the config from standard input")?;
+        ("<stdin>".to_owned(), source)
+    } else {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading config file `{}`", path.display()))?;
+        let source = String::from_utf8(bytes).map_err(|error| {
+            anyhow::anyhow!(
+                "config file `{}` is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                error.utf8_error().valid_up_to()
+            )
+        })?;
+        (path.display().to_string(), source)
+    };
+    let config = parse(&file, &source)?;
+    if path != Path::new("-") && raw::holds_credentials(&source) {
+        crate::secret::warn_if_readable_by_others(path, "config (its headers carry credentials)");
+    }
+    Ok(config)
+}
+
+/// Parses and checks config text; `file` names it in errors.
+pub fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
+    raw::parse(file, source)
+}
+
+impl Config {
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|component| component.name == name)
+    }
+}

@@ -1,0 +1,62 @@
+//! The run-wide deadline (SPEC §7: the whole run ends by `--timeout`, whatever the network does).
+//!
+//! Every function that may block takes a `Deadline`, so one without it cannot hang.
+
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    at: Instant,
+}
+
+impl Deadline {
+    pub fn after(duration: Duration) -> Deadline {
+        let now = Instant::now();
+        // A duration too large for the clock means "no deadline worth speaking of".
+        let at = now
+            .checked_add(duration)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
+        Deadline { at }
+    }
+
+    pub fn remaining(self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// This deadline, or `duration` from now if that comes first.
+    pub fn within(self, duration: Duration) -> Deadline {
+        Deadline::after(duration).min(self)
+    }
+
+    /// This deadline brought forward by `duration`.
+    pub fn earlier_by(self, duration: Duration) -> Deadline {
+        let at = self.at.checked_sub(duration).unwrap_or(self.at);
+        Deadline { at }
+    }
+
+    fn min(self, other: Deadline) -> Deadline {
+        if self.at <= other.at { self } else { other }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Deadline;
+    use std::time::Duration;
+
+    #[test]
+    fn within_takes_the_earlier_deadline() {
+        let long = Deadline::after(Duration::from_secs(60));
+        assert!(long.within(Duration::from_secs(1)).remaining() <= Duration::from_secs(1));
+        let short = Deadline::after(Duration::from_millis(10));
+        assert!(short.within(Duration::from_secs(60)).remaining() <= Duration::from_millis(10));
+    }
+
+    #[test]
+    fn earlier_by_moves_the_deadline_forward() {
+        let deadline = Deadline::after(Duration::from_secs(10)).earlier_by(Duration::from_secs(4));
+        assert!(deadline.remaining() <= Duration::from_secs(6));
+        assert!(deadline.remaining() > Duration::from_secs(5));
+        assert!(Deadline::after(Duration::ZERO).remaining().is_zero());
+    }
+}

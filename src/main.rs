@@ -1,0 +1,16 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cachet_check::cli::Cli;
+
+fn main() -> ExitCode {
+    let exit = match Cli::try_parse() {
+        Ok(cli) => cachet_check::run(cli),
+        Err(error) => {
+            let _ = error.print();
+            cachet_check::usage_exit(&error)
+        }
+    };
+    ExitCode::from(exit)
+}

@@ -1,0 +1,192 @@
+//! What cachet-check prints (SPEC §9): the `Report` of a run (also the JSON object), the
+//! `Printer` that renders it by format and verbosity, and the `-vv` `Trace`.
+//!
+//! stdout carries the result; errors, warnings and traces go to stderr. Nothing else decides
+//! whether something is printed.
+
+mod text;
+
+use std::fmt;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::check::perfdata::Perfdata;
+use crate::cli::Format;
+use crate::exit::Exit;
+use crate::status::{OutcomeKind, Status};
+
+/// A run's result; serialised as the JSON object of SPEC §9.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// The worst component status (null when there is none, e.g. after an early error).
+    pub status: Option<Status>,
+    #[serde(rename = "exit_code", serialize_with = "exit_code")]
+    pub exit: Exit,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    pub components: Vec<ComponentReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentReport {
+    pub name: String,
+    /// The Cachet component id, when known.
+    pub id: Option<u64>,
+    pub status: Status,
+    pub status_id: u8,
+    /// What Cachet showed before the push (`unknown`, `under_maintenance` for states
+    /// cachet-check never sets); null when Cachet was not read.
+    pub previous_status: Option<String>,
+    /// Cachet shows `status` after this run (written now, or already shown).
+    pub pushed: bool,
+    /// A write was sent (false when Cachet already showed the status).
+    pub written: bool,
+    pub push_error: Option<String>,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub outcome: OutcomeKind,
+    pub detail: String,
+    pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub perfdata: Vec<Perfdata>,
+}
+
+fn exit_code<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u8(exit.code())
+}
+
+impl Report {
+    /// The report of a job that could not be done (exit 3).
+    pub fn failed(error: &anyhow::Error) -> Report {
+        Report {
+            status: None,
+            exit: Exit::Unknown,
+            dry_run: false,
+            components: Vec::new(),
+            error: Some(format!("{error:#}")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+    Trace,
+}
+
+impl Verbosity {
+    pub fn new(quiet: bool, verbose: u8) -> Verbosity {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, 1) => Verbosity::Verbose,
+            (false, _) => Verbosity::Trace,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    pub format: Format,
+    pub verbosity: Verbosity,
+}
+
+/// Which command's text form to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Run,
+    Set,
+}
+
+impl Printer {
+    pub fn trace(self) -> Trace {
+        Trace { on: self.verbosity >= Verbosity::Trace && self.format == Format::Text }
+    }
+
+    /// Prints a report; write errors (a closed pipe) are ignored: the exit code still tells.
+    pub fn report(self, report: &Report, shape: Shape) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = match self.format {
+            Format::Json => serde_json::to_writer(&mut stdout, report)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(stdout)),
+            Format::Text => {
+                if self.verbosity == Verbosity::Quiet && report.exit == Exit::Ok && report.error.is_none() {
+                    return;
+                }
+                let lines = match shape {
+                    Shape::Run => text::run(report, self.verbosity >= Verbosity::Verbose),
+                    Shape::Set => text::set(report),
+                };
+                stdout.write_all(lines.as_bytes())
+            }
+        };
+    }
+
+    /// Reports a job that could not be done: the reason on stderr, and on stdout the
+    /// `CACHET-CHECK UNKNOWN` summary (or the JSON object with `error`).
+    pub fn error(self, error: &anyhow::Error) {
+        eprintln!("cachet-check: error: {error:#}");
+        let report = Report::failed(error);
+        match self.format {
+            Format::Json => self.report(&report, Shape::Run),
+            Format::Text => {
+                let reason = format!("{error:#}");
+                let first = reason.lines().next().unwrap_or_default();
+                let _ = writeln!(std::io::stdout(), "CACHET-CHECK UNKNOWN - {first}");
+            }
+        }
+    }
+}
+
+/// `-vv` lines: the HTTP exchanges, on stderr, secrets never included (callers pass redacted
+/// URLs and no headers).
+#[derive(Clone, Copy, Debug)]
+pub struct Trace {
+    on: bool,
+}
+
+impl Trace {
+    pub fn emit(self, line: fmt::Arguments) {
+        if self.on {
+            eprintln!("{}", sanitize(&line.to_string()));
+        }
+    }
+}
+
+/// Escapes control characters, ANSI escapes and bidi overrides in text that came from a server
+/// or a plugin, so it cannot rewrite the terminal or the summary line.
+pub fn sanitize(text: &str) -> String {
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            clean.extend(c.escape_default());
+        } else {
+            clean.push(c);
+        }
+    }
+    clean
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(sanitize("ok\x1b[31m\nnext\u{202E}"), "ok\\u{1b}[31m\\nnext\\u{202e}");
+        assert_eq!(sanitize("plain text ü"), "plain text ü");
+    }
+}

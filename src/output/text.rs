@@ -1,0 +1,179 @@
+//! The text form (SPEC §9): a monitoring-plugins summary line with perfdata, and at `-v` a line
+//! per check and per push.
+
+use std::fmt::Write;
+
+use super::{ComponentReport, Report};
+use crate::status::OutcomeKind;
+
+/// The text of a `run`: the summary line, then (verbose) a line per check and per push.
+pub fn run(report: &Report, verbose: bool) -> String {
+    let mut text = format!("CACHET-CHECK {} - ", report.exit.word());
+    let parts: Vec<String> = report.components.iter().map(component_summary).collect();
+    text.push_str(&parts.join(", "));
+    if report.dry_run {
+        text.push_str(" [dry run: nothing pushed]");
+    }
+    let perfdata: Vec<String> = report
+        .components
+        .iter()
+        .flat_map(|component| {
+            component.checks.iter().flat_map(move |check| {
+                let prefix = format!("{}/{}", component.name, check.name);
+                let own = format!("'{}'={:.3}s", prefix.replace('\'', "''"), check.duration_ms / 1000.0);
+                std::iter::once(own).chain(check.perfdata.iter().map(move |item| item.render(&prefix)))
+            })
+        })
+        .collect();
+    if !perfdata.is_empty() {
+        text.push_str(" | ");
+        text.push_str(&perfdata.join(" "));
+    }
+    text.push('\n');
+    if verbose {
+        for component in &report.components {
+            for check in &component.checks {
+                let _ = writeln!(
+                    text,
+                    "  {}/{}: {} - {} ({:.1} ms)",
+                    component.name,
+                    check.name,
+                    check.outcome.word(),
+                    check.detail,
+                    check.duration_ms
+                );
+            }
+            if !report.dry_run {
+                let _ = writeln!(text, "  {}", push_line(component));
+            }
+        }
+    }
+    text
+}
+
+/// The text of a `set`: one line per component saying what happened.
+pub fn set(report: &Report) -> String {
+    let mut text = String::new();
+    for component in &report.components {
+        let line = if report.dry_run {
+            let was = previous(component);
+            if component.previous_status.as_deref() == Some(component.status.word()) {
+                format!("{}: already {}, nothing to write [dry run]", name(component), component.status.label())
+            } else {
+                format!("{}: would set {}{was} [dry run]", name(component), component.status.label())
+            }
+        } else {
+            push_line(component)
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+fn component_summary(component: &ComponentReport) -> String {
+    let count = |kinds: &[OutcomeKind]| component.checks.iter().filter(|c| kinds.contains(&c.outcome)).count();
+    let list = |kinds: &[OutcomeKind]| {
+        component
+            .checks
+            .iter()
+            .filter(|c| kinds.contains(&c.outcome))
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let total = component.checks.len();
+    let failing = [OutcomeKind::Fail, OutcomeKind::Down];
+    let (failed, degraded) = (count(&failing), count(&[OutcomeKind::Degraded]));
+    let mut detail = if failed > 0 {
+        format!("{failed}/{total} checks failed: {}", list(&failing))
+    } else if degraded > 0 {
+        format!("{degraded}/{total} checks degraded: {}", list(&[OutcomeKind::Degraded]))
+    } else if total == 1 {
+        "1 check passed".to_owned()
+    } else {
+        format!("all {total} checks passed")
+    };
+    if failed > 0 && degraded > 0 {
+        let _ = write!(detail, "; {degraded} degraded: {}", list(&[OutcomeKind::Degraded]));
+    }
+    let mut text = format!("{}: {} ({detail})", component.name, component.status.label());
+    if let Some(error) = &component.push_error {
+        let _ = write!(text, ", not pushed: {error}");
+    }
+    text
+}
+
+fn push_line(component: &ComponentReport) -> String {
+    let label = component.status.label();
+    match (&component.push_error, component.written) {
+        (Some(error), _) => format!("{}: {label} not pushed: {error}", name(component)),
+        (None, true) => format!("{}: set to {label}{}", name(component), previous(component)),
+        (None, false) => format!("{}: Cachet already shows {label}, nothing written", name(component)),
+    }
+}
+
+fn name(component: &ComponentReport) -> String {
+    match component.id {
+        Some(id) => format!("{} (#{id})", component.name),
+        None => component.name.clone(),
+    }
+}
+
+fn previous(component: &ComponentReport) -> String {
+    component
+        .previous_status
+        .as_deref()
+        .map(|word| format!(" (was {})", word.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::exit::Exit;
+    use crate::output::{CheckReport, ComponentReport, Report};
+    use crate::status::{OutcomeKind, Status};
+
+    fn check(name: &str, outcome: OutcomeKind, detail: &str, ms: f64) -> CheckReport {
+        CheckReport {
+            name: name.to_owned(),
+            kind: "http",
+            outcome,
+            detail: detail.to_owned(),
+            duration_ms: ms,
+            perfdata: Vec::new(),
+        }
+    }
+
+    // SPEC §9: the example summary line, to the letter.
+    #[test]
+    fn summary_line_matches_the_spec_example() {
+        let report = Report {
+            status: Some(Status::PartialOutage),
+            exit: Exit::Critical,
+            dry_run: false,
+            components: vec![ComponentReport {
+                name: "api".to_owned(),
+                id: Some(2),
+                status: Status::PartialOutage,
+                status_id: 3,
+                previous_status: Some("operational".to_owned()),
+                pushed: true,
+                written: true,
+                push_error: None,
+                checks: vec![
+                    check("health endpoint", OutcomeKind::Fail, "HTTP 503, expected 200-299", 12.4),
+                    check("a", OutcomeKind::Pass, "HTTP 200", 1.0),
+                    check("b", OutcomeKind::Pass, "HTTP 200", 2.0),
+                ],
+            }],
+            error: None,
+        };
+        let text = run(&report, false);
+        assert_eq!(
+            text,
+            "CACHET-CHECK CRITICAL - api: partial outage (1/3 checks failed: health endpoint: HTTP 503, expected 200-299) | 'api/health endpoint'=0.012s 'api/a'=0.001s 'api/b'=0.002s\n"
+        );
+    }
+}

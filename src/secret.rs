@@ -1,0 +1,127 @@
+//! Secrets: the Cachet token and check passwords (SPEC §2, §5).
+//!
+//! A `Secret` prints as `***` in `Debug` and `Display`, so it cannot leak through a log line or an
+//! error chain. Secrets come from files or environment variables, never from argv.
+
+use std::fmt;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Reads a secret from a file: surrounding white space (the trailing newline editors add) is
+    /// dropped, an empty file is an error, and a file other users can read gets a warning.
+    pub fn from_file(path: &Path, what: &str) -> Result<Secret> {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading {what} file `{}`", path.display()))?;
+        warn_if_readable_by_others(path, what);
+        Secret::new(text.trim(), || format!("{what} file `{}` is empty", path.display()))
+    }
+
+    /// Reads a secret from an environment variable; `None` when it is unset.
+    pub fn from_env(name: &str) -> Result<Option<Secret>> {
+        match std::env::var(name) {
+            Ok(value) => Secret::new(value.trim(), || format!("`{name}` is set but empty")).map(Some),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => bail!("`{name}` is not valid UTF-8"),
+        }
+    }
+
+    fn new(text: &str, empty: impl FnOnce() -> String) -> Result<Secret> {
+        if text.is_empty() {
+            bail!(empty());
+        }
+        if text.chars().any(char::is_control) {
+            bail!("{} contains control characters", empty().replace(" is empty", ""));
+        }
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// SPEC §5: a file holding secrets that other users can read gets a warning on stderr.
+pub fn warn_if_readable_by_others(path: &Path, what: &str) {
+    if let Ok(metadata) = fs::metadata(path)
+        && metadata.permissions().mode() & 0o004 != 0
+    {
+        eprintln!(
+            "cachet-check: warning: {what} file `{}` is readable by other users\n\nhint: chmod o-r {}",
+            path.display(),
+            path.display()
+        );
+    }
+}
+
+/// Replaces the password of a URL's user info with `***`
+/// (`https://user:pass@host/` → `https://user:***@host/`).
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let user = authority[..at].split(':').next().unwrap_or_default();
+    format!(
+        "{}{user}:***@{}",
+        &url[..scheme_end + 3],
+        &rest[at + 1..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Secret, redact_url};
+
+    #[test]
+    fn secrets_never_format() {
+        let secret = Secret("hunter2".to_owned());
+        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn token_files_are_trimmed_and_must_not_be_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "abc123\n").unwrap();
+        assert_eq!(Secret::from_file(&path, "token").unwrap().expose(), "abc123");
+        std::fs::write(&path, "\n").unwrap();
+        let error = Secret::from_file(&path, "token").unwrap_err().to_string();
+        assert!(error.contains("is empty"), "{error}");
+    }
+
+    #[test]
+    fn url_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("https://user:pa:ss@host:8/x?y=@"),
+            "https://user:***@host:8/x?y=@"
+        );
+        assert_eq!(redact_url("https://token@host/"), "https://token:***@host/");
+        assert_eq!(redact_url("https://host/a@b"), "https://host/a@b");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}
