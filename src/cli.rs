@@ -118,9 +118,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 fn parse_status(text: &str) -> Result<Status, String> {
     Status::parse(text).ok_or_else(|| {
-        format!(
-            "`{text}` is not a status: use operational, performance, partial, major or 1-4"
-        )
+        format!("`{text}` is not a status: use operational, performance, partial, major or 1-4")
     })
 }
 

@@ -82,9 +82,15 @@ mod tests {
 
     #[test]
     fn a_run_exits_with_the_worst_component() {
-        let run = [(Status::Operational, false), (Status::PerformanceIssues, false)];
+        let run = [
+            (Status::Operational, false),
+            (Status::PerformanceIssues, false),
+        ];
         assert_eq!(Exit::of_run(run), Exit::Warning);
-        let run = [(Status::MajorOutage, false), (Status::PerformanceIssues, false)];
+        let run = [
+            (Status::MajorOutage, false),
+            (Status::PerformanceIssues, false),
+        ];
         assert_eq!(Exit::of_run(run), Exit::Critical);
         assert_eq!(Exit::of_run([]), Exit::Ok);
     }

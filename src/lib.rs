@@ -25,12 +25,17 @@ use output::{Printer, Shape, Verbosity};
 /// printed, and the exit is UNKNOWN (SPEC §3).
 pub fn run(cli: Cli) -> Exit {
     let global = &cli.global;
-    let printer = Printer { format: global.format, verbosity: Verbosity::new(global.quiet, global.verbose) };
+    let printer = Printer {
+        format: global.format,
+        verbosity: Verbosity::new(global.quiet, global.verbose),
+    };
     let result = match &cli.command {
-        Command::Run { components } => commands::run::run(global, components, printer).map(|report| {
-            printer.report(&report, Shape::Run);
-            report.exit
-        }),
+        Command::Run { components } => {
+            commands::run::run(global, components, printer).map(|report| {
+                printer.report(&report, Shape::Run);
+                report.exit
+            })
+        }
         Command::Set { component, status } => {
             commands::set::set(global, component, *status, printer).map(|report| {
                 printer.report(&report, Shape::Set);
@@ -52,8 +57,19 @@ pub fn run(cli: Cli) -> Exit {
     })
 }
 
-/// The exit for a command line clap could not parse: 0 for `--help`/`--version` (printed on
-/// stdout), 3 for a usage error (SPEC §3: clap's own 2 would mean CRITICAL).
-pub fn usage_exit(error: &clap::Error) -> Exit {
-    if error.use_stderr() { Exit::Unknown } else { Exit::Ok }
+/// Prints what clap says about a command line it could not parse and returns the exit: 0 for
+/// `--help`/`--version` (printed on stdout), 3 for a usage error, including a missing command
+/// (SPEC §3: clap's own 2 would mean CRITICAL).
+pub fn usage_error(error: &clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprint!("{}", error.render());
+        return Exit::Unknown;
+    }
+    let _ = error.print();
+    if error.use_stderr() {
+        Exit::Unknown
+    } else {
+        Exit::Ok
+    }
 }

@@ -7,10 +7,7 @@ use cachet_check::cli::Cli;
 fn main() -> ExitCode {
     let exit = match Cli::try_parse() {
         Ok(cli) => cachet_check::run(cli),
-        Err(error) => {
-            let _ = error.print();
-            cachet_check::usage_exit(&error)
-        }
+        Err(error) => cachet_check::usage_error(&error),
     };
     ExitCode::from(exit)
 }

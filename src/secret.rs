@@ -24,13 +24,17 @@ impl Secret {
         let text = fs::read_to_string(path)
             .with_context(|| format!("reading {what} file `{}`", path.display()))?;
         warn_if_readable_by_others(path, what);
-        Secret::new(text.trim(), || format!("{what} file `{}` is empty", path.display()))
+        Secret::new(text.trim(), || {
+            format!("{what} file `{}` is empty", path.display())
+        })
     }
 
     /// Reads a secret from an environment variable; `None` when it is unset.
     pub fn from_env(name: &str) -> Result<Option<Secret>> {
         match std::env::var(name) {
-            Ok(value) => Secret::new(value.trim(), || format!("`{name}` is set but empty")).map(Some),
+            Ok(value) => {
+                Secret::new(value.trim(), || format!("`{name}` is set but empty")).map(Some)
+            }
             Err(std::env::VarError::NotPresent) => Ok(None),
             Err(std::env::VarError::NotUnicode(_)) => bail!("`{name}` is not valid UTF-8"),
         }
@@ -41,7 +45,10 @@ impl Secret {
             bail!(empty());
         }
         if text.chars().any(char::is_control) {
-            bail!("{} contains control characters", empty().replace(" is empty", ""));
+            bail!(
+                "{} contains control characters",
+                empty().replace(" is empty", "")
+            );
         }
         Ok(Secret(text.to_owned()))
     }
@@ -85,11 +92,7 @@ pub fn redact_url(url: &str) -> String {
         return url.to_owned();
     };
     let user = authority[..at].split(':').next().unwrap_or_default();
-    format!(
-        "{}{user}:***@{}",
-        &url[..scheme_end + 3],
-        &rest[at + 1..]
-    )
+    format!("{}{user}:***@{}", &url[..scheme_end + 3], &rest[at + 1..])
 }
 
 #[cfg(test)]
@@ -108,7 +111,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token");
         std::fs::write(&path, "abc123\n").unwrap();
-        assert_eq!(Secret::from_file(&path, "token").unwrap().expose(), "abc123");
+        assert_eq!(
+            Secret::from_file(&path, "token").unwrap().expose(),
+            "abc123"
+        );
         std::fs::write(&path, "\n").unwrap();
         let error = Secret::from_file(&path, "token").unwrap_err().to_string();
         assert!(error.contains("is empty"), "{error}");

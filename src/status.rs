@@ -35,7 +35,9 @@ impl Status {
     }
 
     pub fn from_id(id: u64) -> Option<Status> {
-        Status::ALL.into_iter().find(|status| u64::from(status.id()) == id)
+        Status::ALL
+            .into_iter()
+            .find(|status| u64::from(status.id()) == id)
     }
 
     /// The word used in JSON output (SPEC §9).
@@ -121,7 +123,10 @@ mod tests {
     fn row1_any_down_is_major_outage() {
         assert_eq!(component_status(&[Pass, Pass, Down]), Status::MajorOutage);
         assert_eq!(component_status(&[Down]), Status::MajorOutage);
-        assert_eq!(component_status(&[Degraded, Down, Fail]), Status::MajorOutage);
+        assert_eq!(
+            component_status(&[Degraded, Down, Fail]),
+            Status::MajorOutage
+        );
     }
 
     // SPEC §4 row 2: every check fail or degraded, at least one fail → major outage.
@@ -141,14 +146,23 @@ mod tests {
     #[test]
     fn row3_a_fail_among_passes_is_partial_outage() {
         assert_eq!(component_status(&[Pass, Fail]), Status::PartialOutage);
-        assert_eq!(component_status(&[Pass, Degraded, Fail]), Status::PartialOutage);
+        assert_eq!(
+            component_status(&[Pass, Degraded, Fail]),
+            Status::PartialOutage
+        );
     }
 
     // SPEC §4 row 4: at least one degraded → performance issues; all degraded is not an outage.
     #[test]
     fn row4_degraded_is_performance_issues() {
-        assert_eq!(component_status(&[Pass, Degraded]), Status::PerformanceIssues);
-        assert_eq!(component_status(&[Degraded, Degraded]), Status::PerformanceIssues);
+        assert_eq!(
+            component_status(&[Pass, Degraded]),
+            Status::PerformanceIssues
+        );
+        assert_eq!(
+            component_status(&[Degraded, Degraded]),
+            Status::PerformanceIssues
+        );
         assert_eq!(component_status(&[Degraded]), Status::PerformanceIssues);
     }
 

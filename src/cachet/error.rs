@@ -6,33 +6,74 @@ use std::time::Duration;
 #[derive(Debug)]
 pub enum CachetError {
     /// No connection, or it broke (`reason` says how).
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        url: String,
+        reason: String,
+    },
     /// The run's deadline passed before Cachet answered.
-    TimedOut { url: String },
+    TimedOut {
+        url: String,
+    },
     /// 401: no token, or a token Cachet does not know.
-    Unauthorized { url: String },
+    Unauthorized {
+        url: String,
+    },
     /// 403: a 3.x token without the ability the request needs.
-    Forbidden { url: String, ability: &'static str, message: String },
-    NotFound { what: String, url: String },
+    Forbidden {
+        url: String,
+        ability: &'static str,
+        message: String,
+    },
+    NotFound {
+        what: String,
+        url: String,
+    },
     /// A 3xx: writes are never sent into a redirect (cachet-api.md §5.21).
-    Redirected { url: String, location: String },
+    Redirected {
+        url: String,
+        location: String,
+    },
     /// A 4xx with Cachet's own message (400 on 2.x, 422 on 3.x).
-    Rejected { url: String, status: u16, message: String },
+    Rejected {
+        url: String,
+        status: u16,
+        message: String,
+    },
     /// A 5xx or 429 (retried while the deadline allows).
-    Server { url: String, status: u16, message: String, retry_after: Option<Duration> },
-    InvalidResponse { url: String, reason: String },
+    Server {
+        url: String,
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    InvalidResponse {
+        url: String,
+        reason: String,
+    },
     /// The write was answered but Cachet does not show it (a body Cachet ignored, #4411).
-    NotApplied { url: String, sent: String, shown: String },
+    NotApplied {
+        url: String,
+        sent: String,
+        shown: String,
+    },
     /// Neither `/api/v1/ping` nor `/api/ping` answered like Cachet.
-    NoApi { base: String },
+    NoApi {
+        base: String,
+    },
     /// More than one component has the name asked for.
-    Ambiguous { name: String, ids: Vec<u64> },
+    Ambiguous {
+        name: String,
+        ids: Vec<u64>,
+    },
 }
 
 impl CachetError {
     /// Worth another try of an idempotent request (SPEC §6).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CachetError::Unreachable { .. } | CachetError::Server { .. })
+        matches!(
+            self,
+            CachetError::Unreachable { .. } | CachetError::Server { .. }
+        )
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
@@ -46,33 +87,56 @@ impl CachetError {
 impl fmt::Display for CachetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CachetError::Unreachable { url, reason } => write!(f, "cannot reach Cachet at {url}: {reason}"),
+            CachetError::Unreachable { url, reason } => {
+                write!(f, "cannot reach Cachet at {url}: {reason}")
+            }
             CachetError::TimedOut { url } => {
-                write!(f, "Cachet did not answer {url} before the run's deadline (--timeout)")
+                write!(
+                    f,
+                    "Cachet did not answer {url} before the run's deadline (--timeout)"
+                )
             }
             CachetError::Unauthorized { url } => write!(
                 f,
                 "Cachet refused the token (HTTP 401 from {url}): check `CACHET_TOKEN`, --token-file or `token_file` \
                  (on Cachet 2.x the token is the API key of a user's profile, not the APP_KEY)"
             ),
-            CachetError::Forbidden { url, ability, message } => write!(
+            CachetError::Forbidden {
+                url,
+                ability,
+                message,
+            } => write!(
                 f,
                 "Cachet refused the request (HTTP 403 from {url}: {message}): give the API key the `{ability}` ability"
             ),
-            CachetError::NotFound { what, url } => write!(f, "{what} not found on Cachet (HTTP 404 from {url})"),
+            CachetError::NotFound { what, url } => {
+                write!(f, "{what} not found on Cachet (HTTP 404 from {url})")
+            }
             CachetError::Redirected { url, location } => write!(
                 f,
                 "Cachet redirected {url} to {location}: set the Cachet `url` to the address it redirects to \
                  (writes are never sent into a redirect)"
             ),
-            CachetError::Rejected { url, status, message } => {
+            CachetError::Rejected {
+                url,
+                status,
+                message,
+            } => {
                 write!(f, "Cachet rejected {url} (HTTP {status}): {message}")
             }
-            CachetError::Server { url, status, message, .. } => {
+            CachetError::Server {
+                url,
+                status,
+                message,
+                ..
+            } => {
                 write!(f, "Cachet answered HTTP {status} to {url}: {message}")
             }
             CachetError::InvalidResponse { url, reason } => {
-                write!(f, "Cachet's answer to {url} is not what Cachet sends: {reason}")
+                write!(
+                    f,
+                    "Cachet's answer to {url} is not what Cachet sends: {reason}"
+                )
             }
             CachetError::NotApplied { url, sent, shown } => write!(
                 f,
@@ -86,7 +150,12 @@ impl fmt::Display for CachetError {
             ),
             CachetError::Ambiguous { name, ids } => {
                 let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
-                write!(f, "{} Cachet components are named `{name}` (ids {}): use `id` instead", ids.len(), ids.join(", "))
+                write!(
+                    f,
+                    "{} Cachet components are named `{name}` (ids {}): use `id` instead",
+                    ids.len(),
+                    ids.join(", ")
+                )
             }
         }
     }

@@ -88,7 +88,11 @@ pub struct Endpoint {
 
 impl Client {
     /// A client for `endpoint`, detecting the API line when `api = "auto"` (cachet-api.md §3.8).
-    pub fn connect(endpoint: Endpoint, trace: Trace, deadline: Deadline) -> Result<Client, CachetError> {
+    pub fn connect(
+        endpoint: Endpoint,
+        trace: Trace,
+        deadline: Deadline,
+    ) -> Result<Client, CachetError> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -117,21 +121,30 @@ impl Client {
         for dialect in [Dialect::V2, Dialect::V3] {
             self.dialect = dialect;
             match self.get("/ping") {
-                Ok(body) if body.get("data").and_then(Value::as_str) == Some("Pong!") => return Ok(dialect),
+                Ok(body) if body.get("data").and_then(Value::as_str) == Some("Pong!") => {
+                    return Ok(dialect);
+                }
                 Ok(_) | Err(CachetError::NotFound { .. } | CachetError::Rejected { .. }) => {}
                 // A 3.x with `api_protected` answers 401 even to ping (cachet-api.md §3.8).
-                Err(CachetError::Unauthorized { .. }) if dialect == Dialect::V3 => return Ok(dialect),
+                Err(CachetError::Unauthorized { .. }) if dialect == Dialect::V3 => {
+                    return Ok(dialect);
+                }
                 Err(error) => return Err(error),
             }
         }
-        Err(CachetError::NoApi { base: redact_url(&self.base) })
+        Err(CachetError::NoApi {
+            base: redact_url(&self.base),
+        })
     }
 
     /// Reads component `id`.
     pub fn component(&self, id: u64) -> Result<RemoteComponent, CachetError> {
         let path = format!("/components/{id}");
         let body = self.get(&path).map_err(|error| match error {
-            CachetError::NotFound { url, .. } => CachetError::NotFound { what: format!("component {id}"), url },
+            CachetError::NotFound { url, .. } => CachetError::NotFound {
+                what: format!("component {id}"),
+                url,
+            },
             other => other,
         })?;
         let parsed = match self.dialect {
@@ -147,19 +160,27 @@ impl Client {
             Dialect::V2 => v2::find_by_name(self, name)?,
             Dialect::V3 => v3::find_by_name(self, name)?,
         };
-        let mut exact: Vec<RemoteComponent> = found.into_iter().filter(|c| c.name == name).collect();
+        let mut exact: Vec<RemoteComponent> =
+            found.into_iter().filter(|c| c.name == name).collect();
         match exact.len() {
             1 => Ok(exact.remove(0)),
             0 => Err(CachetError::NotFound {
                 what: format!("a component named exactly `{name}`"),
                 url: redact_url(&self.url(&format!("/components?name={}", encode(name)))),
             }),
-            _ => Err(CachetError::Ambiguous { name: name.to_owned(), ids: exact.iter().map(|c| c.id).collect() }),
+            _ => Err(CachetError::Ambiguous {
+                name: name.to_owned(),
+                ids: exact.iter().map(|c| c.id).collect(),
+            }),
         }
     }
 
     /// Writes `status` to `current` and checks that Cachet shows it afterwards.
-    pub fn set_status(&self, current: &RemoteComponent, status: Status) -> Result<RemoteComponent, CachetError> {
+    pub fn set_status(
+        &self,
+        current: &RemoteComponent,
+        status: Status,
+    ) -> Result<RemoteComponent, CachetError> {
         let path = format!("/components/{}", current.id);
         let body = match self.dialect {
             Dialect::V2 => v2::status_body(current, status, self.notify_subscribers),
@@ -190,12 +211,21 @@ impl Client {
     }
 
     fn invalid(&self, path: &str, reason: &str) -> CachetError {
-        CachetError::InvalidResponse { url: redact_url(&self.url(path)), reason: reason.to_owned() }
+        CachetError::InvalidResponse {
+            url: redact_url(&self.url(path)),
+            reason: reason.to_owned(),
+        }
     }
 
     /// One idempotent request (GET or PUT), retried on connection errors, 5xx and 429 with
     /// backoff (or the server's Retry-After) while the deadline allows.
-    fn send(&self, method: &str, path: &str, body: Option<&Value>, ability: &'static str) -> Result<Value, CachetError> {
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        ability: &'static str,
+    ) -> Result<Value, CachetError> {
         let mut attempt = 0;
         loop {
             let error = match self.send_once(method, path, body, ability) {
@@ -206,15 +236,25 @@ impl Client {
                 .retry_after()
                 .unwrap_or_else(|| Duration::from_millis(250) * 2u32.pow(attempt.min(4)));
             attempt += 1;
-            if !error.is_retryable() || attempt >= MAX_ATTEMPTS || wait >= self.deadline.remaining() {
+            if !error.is_retryable() || attempt >= MAX_ATTEMPTS || wait >= self.deadline.remaining()
+            {
                 return Err(error);
             }
-            self.trace.emit(format_args!("  ({error}; retrying in {})", format_millis(wait)));
+            self.trace.emit(format_args!(
+                "  ({error}; retrying in {})",
+                format_millis(wait)
+            ));
             thread::sleep(wait);
         }
     }
 
-    fn send_once(&self, method: &str, path: &str, body: Option<&Value>, ability: &'static str) -> Result<Value, CachetError> {
+    fn send_once(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        ability: &'static str,
+    ) -> Result<Value, CachetError> {
         let url = self.url(path);
         let shown = format!("{method} {}", redact_url(&url));
         let remaining = self.deadline.remaining();
@@ -228,7 +268,9 @@ impl Client {
         if let Some(token) = &self.token {
             request = match self.dialect {
                 Dialect::V2 => request.header("X-Cachet-Token", token.expose()),
-                Dialect::V3 => request.header("Authorization", format!("Bearer {}", token.expose())),
+                Dialect::V3 => {
+                    request.header("Authorization", format!("Bearer {}", token.expose()))
+                }
             };
         }
         let payload = match body {
@@ -239,44 +281,90 @@ impl Client {
             None => String::new(),
         };
         self.trace.emit(format_args!("> {shown} {payload}"));
-        let request = request.body(payload.into_bytes()).map_err(|error| CachetError::Unreachable {
-            url: shown.clone(),
-            reason: format!("cannot build the request: {error}"),
-        })?;
-        let request = self.agent.configure_request(request).timeout_global(Some(remaining)).build();
+        let request =
+            request
+                .body(payload.into_bytes())
+                .map_err(|error| CachetError::Unreachable {
+                    url: shown.clone(),
+                    reason: format!("cannot build the request: {error}"),
+                })?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(remaining))
+            .build();
         let started = Instant::now();
         let mut response = self.agent.run(request).map_err(|error| match error {
             ureq::Error::Timeout(_) => CachetError::TimedOut { url: shown.clone() },
-            other => CachetError::Unreachable { url: shown.clone(), reason: describe_error(&other, remaining) },
+            other => CachetError::Unreachable {
+                url: shown.clone(),
+                reason: describe_error(&other, remaining),
+            },
         })?;
         let status = response.status().as_u16();
         let header = |name: &str| {
-            response.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
         };
         let location = header("Location");
-        let retry_after = header("Retry-After").and_then(|value| value.trim().parse::<u64>().ok()).map(Duration::from_secs);
+        let retry_after = header("Retry-After")
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut text = Vec::new();
-        let read = response.body_mut().as_reader().take(RESPONSE_CAP).read_to_end(&mut text);
+        let read = response
+            .body_mut()
+            .as_reader()
+            .take(RESPONSE_CAP)
+            .read_to_end(&mut text);
         let text = String::from_utf8_lossy(&text).into_owned();
-        self.trace.emit(format_args!("< HTTP {status} after {}: {}", format_millis(started.elapsed()), excerpt(&text)));
+        self.trace.emit(format_args!(
+            "< HTTP {status} after {}: {}",
+            format_millis(started.elapsed()),
+            excerpt(&text)
+        ));
         if let Err(error) = read {
-            return Err(CachetError::Unreachable { url: shown, reason: format!("reading the answer: {error}") });
+            return Err(CachetError::Unreachable {
+                url: shown,
+                reason: format!("reading the answer: {error}"),
+            });
         }
         let message = || server_message(&text);
         match status {
-            200..=299 => serde_json::from_str(&text).map_err(|error| CachetError::InvalidResponse {
-                url: shown,
-                reason: format!("the body is not JSON ({error})"),
-            }),
+            200..=299 => {
+                serde_json::from_str(&text).map_err(|error| CachetError::InvalidResponse {
+                    url: shown,
+                    reason: format!("the body is not JSON ({error})"),
+                })
+            }
             300..=399 => Err(CachetError::Redirected {
                 url: shown,
-                location: location.map_or_else(|| "(no Location header)".to_owned(), |l| redact_url(&l)),
+                location: location
+                    .map_or_else(|| "(no Location header)".to_owned(), |l| redact_url(&l)),
             }),
             401 => Err(CachetError::Unauthorized { url: shown }),
-            403 => Err(CachetError::Forbidden { url: shown, ability, message: message() }),
-            404 => Err(CachetError::NotFound { what: "the resource".to_owned(), url: shown }),
-            429 | 500..=599 => Err(CachetError::Server { url: shown, status, message: message(), retry_after }),
-            _ => Err(CachetError::Rejected { url: shown, status, message: message() }),
+            403 => Err(CachetError::Forbidden {
+                url: shown,
+                ability,
+                message: message(),
+            }),
+            404 => Err(CachetError::NotFound {
+                what: "the resource".to_owned(),
+                url: shown,
+            }),
+            429 | 500..=599 => Err(CachetError::Server {
+                url: shown,
+                status,
+                message: message(),
+                retry_after,
+            }),
+            _ => Err(CachetError::Rejected {
+                url: shown,
+                status,
+                message: message(),
+            }),
         }
     }
 }
@@ -330,7 +418,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()
@@ -339,13 +429,17 @@ fn encode(value: &str) -> String {
 /// Reads a number that Cachet may send as a JSON number or a string (`"3"`).
 fn number(value: Option<&Value>) -> Option<u64> {
     let value = value?;
-    value.as_u64().or_else(|| value.as_str()?.trim().parse().ok())
+    value
+        .as_u64()
+        .or_else(|| value.as_str()?.trim().parse().ok())
 }
 
 /// Reads a boolean that Cachet may send as `true`, `1` or `"1"`.
 fn boolean(value: Option<&Value>) -> Option<bool> {
     let value = value?;
-    value.as_bool().or_else(|| number(Some(value)).map(|n| n != 0))
+    value
+        .as_bool()
+        .or_else(|| number(Some(value)).map(|n| n != 0))
 }
 
 #[cfg(test)]
@@ -354,9 +448,18 @@ mod tests {
 
     #[test]
     fn base_urls_lose_slashes_and_api_paths() {
-        assert_eq!(normalize_base("https://status.example.com/"), "https://status.example.com");
-        assert_eq!(normalize_base("https://s.example.com/api/v1/"), "https://s.example.com");
-        assert_eq!(normalize_base("https://s.example.com/status/api"), "https://s.example.com/status");
+        assert_eq!(
+            normalize_base("https://status.example.com/"),
+            "https://status.example.com"
+        );
+        assert_eq!(
+            normalize_base("https://s.example.com/api/v1/"),
+            "https://s.example.com"
+        );
+        assert_eq!(
+            normalize_base("https://s.example.com/status/api"),
+            "https://s.example.com/status"
+        );
     }
 
     #[test]
@@ -365,7 +468,10 @@ mod tests {
         assert_eq!(server_message(v2), "The status may not be greater than 4.");
         let v3 = r#"{"message":"The selected status is invalid.","errors":{"status":["The selected status is invalid."]}}"#;
         assert_eq!(server_message(v3), "The selected status is invalid.");
-        assert_eq!(server_message("<html>Bad Gateway</html>"), "not a Cachet answer: <html>Bad Gateway</html>");
+        assert_eq!(
+            server_message("<html>Bad Gateway</html>"),
+            "not a Cachet answer: <html>Bad Gateway</html>"
+        );
     }
 
     #[test]

@@ -54,14 +54,27 @@ mod tests {
         let body = json!({"data": {"id": "2", "name": "API", "status": "3", "enabled": 0}});
         assert_eq!(
             component(&body),
-            Some(RemoteComponent { id: 2, name: "API".to_owned(), status: 3, enabled: false })
+            Some(RemoteComponent {
+                id: 2,
+                name: "API".to_owned(),
+                status: 3,
+                enabled: false
+            })
         );
     }
 
     #[test]
     fn writes_keep_enabled_and_can_be_silent() {
-        let current = RemoteComponent { id: 2, name: "API".to_owned(), status: 1, enabled: false };
-        assert_eq!(status_body(&current, Status::MajorOutage, true), json!({"status": 4, "enabled": false}));
+        let current = RemoteComponent {
+            id: 2,
+            name: "API".to_owned(),
+            status: 1,
+            enabled: false,
+        };
+        assert_eq!(
+            status_body(&current, Status::MajorOutage, true),
+            json!({"status": 4, "enabled": false})
+        );
         assert_eq!(
             status_body(&current, Status::Operational, false),
             json!({"status": 1, "enabled": false, "silent": true})

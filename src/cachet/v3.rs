@@ -61,7 +61,12 @@ mod tests {
             "id": 2, "name": "API", "status": {"human": "Partial outage", "value": 3}, "enabled": true}}});
         assert_eq!(
             component(&body),
-            Some(RemoteComponent { id: 2, name: "API".to_owned(), status: 3, enabled: true })
+            Some(RemoteComponent {
+                id: 2,
+                name: "API".to_owned(),
+                status: 3,
+                enabled: true
+            })
         );
     }
 }

@@ -62,7 +62,11 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
         return Probed::fail(format!("{}, killed", super::timed_out(budget)));
     };
     let (stdout, stderr) = (stdout_text, stderr_text);
-    judge(status, &stdout.unwrap_or_default(), &stderr.unwrap_or_default())
+    judge(
+        status,
+        &stdout.unwrap_or_default(),
+        &stderr.unwrap_or_default(),
+    )
 }
 
 /// Reads a stream to its end on a thread, keeping the first `OUTPUT_CAP` bytes.
@@ -148,7 +152,11 @@ fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
         (false, true) => text,
         (false, false) => format!("{fallback}: {text}"),
     };
-    Probed { level, detail, perfdata: perfdata::parse(&perf_text) }
+    Probed {
+        level,
+        detail,
+        perfdata: perfdata::parse(&perf_text),
+    }
 }
 
 #[cfg(test)]
@@ -167,12 +175,19 @@ mod tests {
         assert_eq!(judge(exit(1), "WARNING", "").level, Level::Warn);
         assert_eq!(judge(exit(2), "CRITICAL", "").level, Level::Fail);
         assert_eq!(judge(exit(3), "UNKNOWN", "").level, Level::Fail);
-        assert_eq!(judge(exit(127), "", "sh: nope: not found").level, Level::Fail);
+        assert_eq!(
+            judge(exit(127), "", "sh: nope: not found").level,
+            Level::Fail
+        );
     }
 
     #[test]
     fn the_first_line_is_the_detail_and_perfdata_is_parsed() {
-        let found = judge(exit(2), "DISK CRITICAL - 3% free | '/'=97%;80;90\nlong text\n", "");
+        let found = judge(
+            exit(2),
+            "DISK CRITICAL - 3% free | '/'=97%;80;90\nlong text\n",
+            "",
+        );
         assert_eq!(found.detail, "DISK CRITICAL - 3% free");
         assert_eq!(found.perfdata.len(), 1);
         assert_eq!(found.perfdata[0].label, "/");

@@ -56,7 +56,8 @@ pub fn agent() -> ureq::Agent {
 
 /// Reads the certificates of a PEM file (`ca_file`).
 pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|error| format!("reading `{}`: {error}", path.display()))?;
+    let pem =
+        std::fs::read(path).map_err(|error| format!("reading `{}`: {error}", path.display()))?;
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -86,10 +87,16 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         .agent
         .configure_request(request)
         .timeout_global(Some(budget))
-        .max_redirects(if spec.follow_redirects { MAX_REDIRECTS } else { 0 })
+        .max_redirects(if spec.follow_redirects {
+            MAX_REDIRECTS
+        } else {
+            0
+        })
         .tls_config(tls.build())
         .build();
-    context.trace.emit(format_args!("> {} {}", spec.method, redact_url(&spec.url)));
+    context
+        .trace
+        .emit(format_args!("> {} {}", spec.method, redact_url(&spec.url)));
     let mut response = match context.agent.run(request) {
         Ok(response) => response,
         Err(error) => {
@@ -99,7 +106,10 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         }
     };
     let code = response.status().as_u16();
-    context.trace.emit(format_args!("< HTTP {code} after {}", format_millis(started.elapsed())));
+    context.trace.emit(format_args!(
+        "< HTTP {code} after {}",
+        format_millis(started.elapsed())
+    ));
     if !spec.expect_status.contains(code) {
         return Probed::fail(format!("HTTP {code}, expected {}", spec.expect_status));
     }
@@ -107,8 +117,16 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         return Probed::pass(format!("HTTP {code}"));
     }
     let mut body = Vec::new();
-    if let Err(error) = response.body_mut().as_reader().take(BODY_CAP).read_to_end(&mut body) {
-        return Probed::fail(format!("HTTP {code}, reading the body: {}", describe_io(&error, budget)));
+    if let Err(error) = response
+        .body_mut()
+        .as_reader()
+        .take(BODY_CAP)
+        .read_to_end(&mut body)
+    {
+        return Probed::fail(format!(
+            "HTTP {code}, reading the body: {}",
+            describe_io(&error, budget)
+        ));
     }
     let body = String::from_utf8_lossy(&body);
     match check_body(spec, &body) {
@@ -125,8 +143,11 @@ fn build_request(spec: &HttpSpec) -> Result<ureq::http::Request<Vec<u8>>, ureq::
         request = request.header(name.as_str(), value.as_str());
     }
     if let Some(auth) = &spec.basic_auth {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", auth.user, auth.password.expose()));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            auth.user,
+            auth.password.expose()
+        ));
         request = request.header("Authorization", format!("Basic {token}"));
     }
     request.body(spec.body.clone().unwrap_or_default().into_bytes())
@@ -141,7 +162,11 @@ fn needs_body(spec: &HttpSpec) -> bool {
 
 /// The first body assertion that does not hold, in words.
 fn check_body(spec: &HttpSpec, body: &str) -> Option<String> {
-    if let Some(missing) = spec.expect_body_contains.iter().find(|text| !body.contains(text.as_str())) {
+    if let Some(missing) = spec
+        .expect_body_contains
+        .iter()
+        .find(|text| !body.contains(text.as_str()))
+    {
         return Some(format!("body does not contain `{}`", sanitize(missing)));
     }
     if let Some(regex) = &spec.expect_body_regex
@@ -152,7 +177,11 @@ fn check_body(spec: &HttpSpec, body: &str) -> Option<String> {
     if let Some(regex) = &spec.reject_body_regex
         && let Some(found) = regex.find(body)
     {
-        return Some(format!("body matches rejected /{}/ (`{}`)", regex.as_str(), excerpt(found.as_str())));
+        return Some(format!(
+            "body matches rejected /{}/ (`{}`)",
+            regex.as_str(),
+            excerpt(found.as_str())
+        ));
     }
     if spec.expect_json.is_empty() {
         return None;
@@ -161,13 +190,16 @@ fn check_body(spec: &HttpSpec, body: &str) -> Option<String> {
         Ok(json) => json,
         Err(error) => return Some(format!("body is not JSON ({error})")),
     };
-    spec.expect_json.iter().find_map(|(pointer, expected)| match json.pointer(pointer) {
-        None => Some(format!("JSON {pointer} is missing, expected {expected}")),
-        Some(actual) if !same_json(actual, expected) => {
-            Some(format!("JSON {pointer} is {}, expected {expected}", excerpt(&actual.to_string())))
-        }
-        Some(_) => None,
-    })
+    spec.expect_json
+        .iter()
+        .find_map(|(pointer, expected)| match json.pointer(pointer) {
+            None => Some(format!("JSON {pointer} is missing, expected {expected}")),
+            Some(actual) if !same_json(actual, expected) => Some(format!(
+                "JSON {pointer} is {}, expected {expected}",
+                excerpt(&actual.to_string())
+            )),
+            Some(_) => None,
+        })
 }
 
 /// JSON equality where `1` and `1.0` are the same number (TOML writes integers, JSON may not).
@@ -194,14 +226,18 @@ pub fn describe_error(error: &ureq::Error, budget: Duration) -> String {
         ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_owned(),
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
         ureq::Error::Io(io) => describe_io(io, budget),
-        ureq::Error::TooManyRedirects => format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)"),
+        ureq::Error::TooManyRedirects => {
+            format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+        }
         ureq::Error::RedirectFailed => "a redirect could not be followed".to_owned(),
         ureq::Error::BadUri(_) => "the URL is not valid".to_owned(),
         ureq::Error::Tls(reason) => format!("TLS error: {reason}"),
         ureq::Error::Rustls(error) => format!("TLS error: {error}"),
         ureq::Error::Pem(error) => format!("TLS error: {error}"),
         ureq::Error::Protocol(error) => format!("invalid HTTP response: {error}"),
-        ureq::Error::LargeResponseHeader(_, limit) => format!("response headers larger than {limit} bytes"),
+        ureq::Error::LargeResponseHeader(_, limit) => {
+            format!("response headers larger than {limit} bytes")
+        }
         ureq::Error::BodyExceedsLimit(limit) => format!("body larger than {limit} bytes"),
         ureq::Error::BodyStalled => "the body stalled".to_owned(),
         other => sanitize(&redact_urls(&other.to_string())),
@@ -210,20 +246,27 @@ pub fn describe_error(error: &ureq::Error, budget: Duration) -> String {
 
 pub fn describe_io(error: &std::io::Error, budget: Duration) -> String {
     use std::io::ErrorKind;
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return format!("TLS error: {tls}");
+    }
     match error.kind() {
         ErrorKind::ConnectionRefused => "connection refused".to_owned(),
         ErrorKind::ConnectionReset => "connection reset by the peer".to_owned(),
         ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            super::timed_out(budget)
-        }
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => super::timed_out(budget),
         ErrorKind::UnexpectedEof => "the connection closed early".to_owned(),
         _ => sanitize(&redact_urls(&error.to_string())),
     }
 }
 
 fn redact_urls(text: &str) -> String {
-    text.split(' ').map(redact_url).collect::<Vec<_>>().join(" ")
+    text.split(' ')
+        .map(redact_url)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -254,12 +297,19 @@ mod tests {
     fn body_assertions_say_what_failed() {
         let mut contains = spec();
         contains.expect_body_contains = vec!["ok".to_owned()];
-        assert_eq!(check_body(&contains, "fine"), Some("body does not contain `ok`".to_owned()));
+        assert_eq!(
+            check_body(&contains, "fine"),
+            Some("body does not contain `ok`".to_owned())
+        );
         assert_eq!(check_body(&contains, "all ok"), None);
 
         let mut regex = spec();
         regex.expect_body_regex = Some(Regex::new(r#""ok"\s*:\s*true"#).unwrap());
-        assert!(check_body(&regex, r#"{"ok": false}"#).unwrap().starts_with("body does not match"));
+        assert!(
+            check_body(&regex, r#"{"ok": false}"#)
+                .unwrap()
+                .starts_with("body does not match")
+        );
         assert_eq!(check_body(&regex, r#"{"ok": true}"#), None);
 
         let mut reject = spec();
@@ -277,7 +327,10 @@ mod tests {
             ("/status".to_owned(), serde_json::json!("up")),
             ("/db/replicas".to_owned(), serde_json::json!(3)),
         ];
-        assert_eq!(check_body(&json, r#"{"status":"up","db":{"replicas":3.0}}"#), None);
+        assert_eq!(
+            check_body(&json, r#"{"status":"up","db":{"replicas":3.0}}"#),
+            None
+        );
         assert_eq!(
             check_body(&json, r#"{"status":"down","db":{"replicas":3}}"#),
             Some(r#"JSON /status is "down", expected "up""#.to_owned())
@@ -286,6 +339,10 @@ mod tests {
             check_body(&json, r#"{"status":"up"}"#),
             Some("JSON /db/replicas is missing, expected 3".to_owned())
         );
-        assert!(check_body(&json, "<html>").unwrap().starts_with("body is not JSON"));
+        assert!(
+            check_body(&json, "<html>")
+                .unwrap()
+                .starts_with("body is not JSON")
+        );
     }
 }

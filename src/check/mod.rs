@@ -34,7 +34,7 @@ pub struct CheckSpec {
 
 #[derive(Debug)]
 pub enum Probe {
-    Http(http::HttpSpec),
+    Http(Box<http::HttpSpec>),
     Tcp(tcp::TcpSpec),
     Exec(exec::ExecSpec),
 }
@@ -51,7 +51,9 @@ impl Probe {
     /// What the check looks at, for plans and messages.
     pub fn target(&self) -> String {
         match self {
-            Probe::Http(spec) => format!("{} {}", spec.method, crate::secret::redact_url(&spec.url)),
+            Probe::Http(spec) => {
+                format!("{} {}", spec.method, crate::secret::redact_url(&spec.url))
+            }
             Probe::Tcp(spec) => spec.address.clone(),
             Probe::Exec(spec) => spec.command.join(" "),
         }
@@ -76,11 +78,19 @@ pub enum Level {
 
 impl Probed {
     pub fn pass(detail: impl Into<String>) -> Probed {
-        Probed { level: Level::Pass, detail: detail.into(), perfdata: Vec::new() }
+        Probed {
+            level: Level::Pass,
+            detail: detail.into(),
+            perfdata: Vec::new(),
+        }
     }
 
     pub fn fail(detail: impl Into<String>) -> Probed {
-        Probed { level: Level::Fail, detail: detail.into(), perfdata: Vec::new() }
+        Probed {
+            level: Level::Fail,
+            detail: detail.into(),
+            perfdata: Vec::new(),
+        }
     }
 }
 
@@ -101,7 +111,10 @@ pub struct Context {
 
 impl Context {
     pub fn new(trace: Trace) -> Context {
-        Context { agent: http::agent(), trace }
+        Context {
+            agent: http::agent(),
+            trace,
+        }
     }
 }
 
@@ -136,7 +149,11 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
 
 /// Applies `on_failure` and `slow_after` to what the kind found.
 fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) -> Outcome {
-    let after = if attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() };
+    let after = if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    };
     let (kind, detail) = match probed.level {
         Level::Fail => (spec.on_failure, format!("{}{after}", probed.detail)),
         Level::Warn => (OutcomeKind::Degraded, probed.detail),
@@ -153,28 +170,42 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
             _ => (OutcomeKind::Pass, probed.detail),
         },
     };
-    Outcome { kind, detail, duration, perfdata: probed.perfdata }
+    Outcome {
+        kind,
+        detail,
+        duration,
+        perfdata: probed.perfdata,
+    }
 }
 
 /// "timed out after 10s", with the budget rounded to the millisecond.
 pub fn timed_out(budget: Duration) -> String {
     let millis = (budget.as_secs_f64() * 1000.0).round() as u64;
-    format!("timed out after {}", humantime::format_duration(Duration::from_millis(millis)))
+    format!(
+        "timed out after {}",
+        humantime::format_duration(Duration::from_millis(millis))
+    )
 }
 
 pub fn format_millis(duration: Duration) -> String {
     let millis = duration.as_secs_f64() * 1000.0;
-    if millis < 10.0 { format!("{millis:.1} ms") } else { format!("{millis:.0} ms") }
+    if millis < 10.0 {
+        format!("{millis:.1} ms")
+    } else {
+        format!("{millis:.0} ms")
+    }
 }
 
 /// Runs every check of every component, at most `jobs` at once, and returns the outcomes in
-/// the same shape as `checks`. A check still running at `deadline` is given up as failed (its
-/// thread is left behind; a one-shot process exits soon after).
+/// the same shape as `checks`. Checks end by `deadline`; one whose outcome has not arrived by
+/// `collect_by` (a little later, for timers that fire late) is given up as failed, its thread
+/// left behind (a one-shot process exits soon after).
 pub fn run_all(
     checks: Arc<Vec<Vec<Arc<CheckSpec>>>>,
     context: Arc<Context>,
     jobs: usize,
     deadline: Deadline,
+    collect_by: Deadline,
 ) -> Vec<Vec<Outcome>> {
     let order: Vec<(usize, usize)> = checks
         .iter()
@@ -186,16 +217,23 @@ pub fn run_all(
     let next = Arc::new(AtomicUsize::new(0));
     let (sender, receiver) = mpsc::channel::<(usize, usize, Outcome)>();
     for _ in 0..jobs.min(total) {
-        let (checks, context, order, next, sender) =
-            (checks.clone(), context.clone(), order.clone(), next.clone(), sender.clone());
-        let spawned = thread::Builder::new().stack_size(256 * 1024).spawn(move || {
-            while let Some(&(c, k)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let outcome = run(&checks[c][k], &context, deadline);
-                if sender.send((c, k, outcome)).is_err() {
-                    return;
+        let (checks, context, order, next, sender) = (
+            checks.clone(),
+            context.clone(),
+            order.clone(),
+            next.clone(),
+            sender.clone(),
+        );
+        let spawned = thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                while let Some(&(c, k)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let outcome = run(&checks[c][k], &context, deadline);
+                    if sender.send((c, k, outcome)).is_err() {
+                        return;
+                    }
                 }
-            }
-        });
+            });
         if spawned.is_err() {
             break; // fewer workers than asked for; the ones that started still drain the queue
         }
@@ -206,7 +244,7 @@ pub fn run_all(
         checks.iter().map(|list| vec![None; list.len()]).collect();
     let mut received = 0;
     while received < total {
-        match receiver.recv_timeout(deadline.remaining()) {
+        match receiver.recv_timeout(collect_by.remaining()) {
             Ok((c, k, outcome)) => {
                 results[c][k] = Some(outcome);
                 received += 1;
@@ -225,7 +263,8 @@ pub fn run_all(
                         let spec = &checks[c][k];
                         Outcome {
                             kind: spec.on_failure,
-                            detail: "did not finish before the run's deadline (--timeout)".to_owned(),
+                            detail: "did not finish before the run's deadline (--timeout)"
+                                .to_owned(),
                             duration: spec.timeout,
                             perfdata: Vec::new(),
                         }
@@ -251,7 +290,11 @@ mod tests {
             on_failure,
             retries: 0,
             retry_delay: Duration::ZERO,
-            probe: Probe::Tcp(TcpSpec { address: "h:1".to_owned(), send: None, expect: None }),
+            probe: Probe::Tcp(TcpSpec {
+                address: "h:1".to_owned(),
+                send: None,
+                expect: None,
+            }),
         }
     }
 
@@ -266,23 +309,45 @@ mod tests {
     #[test]
     fn a_slow_pass_is_degraded() {
         let slow = spec(OutcomeKind::Fail, Some(Duration::from_millis(100)));
-        let outcome = judge(&slow, Probed::pass("HTTP 200"), Duration::from_millis(150), 1);
+        let outcome = judge(
+            &slow,
+            Probed::pass("HTTP 200"),
+            Duration::from_millis(150),
+            1,
+        );
         assert_eq!(outcome.kind, OutcomeKind::Degraded);
-        assert_eq!(outcome.detail, "HTTP 200, but took 150 ms (slow after 100ms)");
-        let outcome = judge(&slow, Probed::pass("HTTP 200"), Duration::from_millis(50), 1);
+        assert_eq!(
+            outcome.detail,
+            "HTTP 200, but took 150 ms (slow after 100ms)"
+        );
+        let outcome = judge(
+            &slow,
+            Probed::pass("HTTP 200"),
+            Duration::from_millis(50),
+            1,
+        );
         assert_eq!(outcome.kind, OutcomeKind::Pass);
     }
 
     #[test]
     fn a_warning_is_degraded_whatever_on_failure_says() {
-        let warn = Probed { level: Level::Warn, detail: "w".to_owned(), perfdata: Vec::new() };
+        let warn = Probed {
+            level: Level::Warn,
+            detail: "w".to_owned(),
+            perfdata: Vec::new(),
+        };
         let outcome = judge(&spec(OutcomeKind::Down, None), warn, Duration::ZERO, 1);
         assert_eq!(outcome.kind, OutcomeKind::Degraded);
     }
 
     #[test]
     fn retried_failures_say_how_many_attempts() {
-        let outcome = judge(&spec(OutcomeKind::Fail, None), Probed::fail("refused"), Duration::ZERO, 3);
+        let outcome = judge(
+            &spec(OutcomeKind::Fail, None),
+            Probed::fail("refused"),
+            Duration::ZERO,
+            3,
+        );
         assert_eq!(outcome.detail, "refused (after 3 attempts)");
     }
 }

@@ -50,7 +50,9 @@ pub fn parse(text: &str) -> Vec<Perfdata> {
             rest = skip_token(after_label);
             continue;
         };
-        let end = after_equals.find(char::is_whitespace).unwrap_or(after_equals.len());
+        let end = after_equals
+            .find(char::is_whitespace)
+            .unwrap_or(after_equals.len());
         if let Some(item) = item(label, &after_equals[..end]) {
             items.push(item);
         }

@@ -51,7 +51,10 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
             .set_write_timeout(Some(at_least_a_millisecond(deadline.remaining())))
             .and_then(|()| stream.write_all(send.as_bytes()));
         if let Err(error) = written {
-            return Probed::fail(format!("connected, but sending failed: {}", describe_io(&error, budget)));
+            return Probed::fail(format!(
+                "connected, but sending failed: {}",
+                describe_io(&error, budget)
+            ));
         }
     }
     let Some(expect) = &spec.expect else {
@@ -61,7 +64,12 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
 }
 
 /// Reads until `expect` appears, the peer closes, the cap is reached or the deadline passes.
-fn read_until(stream: &mut TcpStream, expect: &str, deadline: Deadline, budget: Duration) -> Probed {
+fn read_until(
+    stream: &mut TcpStream,
+    expect: &str,
+    deadline: Deadline,
+    budget: Duration,
+) -> Probed {
     let mut received = Vec::new();
     let mut buffer = [0u8; 4096];
     loop {

@@ -19,7 +19,10 @@ pub const DEFAULT_CONFIG: &str = "/etc/cachet-check/config.toml";
 
 /// The config file named by `-c`/`CACHET_CHECK_CONFIG`, else the default path.
 fn config_path(global: &GlobalArgs) -> PathBuf {
-    global.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+    global
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
 }
 
 /// Loads the config; it must exist.
@@ -53,7 +56,12 @@ pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<Secr
     }
     match config.and_then(|config| config.cachet.token_file.as_deref()) {
         Some(path) => Secret::from_file(path, "token")
-            .with_context(|| format!("`token_file` in `{}`", config.map_or("", |c| c.file.as_str())))
+            .with_context(|| {
+                format!(
+                    "`token_file` in `{}`",
+                    config.map_or("", |c| c.file.as_str())
+                )
+            })
             .map(Some),
         None => Ok(None),
     }
@@ -61,10 +69,27 @@ pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<Secr
 
 /// Where Cachet is: `--url`, then `CACHET_URL`, then the config's `url`. A token is required
 /// when `needs_token` (anything that writes).
-pub fn endpoint(global: &GlobalArgs, config: Option<&Config>, needs_token: bool) -> Result<Endpoint> {
-    let url = match (&global.url, std::env::var("CACHET_URL").ok().filter(|u| !u.trim().is_empty())) {
-        (Some(url), _) => WebUrl::parse(url).map_err(|why| anyhow::anyhow!("--url: {why}"))?.0,
-        (None, Some(url)) => WebUrl::parse(url.trim()).map_err(|why| anyhow::anyhow!("CACHET_URL: {why}"))?.0,
+pub fn endpoint(
+    global: &GlobalArgs,
+    config: Option<&Config>,
+    needs_token: bool,
+) -> Result<Endpoint> {
+    let url = match (
+        &global.url,
+        std::env::var("CACHET_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty()),
+    ) {
+        (Some(url), _) => {
+            WebUrl::parse(url)
+                .map_err(|why| anyhow::anyhow!("--url: {why}"))?
+                .0
+        }
+        (None, Some(url)) => {
+            WebUrl::parse(url.trim())
+                .map_err(|why| anyhow::anyhow!("CACHET_URL: {why}"))?
+                .0
+        }
         (None, None) => match config.and_then(|config| config.cachet.url.clone()) {
             Some(url) => url,
             None => bail!("no Cachet URL: set `url` in `[cachet]`, CACHET_URL or --url"),
@@ -72,7 +97,9 @@ pub fn endpoint(global: &GlobalArgs, config: Option<&Config>, needs_token: bool)
     };
     let token = token(global, config)?;
     if needs_token && token.is_none() {
-        bail!("no Cachet API token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`");
+        bail!(
+            "no Cachet API token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"
+        );
     }
     let settings = config.map(|config| &config.cachet);
     Ok(Endpoint {

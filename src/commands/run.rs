@@ -26,33 +26,66 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     let deadline = Deadline::after(global.timeout);
     let config = load_config(global)?;
     let selected = select(&config, names)?;
-    let endpoint = if global.dry_run { None } else { Some(endpoint(global, Some(&config), true)?) };
+    let endpoint = if global.dry_run {
+        None
+    } else {
+        Some(endpoint(global, Some(&config), true)?)
+    };
     let trace = printer.trace();
 
-    // Checks stop early enough to leave time for the pushes.
-    let check_deadline = if global.dry_run { deadline } else { deadline.earlier_by(push_reserve(global.timeout)) };
+    // Checks stop early enough to leave time for the pushes, and for collecting their outcomes.
+    let reserve = if global.dry_run {
+        Duration::ZERO
+    } else {
+        push_reserve(global.timeout)
+    };
+    let collect_by = deadline.earlier_by(reserve);
+    let check_deadline = collect_by.earlier_by(COLLECT_GRACE);
 
     let (cachet_sender, cachet_receiver) = mpsc::channel::<CachetView>();
     if let Some(endpoint) = endpoint {
-        let targets: Vec<_> = selected.iter().map(|component| component.target.clone()).collect();
+        let targets: Vec<_> = selected
+            .iter()
+            .map(|component| component.target.clone())
+            .collect();
         thread::spawn(move || {
-            let view = Client::connect(endpoint, trace, deadline).map(|client| {
-                let remotes = targets.iter().map(|target| resolve(&client, target)).collect();
-                (client, remotes)
-            });
+            let view = Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE)).map(
+                |client| {
+                    let remotes = targets
+                        .iter()
+                        .map(|target| resolve(&client, target))
+                        .collect();
+                    (client, remotes)
+                },
+            );
             let _ = cachet_sender.send(view);
         });
     }
 
-    let checks: Vec<Vec<Arc<CheckSpec>>> = selected.iter().map(|component| component.checks.clone()).collect();
-    let outcomes = check::run_all(Arc::new(checks), Arc::new(Context::new(trace)), usize::from(global.jobs), check_deadline);
+    let checks: Vec<Vec<Arc<CheckSpec>>> = selected
+        .iter()
+        .map(|component| component.checks.clone())
+        .collect();
+    let outcomes = check::run_all(
+        Arc::new(checks),
+        Arc::new(Context::new(trace)),
+        usize::from(global.jobs),
+        check_deadline,
+        collect_by,
+    );
 
     let cachet = if global.dry_run {
         None
     } else {
-        Some(cachet_receiver.recv_timeout(deadline.remaining()).unwrap_or_else(|_| {
-            Err(CachetError::TimedOut { url: "the Cachet API".to_owned() })
-        }))
+        Some(
+            cachet_receiver
+                .recv_timeout(deadline.remaining())
+                .unwrap_or_else(|_| {
+                    Err(CachetError::TimedOut {
+                        url: "the Cachet API".to_owned(),
+                    })
+                }),
+        )
     };
 
     let mut components = Vec::with_capacity(selected.len());
@@ -70,7 +103,11 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         components.push(report);
     }
 
-    let exit = Exit::of_run(components.iter().map(|c| (c.status, c.push_error.is_some())));
+    let exit = Exit::of_run(
+        components
+            .iter()
+            .map(|c| (c.status, c.push_error.is_some())),
+    );
     Ok(Report {
         status: components.iter().map(|c| c.status).max(),
         exit,
@@ -83,7 +120,10 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
 /// The components named on the command line (config names or Cachet ids), or all of them.
 fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>> {
     if config.components.is_empty() {
-        bail!("`{}` configures no components: add a `[components.NAME]` table", config.file);
+        bail!(
+            "`{}` configures no components: add a `[components.NAME]` table",
+            config.file
+        );
     }
     if names.is_empty() {
         return Ok(config.components.iter().collect());
@@ -92,26 +132,44 @@ fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>
     for name in names {
         let found = config.component(name).or_else(|| {
             let id: u64 = name.parse().ok()?;
-            config.components.iter().find(|c| c.target == crate::config::Target::Id(id))
+            config
+                .components
+                .iter()
+                .find(|c| c.target == crate::config::Target::Id(id))
         });
         match found {
-            Some(component) if !selected.iter().any(|c| c.name == component.name) => selected.push(component),
+            Some(component) if !selected.iter().any(|c| c.name == component.name) => {
+                selected.push(component)
+            }
             Some(_) => {}
             None => {
                 let known: Vec<&str> = config.components.iter().map(|c| c.name.as_str()).collect();
-                bail!("no component `{name}` in `{}`; configured: {}", config.file, known.join(", "));
+                bail!(
+                    "no component `{name}` in `{}`; configured: {}",
+                    config.file,
+                    known.join(", ")
+                );
             }
         }
     }
     Ok(selected)
 }
 
+/// How much later than their deadline the outcomes of checks (and Cachet's answers) are
+/// waited for: timers fire a little late, and a check that ends at its timeout should be
+/// reported with its own detail.
+const COLLECT_GRACE: Duration = Duration::from_millis(100);
+
 /// Time kept back from the checks for talking to Cachet: a quarter of the run, at most 5 s.
 fn push_reserve(timeout: Duration) -> Duration {
     (timeout / 4).min(Duration::from_secs(5))
 }
 
-fn component_report(component: &Component, status: Status, outcomes: &[Outcome]) -> ComponentReport {
+fn component_report(
+    component: &Component,
+    status: Status,
+    outcomes: &[Outcome],
+) -> ComponentReport {
     ComponentReport {
         name: component.name.clone(),
         id: match component.target {
@@ -141,7 +199,13 @@ fn component_report(component: &Component, status: Status, outcomes: &[Outcome])
 }
 
 /// Writes `status` unless Cachet already shows it (SPEC §6), recording what happened.
-pub fn push(client: &Client, remote: &RemoteComponent, status: Status, force: bool, report: &mut ComponentReport) {
+pub fn push(
+    client: &Client,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    report: &mut ComponentReport,
+) {
     report.id = Some(remote.id);
     report.previous_status = Some(remote.status_word());
     if remote.status == u64::from(status.id()) && !force {

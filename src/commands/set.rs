@@ -13,14 +13,21 @@ use crate::exit::Exit;
 use crate::output::{ComponentReport, Printer, Report};
 use crate::status::Status;
 
-pub fn set(global: &GlobalArgs, component: &str, status: Status, printer: Printer) -> Result<Report> {
+pub fn set(
+    global: &GlobalArgs,
+    component: &str,
+    status: Status,
+    printer: Printer,
+) -> Result<Report> {
     let deadline = Deadline::after(global.timeout);
     let config = load_optional_config(global)?;
     let endpoint = endpoint(global, config.as_ref(), !global.dry_run)?;
     let client = Client::connect(endpoint, printer.trace(), deadline)?;
 
     // A config name first, then a number as a Cachet id, then an exact Cachet name.
-    let configured = config.as_ref().and_then(|config| config.component(component));
+    let configured = config
+        .as_ref()
+        .and_then(|config| config.component(component));
     let target = match (configured, component.parse::<u64>()) {
         (Some(configured), _) => configured.target.clone(),
         (None, Ok(id)) => Target::Id(id),
@@ -42,7 +49,11 @@ pub fn set(global: &GlobalArgs, component: &str, status: Status, printer: Printe
     if !global.dry_run {
         push(&client, &remote, status, global.force, &mut report);
         if let Some(error) = report.push_error.take() {
-            return Err(anyhow!(error).context(format!("setting `{}` to {}", report.name, status.label())));
+            return Err(anyhow!(error).context(format!(
+                "setting `{}` to {}",
+                report.name,
+                status.label()
+            )));
         }
     }
     Ok(Report {

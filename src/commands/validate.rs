@@ -18,12 +18,19 @@ pub fn validate(global: &GlobalArgs) -> Result<String> {
     // another machine than the one that runs them.
     let token_source = match token(global, Some(&config)) {
         Err(error) => format!("NOT READABLE ({error:#}): `run` and `set` fail until it is"),
-        Ok(None) => "none (needed to push: set CACHET_TOKEN, --token-file or `token_file`)".to_owned(),
+        Ok(None) => {
+            "none (needed to push: set CACHET_TOKEN, --token-file or `token_file`)".to_owned()
+        }
         Ok(Some(_)) if global.token_file.is_some() => "from --token-file".to_owned(),
         Ok(Some(_)) if std::env::var_os("CACHET_TOKEN").is_some() => "from CACHET_TOKEN".to_owned(),
         Ok(Some(_)) => format!(
             "from `token_file` {}",
-            config.cachet.token_file.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+            config
+                .cachet
+                .token_file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         ),
     };
     Ok(match global.format {
@@ -47,8 +54,15 @@ fn plan_text(config: &Config, token_source: &str) -> String {
         config.file,
         config.components.len()
     );
-    let url = config.cachet.url.as_deref().map_or_else(|| "(not set: use CACHET_URL or --url)".to_owned(), redact_url);
-    let _ = writeln!(text, "cachet: {url} (api {}), token {token_source}", api_word(config.cachet.api));
+    let url = config.cachet.url.as_deref().map_or_else(
+        || "(not set: use CACHET_URL or --url)".to_owned(),
+        redact_url,
+    );
+    let _ = writeln!(
+        text,
+        "cachet: {url} (api {}), token {token_source}",
+        api_word(config.cachet.api)
+    );
     for component in &config.components {
         let target = match &component.target {
             Target::Id(id) => format!("Cachet component {id}"),
@@ -67,11 +81,20 @@ fn plan_text(config: &Config, token_source: &str) -> String {
                 let _ = write!(line, ", expect {}", http.expect_status);
             }
             if let Some(slow_after) = check.slow_after {
-                let _ = write!(line, ", slow after {}", humantime::format_duration(slow_after));
+                let _ = write!(
+                    line,
+                    ", slow after {}",
+                    humantime::format_duration(slow_after)
+                );
             }
             let _ = write!(line, ", a failure is {}", check.on_failure.word());
             if check.retries > 0 {
-                let _ = write!(line, ", {} retries every {}", check.retries, humantime::format_duration(check.retry_delay));
+                let _ = write!(
+                    line,
+                    ", {} retries every {}",
+                    check.retries,
+                    humantime::format_duration(check.retry_delay)
+                );
             }
             text.push_str(&line);
             text.push('\n');

@@ -99,6 +99,8 @@ pub fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
 
 impl Config {
     pub fn component(&self, name: &str) -> Option<&Component> {
-        self.components.iter().find(|component| component.name == name)
+        self.components
+            .iter()
+            .find(|component| component.name == name)
     }
 }

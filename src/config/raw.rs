@@ -14,7 +14,9 @@ use toml::Spanned;
 
 use super::error::{ConfigError, nearest};
 use super::value::{Address, HumanDuration, Method, Pattern, StatusRanges, WebUrl};
-use super::{Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY, Target};
+use super::{
+    Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY, Target,
+};
 use crate::check::exec::ExecSpec;
 use crate::check::http::{BasicAuth, HttpSpec};
 use crate::check::tcp::TcpSpec;
@@ -228,7 +230,12 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn error(&self, span: &std::ops::Range<usize>, key: Option<&str>, message: String) -> ConfigError {
+    fn error(
+        &self,
+        span: &std::ops::Range<usize>,
+        key: Option<&str>,
+        message: String,
+    ) -> ConfigError {
         let offset = key
             .and_then(|key| {
                 // A `[[table]]`'s span may cover only its header: search to the next header.
@@ -239,7 +246,8 @@ impl Locator<'_> {
                     .and_then(|rest| next_header.find(rest).map(|m| span.end + m.start()))
                     .unwrap_or(self.source.len());
                 let text = self.source.get(span.start..body_end.max(span.end))?;
-                let pattern = Regex::new(&format!(r"(?m)(^|[\s{{,])({})\s*=", regex::escape(key))).ok()?;
+                let pattern =
+                    Regex::new(&format!(r"(?m)(^|[\s{{,])({})\s*=", regex::escape(key))).ok()?;
                 let found = pattern.captures(text)?.get(2)?;
                 Some(span.start + found.start())
             })
@@ -249,7 +257,8 @@ impl Locator<'_> {
 }
 
 pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
+    let raw: RawConfig =
+        toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
     let at = Locator { file, source };
 
     let cachet = match raw.cachet {
@@ -261,7 +270,9 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
             url: match cachet.url {
                 Some(url) => Some(
                     WebUrl::parse(url.get_ref())
-                        .map_err(|why| at.error(&url.span(), None, format!("`[cachet] url`: {why}")))?
+                        .map_err(|why| {
+                            at.error(&url.span(), None, format!("`[cachet] url`: {why}"))
+                        })?
                         .0,
                 ),
                 None => None,
@@ -279,7 +290,11 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let defaults = match raw.defaults {
         Some(defaults) => {
             if defaults.get_ref().kind.is_some() || defaults.get_ref().name.is_some() {
-                let key = if defaults.get_ref().kind.is_some() { "type" } else { "name" };
+                let key = if defaults.get_ref().kind.is_some() {
+                    "type"
+                } else {
+                    "name"
+                };
                 return Err(at.error(
                     &defaults.span(),
                     Some(key),
@@ -302,7 +317,10 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     Ok(Config {
         file: file.to_owned(),
         cachet,
-        components: components.into_iter().map(|(_, component)| component).collect(),
+        components: components
+            .into_iter()
+            .map(|(_, component)| component)
+            .collect(),
     })
 }
 
@@ -329,7 +347,11 @@ fn build_component(
         (Some(id), None) => Target::Id(id),
         (None, Some(cachet_name)) if !cachet_name.trim().is_empty() => Target::Name(cachet_name),
         (None, Some(_)) => {
-            return Err(at.error(span, Some("cachet_name"), format!("`cachet_name` in `{table}` is empty")));
+            return Err(at.error(
+                span,
+                Some("cachet_name"),
+                format!("`cachet_name` in `{table}` is empty"),
+            ));
         }
         (Some(_), Some(_)) => {
             return Err(at.error(
@@ -342,7 +364,9 @@ fn build_component(
             return Err(at.error(
                 span,
                 None,
-                format!("`{table}` needs `id = N` (the Cachet component id) or `cachet_name = \"…\"`"),
+                format!(
+                    "`{table}` needs `id = N` (the Cachet component id) or `cachet_name = \"…\"`"
+                ),
             ));
         }
     };
@@ -361,7 +385,10 @@ fn build_component(
             return Err(at.error(
                 &span,
                 Some("name"),
-                format!("two checks of `{table}` are named `{}`: give each its own `name`", check.name),
+                format!(
+                    "two checks of `{table}` are named `{}`: give each its own `name`",
+                    check.name
+                ),
             ));
         }
         checks.push(std::sync::Arc::new(check));
@@ -392,27 +419,47 @@ fn build_check(
         return Err(at.error(
             span,
             Some(key),
-            format!("`{key}` does not apply to a `{}` check (in `{table}`)", kind.word()),
+            format!(
+                "`{key}` does not apply to a `{}` check (in `{table}`)",
+                kind.word()
+            ),
         ));
     }
     raw.fill_from(defaults, kind);
     let missing = |key: &str, example: &str| {
-        at.error(span, Some("type"), format!("a `{}` check in `{table}` needs `{key}`, e.g. {example}", kind.word()))
+        at.error(
+            span,
+            Some("type"),
+            format!(
+                "a `{}` check in `{table}` needs `{key}`, e.g. {example}",
+                kind.word()
+            ),
+        )
     };
     let timeout = raw.timeout.map_or(DEFAULT_CHECK_TIMEOUT, |t| t.0);
     if timeout.is_zero() {
-        return Err(at.error(span, Some("timeout"), format!("`timeout` in `{table}` must be longer than zero")));
+        return Err(at.error(
+            span,
+            Some("timeout"),
+            format!("`timeout` in `{table}` must be longer than zero"),
+        ));
     }
     let (probe, target) = match kind {
         Kind::Http => {
-            let url = raw.url.ok_or_else(|| missing("url", "`url = \"https://api.example.com/health\"`"))?;
+            let url = raw
+                .url
+                .ok_or_else(|| missing("url", "`url = \"https://api.example.com/health\"`"))?;
             let basic_auth = match raw.basic_auth {
                 Some(auth) => Some(basic_auth(at, span, &table, auth)?),
                 None => None,
             };
             let ca_file = match raw.ca_file {
                 Some(path) => Some(crate::check::http::load_ca_file(&path).map_err(|why| {
-                    at.error(span, Some("ca_file"), format!("`ca_file` in `{table}`: {why}"))
+                    at.error(
+                        span,
+                        Some("ca_file"),
+                        format!("`ca_file` in `{table}`: {why}"),
+                    )
                 })?),
                 None => None,
             };
@@ -424,7 +471,10 @@ fn build_check(
                 body: raw.body,
                 basic_auth,
                 expect_status: raw.expect_status.unwrap_or_else(StatusRanges::success),
-                expect_body_contains: raw.expect_body_contains.map(OneOrMany::into_vec).unwrap_or_default(),
+                expect_body_contains: raw
+                    .expect_body_contains
+                    .map(OneOrMany::into_vec)
+                    .unwrap_or_default(),
                 expect_body_regex: raw.expect_body_regex.map(|p| p.0),
                 reject_body_regex: raw.reject_body_regex.map(|p| p.0),
                 expect_json: raw.expect_json.unwrap_or_default().into_iter().collect(),
@@ -432,17 +482,23 @@ fn build_check(
                 insecure: raw.insecure.unwrap_or(false),
                 ca_file,
             };
-            if let Some((pointer, _)) = spec.expect_json.iter().find(|(p, _)| !p.is_empty() && !p.starts_with('/')) {
+            if let Some((pointer, _)) = spec
+                .expect_json
+                .iter()
+                .find(|(p, _)| !p.is_empty() && !p.starts_with('/'))
+            {
                 return Err(at.error(
                     span,
                     Some("expect_json"),
                     format!("`expect_json` key `{pointer}` is not a JSON pointer: write it like \"/status\""),
                 ));
             }
-            (Probe::Http(spec), target)
+            (Probe::Http(Box::new(spec)), target)
         }
         Kind::Tcp => {
-            let address = raw.address.ok_or_else(|| missing("address", "`address = \"db.example.com:5432\"`"))?;
+            let address = raw
+                .address
+                .ok_or_else(|| missing("address", "`address = \"db.example.com:5432\"`"))?;
             let target = address.0.clone();
             (
                 Probe::Tcp(TcpSpec {
@@ -454,15 +510,23 @@ fn build_check(
             )
         }
         Kind::Exec => {
-            let command = raw
-                .command
-                .ok_or_else(|| missing("command", "`command = [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]`"))?;
+            let command = raw.command.ok_or_else(|| {
+                missing(
+                    "command",
+                    "`command = [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]`",
+                )
+            })?;
             let Some(program) = command.first().filter(|program| !program.is_empty()) else {
-                return Err(at.error(span, Some("command"), format!("`command` in `{table}` is empty: name the program first")));
+                return Err(at.error(
+                    span,
+                    Some("command"),
+                    format!("`command` in `{table}` is empty: name the program first"),
+                ));
             };
-            let target = PathBuf::from(program)
-                .file_name()
-                .map_or_else(|| program.clone(), |name| name.to_string_lossy().into_owned());
+            let target = PathBuf::from(program).file_name().map_or_else(
+                || program.clone(),
+                |name| name.to_string_lossy().into_owned(),
+            );
             (
                 Probe::Exec(ExecSpec {
                     command,
@@ -473,7 +537,9 @@ fn build_check(
         }
     };
     Ok(CheckSpec {
-        name: raw.name.unwrap_or_else(|| format!("{} {target}", kind.word())),
+        name: raw
+            .name
+            .unwrap_or_else(|| format!("{} {target}", kind.word())),
         timeout,
         slow_after: raw.slow_after.map(|d| d.0),
         on_failure: match raw.on_failure.unwrap_or(OnFailure::Fail) {
@@ -494,12 +560,27 @@ fn basic_auth(
     auth: RawBasicAuth,
 ) -> Result<BasicAuth, ConfigError> {
     let password = match (auth.password_file, auth.password_env) {
-        (Some(path), None) => Secret::from_file(&path, "password")
-            .map_err(|error| at.error(span, Some("password_file"), format!("`basic_auth` in `{table}`: {error:#}")))?,
+        (Some(path), None) => Secret::from_file(&path, "password").map_err(|error| {
+            at.error(
+                span,
+                Some("password_file"),
+                format!("`basic_auth` in `{table}`: {error:#}"),
+            )
+        })?,
         (None, Some(name)) => Secret::from_env(&name)
-            .map_err(|error| at.error(span, Some("password_env"), format!("`basic_auth` in `{table}`: {error:#}")))?
+            .map_err(|error| {
+                at.error(
+                    span,
+                    Some("password_env"),
+                    format!("`basic_auth` in `{table}`: {error:#}"),
+                )
+            })?
             .ok_or_else(|| {
-                at.error(span, Some("password_env"), format!("`basic_auth` in `{table}`: environment variable `{name}` is not set"))
+                at.error(
+                    span,
+                    Some("password_env"),
+                    format!("`basic_auth` in `{table}`: environment variable `{name}` is not set"),
+                )
             })?,
         _ => {
             return Err(at.error(
@@ -532,12 +613,29 @@ fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> ConfigError 
         let table = enclosing_table(source, offset);
         let advice = match nearest(key, expected.iter().copied()) {
             Some(suggestion) => format!(", did you mean `{suggestion}`?"),
-            None => format!("; valid keys: {}", expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "; valid keys: {}",
+                expected
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
-        let place = table.map_or_else(|| "at the top level".to_owned(), |table| format!("in `{table}`"));
-        return ConfigError::at(file, source, offset, format!("unknown key `{key}` {place}{advice}"));
+        let place = table.map_or_else(
+            || "at the top level".to_owned(),
+            |table| format!("in `{table}`"),
+        );
+        return ConfigError::at(
+            file,
+            source,
+            offset,
+            format!("unknown key `{key}` {place}{advice}"),
+        );
     }
-    let message = message.replace("unknown variant", "unknown value").replace("field", "key");
+    let message = message
+        .replace("unknown variant", "unknown value")
+        .replace("field", "key");
     let key = key_at(source, offset);
     let message = match key {
         Some(key) if !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),
@@ -553,7 +651,12 @@ fn enclosing_table(source: &str, offset: usize) -> Option<String> {
         .get(..offset.min(source.len()))?
         .lines()
         .rev()
-        .find_map(|line| header.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str().replace(' ', "")))
+        .find_map(|line| {
+            header
+                .captures(line)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().replace(' ', ""))
+        })
 }
 
 /// The key of the `key = value` line holding `offset`, if the line is one.
@@ -602,7 +705,9 @@ id = 2
         assert_eq!(check.timeout, Duration::from_secs(10));
         assert_eq!(check.on_failure, OutcomeKind::Fail);
         assert!(config.cachet.notify_subscribers);
-        let Probe::Http(http) = &check.probe else { panic!("not http") };
+        let Probe::Http(http) = &check.probe else {
+            panic!("not http")
+        };
         assert!(http.expect_status.contains(204) && !http.expect_status.contains(301));
         assert!(http.follow_redirects);
     }
@@ -622,11 +727,17 @@ id = 2
 
     #[test]
     fn bad_values_point_at_the_value() {
-        let source = MINIMAL.replace("type = \"http\"", "type = \"http\"\n  slow_after = \"fast\"");
+        let source = MINIMAL.replace(
+            "type = \"http\"",
+            "type = \"http\"\n  slow_after = \"fast\"",
+        );
         let message = error(&source);
         assert!(message.starts_with("test.toml:6:16: "), "{message}");
         assert!(message.contains("`fast` is not a duration"), "{message}");
-        let source = MINIMAL.replace("type = \"http\"", "type = \"http\"\n  expect_body_regex = \"(\"");
+        let source = MINIMAL.replace(
+            "type = \"http\"",
+            "type = \"http\"\n  expect_body_regex = \"(\"",
+        );
         assert!(error(&source).contains("invalid regex `(`"));
         let source = MINIMAL.replace("http://127.0.0.1:1/health", "ftp://x/");
         assert!(error(&source).contains("is not an http:// or https:// URL"));
@@ -643,8 +754,10 @@ id = 2
 
     #[test]
     fn components_need_an_id_or_name_and_checks() {
-        assert!(error("[components.api]\n[[components.api.checks]]\ntype=\"tcp\"\naddress=\"h:1\"\n")
-            .contains("needs `id = N`"));
+        assert!(
+            error("[components.api]\n[[components.api.checks]]\ntype=\"tcp\"\naddress=\"h:1\"\n")
+                .contains("needs `id = N`")
+        );
         assert!(error("[components.api]\nid = 1\n").contains("has no checks"));
         let message = error("[components.api]\nid = 1\n[[components.api.checks]]\ntype=\"tcp\"\n");
         assert!(message.contains("needs `address`"), "{message}");
@@ -660,7 +773,9 @@ id = 2
         let checks = &config.components[0].checks;
         assert_eq!(checks[0].timeout, Duration::from_secs(3));
         assert_eq!(checks[1].timeout, Duration::from_secs(3));
-        let Probe::Http(http) = &checks[0].probe else { panic!("not http") };
+        let Probe::Http(http) = &checks[0].probe else {
+            panic!("not http")
+        };
         assert!(http.expect_status.contains(302));
     }
 

@@ -5,8 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use regex::Regex;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 /// A humantime duration string (`"800ms"`, `"14d"`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,7 +35,13 @@ impl<'de> Deserialize<'de> for Pattern {
             .build()
             .map(Pattern)
             .map_err(|error| {
-                let first = error.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                let first = error
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
                 de::Error::custom(format!("invalid regex `{text}`: {first}"))
             })
     }
@@ -99,7 +105,9 @@ impl<'de> Deserialize<'de> for Method {
         let text = String::deserialize(deserializer)?;
         let method = text.to_ascii_uppercase();
         if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_alphabetic()) {
-            return Err(de::Error::custom(format!("`{text}` is not an HTTP method like \"GET\"")));
+            return Err(de::Error::custom(format!(
+                "`{text}` is not an HTTP method like \"GET\""
+            )));
         }
         Ok(Method(method))
     }
@@ -115,19 +123,25 @@ impl StatusRanges {
     }
 
     pub fn contains(&self, code: u16) -> bool {
-        self.0.iter().any(|(low, high)| (*low..=*high).contains(&code))
+        self.0
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&code))
     }
 
     fn parse_one(text: &str) -> Result<(u16, u16), String> {
         let code = |part: &str| match part.trim().parse::<u16>() {
             Ok(code) if (100..=599).contains(&code) => Ok(code),
-            _ => Err(format!("`{text}` is not an HTTP status code (100-599) or a range like \"200-299\"")),
+            _ => Err(format!(
+                "`{text}` is not an HTTP status code (100-599) or a range like \"200-299\""
+            )),
         };
         match text.split_once('-') {
             Some((low, high)) => {
                 let (low, high) = (code(low)?, code(high)?);
                 if low > high {
-                    return Err(format!("the range `{text}` is empty: write the lower code first"));
+                    return Err(format!(
+                        "the range `{text}` is empty: write the lower code first"
+                    ));
                 }
                 Ok((low, high))
             }
@@ -179,7 +193,9 @@ impl<'de> Deserialize<'de> for StatusRanges {
                     ranges.extend(item.0);
                 }
                 if ranges.is_empty() {
-                    return Err(de::Error::custom("`expect_status` is empty: list at least one code"));
+                    return Err(de::Error::custom(
+                        "`expect_status` is empty: list at least one code",
+                    ));
                 }
                 Ok(StatusRanges(ranges))
             }
@@ -214,8 +230,16 @@ mod tests {
 
     #[test]
     fn status_ranges_reject_nonsense() {
-        assert!(ranges(r#"expect = ["299-200"]"#).unwrap_err().contains("empty"));
-        assert!(ranges(r#"expect = ["20x"]"#).unwrap_err().contains("not an HTTP status"));
+        assert!(
+            ranges(r#"expect = ["299-200"]"#)
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            ranges(r#"expect = ["20x"]"#)
+                .unwrap_err()
+                .contains("not an HTTP status")
+        );
         assert!(ranges("expect = [700]").unwrap_err().contains("100-599"));
         assert!(ranges("expect = []").unwrap_err().contains("at least one"));
     }

@@ -111,7 +111,9 @@ pub enum Shape {
 
 impl Printer {
     pub fn trace(self) -> Trace {
-        Trace { on: self.verbosity >= Verbosity::Trace && self.format == Format::Text }
+        Trace {
+            on: self.verbosity >= Verbosity::Trace && self.format == Format::Text,
+        }
     }
 
     /// Prints a report; write errors (a closed pipe) are ignored: the exit code still tells.
@@ -122,7 +124,10 @@ impl Printer {
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(stdout)),
             Format::Text => {
-                if self.verbosity == Verbosity::Quiet && report.exit == Exit::Ok && report.error.is_none() {
+                if self.verbosity == Verbosity::Quiet
+                    && report.exit == Exit::Ok
+                    && report.error.is_none()
+                {
                     return;
                 }
                 let lines = match shape {
@@ -186,7 +191,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(sanitize("ok\x1b[31m\nnext\u{202E}"), "ok\\u{1b}[31m\\nnext\\u{202e}");
+        assert_eq!(
+            sanitize("ok\x1b[31m\nnext\u{202E}"),
+            "ok\\u{1b}[31m\\nnext\\u{202e}"
+        );
         assert_eq!(sanitize("plain text ü"), "plain text ü");
     }
 }

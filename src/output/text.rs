@@ -20,8 +20,13 @@ pub fn run(report: &Report, verbose: bool) -> String {
         .flat_map(|component| {
             component.checks.iter().flat_map(move |check| {
                 let prefix = format!("{}/{}", component.name, check.name);
-                let own = format!("'{}'={:.3}s", prefix.replace('\'', "''"), check.duration_ms / 1000.0);
-                std::iter::once(own).chain(check.perfdata.iter().map(move |item| item.render(&prefix)))
+                let own = format!(
+                    "'{}'={:.3}s",
+                    prefix.replace('\'', "''"),
+                    check.duration_ms / 1000.0
+                );
+                std::iter::once(own)
+                    .chain(check.perfdata.iter().map(move |item| item.render(&prefix)))
             })
         })
         .collect();
@@ -58,9 +63,17 @@ pub fn set(report: &Report) -> String {
         let line = if report.dry_run {
             let was = previous(component);
             if component.previous_status.as_deref() == Some(component.status.word()) {
-                format!("{}: already {}, nothing to write [dry run]", name(component), component.status.label())
+                format!(
+                    "{}: already {}, nothing to write [dry run]",
+                    name(component),
+                    component.status.label()
+                )
             } else {
-                format!("{}: would set {}{was} [dry run]", name(component), component.status.label())
+                format!(
+                    "{}: would set {}{was} [dry run]",
+                    name(component),
+                    component.status.label()
+                )
             }
         } else {
             push_line(component)
@@ -72,7 +85,13 @@ pub fn set(report: &Report) -> String {
 }
 
 fn component_summary(component: &ComponentReport) -> String {
-    let count = |kinds: &[OutcomeKind]| component.checks.iter().filter(|c| kinds.contains(&c.outcome)).count();
+    let count = |kinds: &[OutcomeKind]| {
+        component
+            .checks
+            .iter()
+            .filter(|c| kinds.contains(&c.outcome))
+            .count()
+    };
     let list = |kinds: &[OutcomeKind]| {
         component
             .checks
@@ -88,16 +107,27 @@ fn component_summary(component: &ComponentReport) -> String {
     let mut detail = if failed > 0 {
         format!("{failed}/{total} checks failed: {}", list(&failing))
     } else if degraded > 0 {
-        format!("{degraded}/{total} checks degraded: {}", list(&[OutcomeKind::Degraded]))
+        format!(
+            "{degraded}/{total} checks degraded: {}",
+            list(&[OutcomeKind::Degraded])
+        )
     } else if total == 1 {
         "1 check passed".to_owned()
     } else {
         format!("all {total} checks passed")
     };
     if failed > 0 && degraded > 0 {
-        let _ = write!(detail, "; {degraded} degraded: {}", list(&[OutcomeKind::Degraded]));
+        let _ = write!(
+            detail,
+            "; {degraded} degraded: {}",
+            list(&[OutcomeKind::Degraded])
+        );
     }
-    let mut text = format!("{}: {} ({detail})", component.name, component.status.label());
+    let mut text = format!(
+        "{}: {} ({detail})",
+        component.name,
+        component.status.label()
+    );
     if let Some(error) = &component.push_error {
         let _ = write!(text, ", not pushed: {error}");
     }
@@ -109,7 +139,10 @@ fn push_line(component: &ComponentReport) -> String {
     match (&component.push_error, component.written) {
         (Some(error), _) => format!("{}: {label} not pushed: {error}", name(component)),
         (None, true) => format!("{}: set to {label}{}", name(component), previous(component)),
-        (None, false) => format!("{}: Cachet already shows {label}, nothing written", name(component)),
+        (None, false) => format!(
+            "{}: Cachet already shows {label}, nothing written",
+            name(component)
+        ),
     }
 }
 
@@ -163,7 +196,12 @@ mod tests {
                 written: true,
                 push_error: None,
                 checks: vec![
-                    check("health endpoint", OutcomeKind::Fail, "HTTP 503, expected 200-299", 12.4),
+                    check(
+                        "health endpoint",
+                        OutcomeKind::Fail,
+                        "HTTP 503, expected 200-299",
+                        12.4,
+                    ),
                     check("a", OutcomeKind::Pass, "HTTP 200", 1.0),
                     check("b", OutcomeKind::Pass, "HTTP 200", 2.0),
                 ],

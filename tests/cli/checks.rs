@@ -1,0 +1,335 @@
+//! SPEC §5: every key of the `http`, `tcp` and `exec` check kinds, against real loopback targets.
+//! These run with --dry-run: what is under test is the outcome and its detail.
+
+use std::time::Duration;
+
+use crate::support::cmd::{Cmd, Output};
+use crate::support::http::{Response, Server, banner_server, closed_port};
+use crate::support::tls::pki;
+
+/// Runs one component `c` with the given checks (TOML) and returns the output with `-v`.
+fn dry_run(cmd: Cmd, checks: &str) -> Output {
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
+}
+
+/// The `-v` line of check `name`: `outcome - detail`.
+fn line<'a>(out: &'a Output, name: &str) -> &'a str {
+    let prefix = format!("  c/{name}: ");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line for {name}:\n{}", out.stdout));
+    let rest = &line[prefix.len()..];
+    rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
+}
+
+#[test]
+fn http_sends_method_headers_body_and_basic_auth() {
+    let server = Server::start(|_| Response::new(201, "created"));
+    let cmd = Cmd::new();
+    let password = cmd.write("pw", "pa55\n");
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"post\"\ntype = \"http\"\nurl = \"{}\"\nmethod = \"post\"\nheaders = {{ X-Probe = \"cachet-check\", Content-Type = \"application/json\" }}\nbody = '{{\"ping\":1}}'\nbasic_auth = {{ user = \"mon\", password_file = \"{}\" }}\nexpect_status = [201]\n",
+        server.url("/hook?x=1"),
+        password.display()
+    );
+    let out = dry_run(cmd, &checks);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(line(&out, "post"), "pass - HTTP 201");
+    let request = &server.requests()[0];
+    assert_eq!(
+        (request.method.as_str(), request.target.as_str()),
+        ("POST", "/hook?x=1")
+    );
+    assert_eq!(request.header("X-Probe"), Some("cachet-check"));
+    assert_eq!(request.header("Authorization"), Some("Basic bW9uOnBhNTU="));
+    assert_eq!(request.body, "{\"ping\":1}");
+}
+
+#[test]
+fn http_password_from_the_environment() {
+    let server = Server::start(|r| {
+        Response::new(
+            if r.header("Authorization") == Some("Basic bW9uOmVudi1wdw==") {
+                200
+            } else {
+                401
+            },
+            "",
+        )
+    });
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"auth\"\ntype = \"http\"\nurl = \"{}\"\nbasic_auth = {{ user = \"mon\", password_env = \"PROBE_PW\" }}\n",
+        server.url("/")
+    );
+    let out = dry_run(Cmd::new().env("PROBE_PW", "env-pw"), &checks);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .contains("environment variable `PROBE_PW` is not set"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn http_status_ranges_and_body_assertions() {
+    let server = Server::start(|r| match r.path() {
+        "/json" => Response::new(200, r#"{"status":"up","db":{"ok":true,"lag":3}}"#),
+        "/error" => Response::new(200, "<html>Fatal error: out of memory</html>"),
+        "/moved" => Response::new(304, ""),
+        _ => Response::new(418, "teapot"),
+    });
+    let check = |name: &str, path: &str, extra: &str| {
+        format!(
+            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"http\"\nurl = \"{}\"\n{extra}\n",
+            server.url(path)
+        )
+    };
+    let checks = [
+        check(
+            "json ok",
+            "/json",
+            "expect_json = { \"/status\" = \"up\", \"/db/ok\" = true, \"/db/lag\" = 3 }",
+        ),
+        check("json bad", "/json", "expect_json = { \"/db/lag\" = 0 }"),
+        check(
+            "contains",
+            "/json",
+            "expect_body_contains = [\"status\", \"nowhere\"]",
+        ),
+        check(
+            "regex",
+            "/json",
+            "expect_body_regex = '\"status\"\\s*:\\s*\"up\"'",
+        ),
+        check(
+            "reject",
+            "/error",
+            "reject_body_regex = \"(?i)fatal error\"",
+        ),
+        check("range", "/moved", "expect_status = [\"200-299\", \"304\"]"),
+        check("teapot", "/tea", ""),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 2);
+    assert_eq!(line(&out, "json ok"), "pass - HTTP 200");
+    assert_eq!(
+        line(&out, "json bad"),
+        "fail - HTTP 200, JSON /db/lag is 3, expected 0"
+    );
+    assert_eq!(
+        line(&out, "contains"),
+        "fail - HTTP 200, body does not contain `nowhere`"
+    );
+    assert_eq!(line(&out, "regex"), "pass - HTTP 200");
+    assert_eq!(
+        line(&out, "reject"),
+        "fail - HTTP 200, body matches rejected /(?i)fatal error/ (`Fatal error`)"
+    );
+    assert_eq!(line(&out, "range"), "pass - HTTP 304");
+    assert_eq!(line(&out, "teapot"), "fail - HTTP 418, expected 200-299");
+}
+
+#[test]
+fn http_redirects_are_followed_boundedly_or_not_at_all() {
+    let server = Server::start(|r| match r.path() {
+        "/old" => Response::new(301, "").header("Location", "/new"),
+        "/new" => Response::new(200, "here"),
+        _ => Response::new(302, "").header("Location", "/loop"),
+    });
+    let check = |name: &str, path: &str, extra: &str| {
+        format!(
+            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"http\"\nurl = \"{}\"\n{extra}\n",
+            server.url(path)
+        )
+    };
+    let checks = [
+        check("followed", "/old", ""),
+        check("not followed", "/old", "follow_redirects = false"),
+        check("loop", "/loop", ""),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(line(&out, "followed"), "pass - HTTP 200");
+    assert_eq!(
+        line(&out, "not followed"),
+        "fail - HTTP 301, expected 200-299"
+    );
+    assert_eq!(
+        line(&out, "loop"),
+        "fail - more than 10 redirects (a redirect loop?)"
+    );
+    let loops = server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/loop")
+        .count();
+    assert_eq!(loops, 11, "the first request and ten redirects");
+}
+
+#[test]
+fn http_bodies_are_read_up_to_a_cap() {
+    let server = Server::start(|_| Response::new(200, "x".repeat(3 * 1024 * 1024) + "needle"));
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"big\"\ntype = \"http\"\nurl = \"{}\"\nexpect_body_contains = \"needle\"\n",
+        server.url("/")
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(
+        line(&out, "big"),
+        "fail - HTTP 200, body does not contain `needle`"
+    );
+}
+
+#[test]
+fn https_verifies_certificates_unless_told_otherwise() {
+    let pki = pki();
+    let server = Server::start_tls(pki.server.clone(), |_| Response::new(200, "secure"));
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let url = server.url("/");
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"untrusted\"\ntype = \"http\"\nurl = \"{url}\"\n\
+         [[components.c.checks]]\nname = \"private ca\"\ntype = \"http\"\nurl = \"{url}\"\nca_file = \"{}\"\n\
+         [[components.c.checks]]\nname = \"insecure\"\ntype = \"http\"\nurl = \"{url}\"\ninsecure = true\n\
+         [[components.c.checks]]\nname = \"by name\"\ntype = \"http\"\nurl = \"{}\"\nca_file = \"{}\"\n",
+        ca.display(),
+        url.replace("127.0.0.1", "localhost"),
+        ca.display()
+    );
+    let out = dry_run(cmd, &checks);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        line(&out, "untrusted").starts_with("fail - TLS error: "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "untrusted").contains("UnknownIssuer"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(line(&out, "private ca"), "pass - HTTP 200");
+    assert_eq!(line(&out, "insecure"), "pass - HTTP 200");
+    assert_eq!(line(&out, "by name"), "pass - HTTP 200");
+}
+
+#[test]
+fn a_ca_file_that_is_not_pem_is_a_config_error() {
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", "not a certificate");
+    let checks = format!(
+        "[[components.c.checks]]\ntype = \"http\"\nurl = \"https://127.0.0.1:1/\"\nca_file = \"{}\"\n",
+        ca.display()
+    );
+    let out = dry_run(cmd, &checks);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .contains(":8:1: `ca_file` in `[[components.c.checks]]`: "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("holds no PEM certificate"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn tcp_connects_sends_and_expects_a_banner() {
+    let (addr, received) = banner_server("220 mail.example.com ESMTP ready\r\n");
+    let check = |name: &str, extra: &str| {
+        format!(
+            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"tcp\"\naddress = \"{addr}\"\n{extra}\n"
+        )
+    };
+    let checks = [
+        check("connect", ""),
+        check("banner", "expect = \"220 \"\nsend = \"QUIT\\r\\n\""),
+        check("wrong banner", "expect = \"SSH-2.0\"\ntimeout = \"1s\""),
+        format!("[[components.c.checks]]\nname = \"closed\"\ntype = \"tcp\"\naddress = \"127.0.0.1:{}\"\n", closed_port()),
+        "[[components.c.checks]]\nname = \"ipv6\"\ntype = \"tcp\"\naddress = \"[::1]:1\"\n".to_owned(),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(line(&out, "connect"), "pass - connected");
+    assert_eq!(line(&out, "banner"), "pass - connected, got `220 `");
+    assert_eq!(
+        line(&out, "wrong banner"),
+        "fail - expected `SSH-2.0` from the peer, got `220 mail.example.com ESMTP ready` (the peer closed the connection)"
+    );
+    assert_eq!(line(&out, "closed"), "fail - connection refused");
+    assert!(line(&out, "ipv6").starts_with("fail - "), "{}", out.stdout);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        received.lock().unwrap().iter().any(|r| r == "QUIT\r\n"),
+        "{:?}",
+        received.lock().unwrap()
+    );
+}
+
+// SPEC §5: `[defaults]` applies to checks that do not set the key.
+#[test]
+fn defaults_apply_where_checks_are_silent() {
+    let server = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(150)));
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"inherits\"\ntype = \"http\"\nurl = \"{u}\"\n[[components.c.checks]]\nname = \"overrides\"\ntype = \"http\"\nurl = \"{u}\"\nslow_after = \"5s\"\n",
+        u = server.url("/")
+    );
+    let cmd = Cmd::new();
+    let config = format!(
+        "[defaults]\nslow_after = \"50ms\"\n[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}"
+    );
+    let out = cmd.config(&config).args(["run", "--dry-run", "-v"]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        line(&out, "inherits").starts_with("degraded - HTTP 200, but took "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(line(&out, "overrides"), "pass - HTTP 200");
+}
+
+// SPEC §2: -j bounds the checks in flight; all of them still run.
+#[test]
+fn jobs_bound_concurrency() {
+    let server = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(200)));
+    let checks: String = (0..6)
+        .map(|i| {
+            format!(
+                "[[components.c.checks]]\nname = \"c{i}\"\ntype = \"http\"\nurl = \"{}\"\n",
+                server.url("/")
+            )
+        })
+        .collect();
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    let serial = Cmd::new()
+        .config(&config)
+        .args(["run", "--dry-run", "-j", "1"])
+        .run();
+    let parallel = Cmd::new()
+        .config(&config)
+        .args(["run", "--dry-run", "-j", "6"])
+        .run();
+    assert_eq!((serial.code, parallel.code), (0, 0));
+    assert!(
+        serial.elapsed >= Duration::from_millis(1200),
+        "{:?}",
+        serial.elapsed
+    );
+    assert!(
+        parallel.elapsed < Duration::from_millis(900),
+        "{:?}",
+        parallel.elapsed
+    );
+}

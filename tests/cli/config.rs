@@ -1,0 +1,223 @@
+//! SPEC §5: the config file: `example`, `validate`, and errors that name file, line, column, key.
+
+use crate::support::cmd::Cmd;
+
+// SPEC §2: `example` prints a commented config that `validate` accepts.
+#[test]
+fn the_example_config_validates() {
+    let example = Cmd::new().args(["example"]).run();
+    assert_eq!(example.code, 0);
+    assert!(example.stdout.starts_with("# cachet-check configuration"));
+    let out = Cmd::new()
+        .args(["validate", "-c", "-"])
+        .stdin(&example.stdout)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.summary(), "<stdin>: valid, 3 components, 5 checks");
+    assert!(out.stdout.contains("component api -> Cachet component 2\n  health endpoint: http GET https://api.example.com/health, timeout 10s, expect 200-299, slow after 800ms, a failure is fail, 1 retries every 2s\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("component database -> the Cachet component named \"Database\"\n")
+    );
+}
+
+// SPEC §2: validate touches no network: a Cachet URL nobody answers does not matter.
+#[test]
+fn validate_prints_the_plan_as_json() {
+    let config = "[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.web]\ncachet_name = \"Web site\"\n[[components.web.checks]]\ntype = \"tcp\"\naddress = \"[::1]:443\"\non_failure = \"down\"\n";
+    let out = Cmd::new()
+        .config(config)
+        .token("t")
+        .args(["validate", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan = out.json();
+    assert_eq!(plan["cachet"]["token"], "from CACHET_TOKEN");
+    assert_eq!(plan["components"][0]["cachet_name"], "Web site");
+    assert_eq!(plan["components"][0]["checks"][0]["name"], "tcp [::1]:443");
+    assert_eq!(plan["components"][0]["checks"][0]["on_failure"], "down");
+    assert_eq!(plan["components"][0]["checks"][0]["timeout_ms"], 10000);
+}
+
+// SPEC §5: unknown keys are rejected with the nearest valid key; errors name file:line:column.
+#[test]
+fn unknown_keys_get_a_suggestion_and_a_location() {
+    let cmd = Cmd::new();
+    let config = "[components.api]\nid = 2\n\n  [[components.api.checks]]\n  type = \"http\"\n  url = \"http://127.0.0.1:1/\"\n  expect_stauts = [200]\n";
+    let path = cmd.write("bad.toml", config);
+    let out = cmd.args(["validate", "-c", path.to_str().unwrap()]).run();
+    assert_eq!(out.code, 3);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "cachet-check: error: {}:7:3: unknown key `expect_stauts` in `[[components.api.checks]]`, did you mean `expect_status`?\n",
+            path.display()
+        )
+    );
+    assert_eq!(
+        out.summary(),
+        format!(
+            "CACHET-CHECK UNKNOWN - {}:7:3: unknown key `expect_stauts` in `[[components.api.checks]]`, did you mean `expect_status`?",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn bad_values_are_exit_3_with_a_location() {
+    let cases = [
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\ntimeout = \"soon\"\n",
+            "6:11",
+            "`soon` is not a duration",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nexpect_body_regex = \"([a-z\"\n",
+            "6:21",
+            "invalid regex `([a-z`",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"ping\"\n",
+            "4:8",
+            "unknown value `ping`",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"no-port\"\n",
+            "5:11",
+            "`no-port` is not `host:port`",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\nretries = -1\n",
+            "6:11",
+            "retries",
+        ),
+        (
+            "[cachet]\nurl = \"status.example.com\"\n",
+            "2:7",
+            "`[cachet] url`: `status.example.com` is not an http:// or https:// URL",
+        ),
+        ("[cachet]\napi = \"4\"\n", "2:7", "unknown value `4`"),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"exec\"\ncommand = []\n",
+            "5:1",
+            "`command` in `[[components.a.checks]]` is empty",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+            "6:1",
+            "two checks of `[components.a]` are named `tcp h:1`",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\ncommand = [\"x\"]\n",
+            "6:1",
+            "`command` does not apply to a `tcp` check",
+        ),
+        (
+            "[components.a]\nid = 1\ncachet_name = \"A\"\n",
+            "3:1",
+            "sets both `id` and `cachet_name`",
+        ),
+        ("key = \n", "1:7", ""),
+    ];
+    for (config, position, message) in cases {
+        let out = Cmd::new().config(config).args(["validate"]).run();
+        assert_eq!(out.code, 3, "{config}");
+        assert!(
+            out.stderr.contains(&format!("config.toml:{position}: ")),
+            "{position} in {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(message), "{message} in {}", out.stderr);
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "one clear line: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn missing_and_binary_config_files_are_clear_errors() {
+    let out = Cmd::new()
+        .args(["validate", "-c", "/nonexistent/cachet.toml"])
+        .run();
+    assert_eq!(out.code, 3);
+    assert_eq!(
+        out.stderr,
+        "cachet-check: error: reading config file `/nonexistent/cachet.toml`: No such file or directory (os error 2)\n"
+    );
+    let cmd = Cmd::new();
+    let path = cmd.dir().join("garbage.toml");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let out = cmd.args(["validate", "-c", path.to_str().unwrap()]).run();
+    assert_eq!(out.code, 3);
+    assert!(out.stderr.contains("is not UTF-8 text"), "{}", out.stderr);
+}
+
+// SPEC §2: the default config path, and CACHET_CHECK_CONFIG.
+#[test]
+fn the_config_path_comes_from_the_environment_or_the_default() {
+    let out = Cmd::new().args(["run"]).run();
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .contains("no config file at `/etc/cachet-check/config.toml`"),
+        "{}",
+        out.stderr
+    );
+    let cmd = Cmd::new();
+    let path = cmd.write(
+        "c.toml",
+        "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+    );
+    let out = cmd
+        .env("CACHET_CHECK_CONFIG", path.to_str().unwrap())
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+// SPEC §5: a token file readable by other users gets a warning; an empty one is an error.
+#[test]
+fn token_file_permissions_and_contents_are_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    let cmd = Cmd::new();
+    let token = cmd.write("token", "abc\n");
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = format!(
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+        token.display()
+    );
+    let out = cmd.config(&config).args(["validate"]).run();
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: token file `{}` is readable by other users",
+            token.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("token from `token_file`"),
+        "{}",
+        out.stdout
+    );
+
+    let cmd = Cmd::new();
+    let empty = cmd.write("empty", "\n");
+    let out = cmd
+        .args([
+            "set",
+            "1",
+            "major",
+            "--url",
+            "http://127.0.0.1:9",
+            "--token-file",
+            empty.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(out.code, 3);
+    assert!(out.stderr.contains("is empty"), "{}", out.stderr);
+}

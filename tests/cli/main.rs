@@ -1,0 +1,11 @@
+//! End-to-end tests: the built binary against a fake Cachet and real loopback targets.
+//! Tests may panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod checks;
+mod cli;
+mod config;
+mod run;
+mod set;

@@ -1,0 +1,146 @@
+//! Runs the built binary with an isolated environment and its own temp dir, and captures the
+//! exit code, stdout and stderr (all three are contract: SPEC §3, §9).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cachet-check");
+
+pub struct Cmd {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<String>,
+    dir: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}", self.stdout))
+    }
+
+    /// The first line of stdout (what schedulers read).
+    pub fn summary(&self) -> &str {
+        self.stdout.lines().next().unwrap_or_default()
+    }
+}
+
+impl Cmd {
+    pub fn new() -> Cmd {
+        Cmd {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `toml` to a file in the temp dir and passes it with `-c`.
+    pub fn config(mut self, toml: &str) -> Cmd {
+        let path = self.write("config.toml", toml);
+        self.args.push("-c".to_owned());
+        self.args.push(path.display().to_string());
+        self
+    }
+
+    /// Writes a file into the temp dir (mode 0600) and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
+    }
+
+    /// Writes an executable script into the temp dir and returns its path.
+    pub fn script(&self, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    pub fn token(self, token: &str) -> Cmd {
+        self.env("CACHET_TOKEN", token)
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Cmd {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Cmd {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    pub fn run(&self) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .args(&self.args)
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_owned()),
+            )
+            .env("HOME", self.dir.path())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = command.spawn().unwrap();
+        if let Some(text) = &self.stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        let output = Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        };
+        assert!(
+            !output.stderr.contains("panicked"),
+            "cachet-check panicked:\n{}",
+            output.stderr
+        );
+        output
+    }
+}

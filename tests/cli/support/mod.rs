@@ -1,0 +1,6 @@
+//! Test support: the command builder, a fake Cachet, loopback targets, certificates.
+
+pub mod cachet;
+pub mod cmd;
+pub mod http;
+pub mod tls;
