@@ -49,10 +49,13 @@ fn api_word(api: Api) -> &'static str {
 
 fn plan_text(config: &Config, token_source: &str) -> String {
     let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
+    let plural =
+        |count: usize, noun: &str| format!("{count} {noun}{}", if count == 1 { "" } else { "s" });
     let mut text = format!(
-        "{}: valid, {} components, {checks} checks\n",
+        "{}: valid, {}, {}\n",
         config.file,
-        config.components.len()
+        plural(config.components.len(), "component"),
+        plural(checks, "check")
     );
     let url = config.cachet.url.as_deref().map_or_else(
         || "(not set: use CACHET_URL or --url)".to_owned(),

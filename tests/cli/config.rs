@@ -221,3 +221,38 @@ fn token_file_permissions_and_contents_are_checked() {
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("is empty"), "{}", out.stderr);
 }
+
+// The config shown in README.md is valid as written.
+#[test]
+fn the_readme_config_validates() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let out = Cmd::new().config(block).token("t").args(["validate"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.summary().split(": ").nth(1),
+        Some("valid, 1 component, 3 checks")
+    );
+}
+
+// README's first command: the local example runs anywhere and needs no Cachet.
+#[test]
+fn the_local_example_runs_without_cachet() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/local.toml");
+    let out = Cmd::new()
+        .args(["run", "--dry-run", "-v", "-c", path])
+        .run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.summary().starts_with("CACHET-CHECK CRITICAL - machine: operational (all 2 checks passed), unused-port: major outage (1/1 checks failed: discard port: connection refused) [dry run: nothing pushed] | "), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("\n  machine/shell: pass - OK - shell works ("),
+        "{}",
+        out.stdout
+    );
+}

@@ -7,5 +7,6 @@ mod support;
 mod checks;
 mod cli;
 mod config;
+mod plugins;
 mod run;
 mod set;

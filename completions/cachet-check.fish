@@ -1,0 +1,97 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cachet_check_global_optspecs
+    string join \n c/config= url= token-file= force dry-run format= q/quiet v/verbose timeout= j/jobs= h/help V/version
+end
+
+function __fish_cachet_check_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cachet_check_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cachet_check_using_subcommand
+    set -l cmd (__fish_cachet_check_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s V -l version -d 'Print version'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "run" -d 'Run the checks of the named components (all configured components when none is named), push each status and exit with the worst code'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "set" -d 'Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "example" -d 'Print a commented example config'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "run" -d 'Run the checks of the named components (all configured components when none is named), push each status and exit with the worst code'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "set" -d 'Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "example" -d 'Print a commented example config'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
