@@ -482,6 +482,18 @@ fn build_check(
                 insecure: raw.insecure.unwrap_or(false),
                 ca_file,
             };
+            if let Some((name, _)) = spec.headers.iter().find(|(name, value)| {
+                ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                    || ureq::http::HeaderValue::from_str(value).is_err()
+            }) {
+                return Err(at.error(
+                    span,
+                    Some("headers"),
+                    format!(
+                        "header `{name}` in `{table}` is not a valid HTTP header name and value"
+                    ),
+                ));
+            }
             if let Some((pointer, _)) = spec
                 .expect_json
                 .iter()

@@ -117,6 +117,11 @@ fn bad_values_are_exit_3_with_a_location() {
             "3:1",
             "sets both `id` and `cachet_name`",
         ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nheaders = { \"Bad Name\" = \"x\" }\n",
+            "6:1",
+            "header `Bad Name` in `[[components.a.checks]]` is not a valid HTTP header",
+        ),
         ("key = \n", "1:7", ""),
     ];
     for (config, position, message) in cases {
