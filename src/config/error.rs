@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use regex::Regex;
+
 #[derive(Debug)]
 pub struct ConfigError {
     pub file: String,
@@ -69,6 +71,112 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+/// Where the error for `key` goes: the key inside `span` if it is written there, else the span.
+pub struct Locator<'a> {
+    pub file: &'a str,
+    pub source: &'a str,
+}
+
+impl Locator<'_> {
+    pub fn error(
+        &self,
+        span: &std::ops::Range<usize>,
+        key: Option<&str>,
+        message: String,
+    ) -> ConfigError {
+        let offset = key
+            .and_then(|key| {
+                // A `[[table]]`'s span may cover only its header: search to the next header.
+                let next_header = Regex::new(r"(?m)^\s*\[").ok()?;
+                let body_end = self
+                    .source
+                    .get(span.end..)
+                    .and_then(|rest| next_header.find(rest).map(|m| span.end + m.start()))
+                    .unwrap_or(self.source.len());
+                let text = self.source.get(span.start..body_end.max(span.end))?;
+                let pattern =
+                    Regex::new(&format!(r"(?m)(^|[\s{{,])({})\s*=", regex::escape(key))).ok()?;
+                let found = pattern.captures(text)?.get(2)?;
+                Some(span.start + found.start())
+            })
+            .unwrap_or(span.start);
+        ConfigError::at(self.file, self.source, offset, message)
+    }
+}
+
+/// Turns toml's error into ours: position, and for an unknown key the table and a suggestion.
+pub fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> ConfigError {
+    let offset = error.span().map_or(0, |span| span.start);
+    let message = error.message().trim().to_owned();
+    let unknown = Regex::new(r"^unknown field `([^`]*)`, expected (?:one of )?(.*)$").ok();
+    if let Some(captures) = unknown.as_ref().and_then(|re| re.captures(&message)) {
+        let key = captures.get(1).map_or("", |m| m.as_str());
+        let expected: Vec<&str> = captures
+            .get(2)
+            .map_or("", |m| m.as_str())
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .collect();
+        let table = enclosing_table(source, offset);
+        let advice = match nearest(key, expected.iter().copied()) {
+            Some(suggestion) => format!(", did you mean `{suggestion}`?"),
+            None => format!(
+                "; valid keys: {}",
+                expected
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let place = table.map_or_else(
+            || "at the top level".to_owned(),
+            |table| format!("in `{table}`"),
+        );
+        return ConfigError::at(
+            file,
+            source,
+            offset,
+            format!("unknown key `{key}` {place}{advice}"),
+        );
+    }
+    let message = message
+        .replace("unknown variant", "unknown value")
+        .replace("field", "key");
+    let key = key_at(source, offset);
+    let message = match key {
+        Some(key) if !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),
+        _ => message,
+    };
+    ConfigError::at(file, source, offset, message)
+}
+
+/// The `[table]` or `[[table]]` header above `offset`, if any.
+fn enclosing_table(source: &str, offset: usize) -> Option<String> {
+    let header = Regex::new(r"^\s*(\[\[?[^\]]+\]\]?)").ok()?;
+    source
+        .get(..offset.min(source.len()))?
+        .lines()
+        .rev()
+        .find_map(|line| {
+            header
+                .captures(line)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().replace(' ', ""))
+        })
+}
+
+/// The key of the `key = value` line holding `offset`, if the line is one.
+fn key_at(source: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(source.len());
+    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = source.get(start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_owned())
 }
 
 #[cfg(test)]

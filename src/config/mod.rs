@@ -4,6 +4,7 @@
 //! file, line, column and key. `[defaults]` holds any check key and applies where a check of a
 //! kind that takes the key does not set it.
 
+mod build;
 mod error;
 mod raw;
 mod value;
@@ -86,7 +87,7 @@ pub fn load(path: &Path) -> Result<Config> {
         (path.display().to_string(), source)
     };
     let config = parse(&file, &source)?;
-    if path != Path::new("-") && raw::holds_credentials(&source) {
+    if path != Path::new("-") && build::holds_credentials(&source) {
         crate::secret::warn_if_readable_by_others(path, "config (its headers carry credentials)");
     }
     Ok(config)
@@ -94,7 +95,7 @@ pub fn load(path: &Path) -> Result<Config> {
 
 /// Parses and checks config text; `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
-    raw::parse(file, source)
+    build::parse(file, source)
 }
 
 impl Config {

@@ -1,0 +1,502 @@
+//! Turns the config as written (`raw.rs`) into `Config`: `[defaults]` merged, required keys
+//! present, keys only where their kind takes them, secrets read. Errors are placed on the key by
+//! searching the table's span.
+
+use std::path::PathBuf;
+
+use regex::Regex;
+
+use super::error::{ConfigError, Locator, toml_error};
+use super::raw::{
+    Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent, RawConfig,
+};
+use super::value::{StatusRanges, WebUrl};
+use super::{
+    Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY, Target,
+};
+use crate::check::exec::ExecSpec;
+use crate::check::http::{BasicAuth, HttpSpec};
+use crate::check::tcp::TcpSpec;
+use crate::check::{CheckSpec, Probe};
+use crate::secret::Secret;
+use crate::status::OutcomeKind;
+
+pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig =
+        toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
+    let at = Locator { file, source };
+
+    let cachet = match raw.cachet {
+        None => CachetSettings {
+            notify_subscribers: true,
+            ..CachetSettings::default()
+        },
+        Some(cachet) => CachetSettings {
+            url: match cachet.url {
+                Some(url) => Some(
+                    WebUrl::parse(url.get_ref())
+                        .map_err(|why| {
+                            at.error(&url.span(), None, format!("`[cachet] url`: {why}"))
+                        })?
+                        .0,
+                ),
+                None => None,
+            },
+            token_file: cachet.token_file,
+            api: match cachet.api {
+                None | Some(RawApi::Auto) => Api::Auto,
+                Some(RawApi::V2) => Api::V2,
+                Some(RawApi::V3) => Api::V3,
+            },
+            notify_subscribers: cachet.notify_subscribers.unwrap_or(true),
+        },
+    };
+
+    let defaults = match raw.defaults {
+        Some(defaults) => {
+            if defaults.get_ref().kind.is_some() || defaults.get_ref().name.is_some() {
+                let key = if defaults.get_ref().kind.is_some() {
+                    "type"
+                } else {
+                    "name"
+                };
+                return Err(at.error(
+                    &defaults.span(),
+                    Some(key),
+                    format!("`{key}` cannot be set in `[defaults]`: set it on each check"),
+                ));
+            }
+            defaults.into_inner()
+        }
+        None => RawCheck::default(),
+    };
+
+    let mut components: Vec<(usize, Component)> = Vec::new();
+    for (name, component) in raw.components {
+        let span = component.span();
+        let built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
+        components.push((span.start, built));
+    }
+    components.sort_by_key(|(start, _)| *start);
+
+    Ok(Config {
+        file: file.to_owned(),
+        cachet,
+        components: components
+            .into_iter()
+            .map(|(_, component)| component)
+            .collect(),
+    })
+}
+
+fn build_component(
+    at: &Locator,
+    name: &str,
+    span: &std::ops::Range<usize>,
+    raw: RawComponent,
+    defaults: &RawCheck,
+) -> Result<Component, ConfigError> {
+    let table = format!("[components.{name}]");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(at.error(
+            span,
+            None,
+            format!("component name `{name}` may hold only letters, digits, `-`, `_` and `.`"),
+        ));
+    }
+    let target = match (raw.id, raw.cachet_name) {
+        (Some(id), None) => Target::Id(id),
+        (None, Some(cachet_name)) if !cachet_name.trim().is_empty() => Target::Name(cachet_name),
+        (None, Some(_)) => {
+            return Err(at.error(
+                span,
+                Some("cachet_name"),
+                format!("`cachet_name` in `{table}` is empty"),
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(at.error(
+                span,
+                Some("cachet_name"),
+                format!("`{table}` sets both `id` and `cachet_name`: keep one"),
+            ));
+        }
+        (None, None) => {
+            return Err(at.error(
+                span,
+                None,
+                format!(
+                    "`{table}` needs `id = N` (the Cachet component id) or `cachet_name = \"…\"`"
+                ),
+            ));
+        }
+    };
+    if raw.checks.is_empty() {
+        return Err(at.error(
+            span,
+            None,
+            format!("`{table}` has no checks: add a `[[components.{name}.checks]]` table"),
+        ));
+    }
+    let mut checks: Vec<std::sync::Arc<CheckSpec>> = Vec::with_capacity(raw.checks.len());
+    for check in raw.checks {
+        let span = check.span();
+        let check = build_check(at, name, &span, check.into_inner(), defaults)?;
+        if checks.iter().any(|other| other.name == check.name) {
+            return Err(at.error(
+                &span,
+                Some("name"),
+                format!(
+                    "two checks of `{table}` are named `{}`: give each its own `name`",
+                    check.name
+                ),
+            ));
+        }
+        checks.push(std::sync::Arc::new(check));
+    }
+    Ok(Component {
+        name: name.to_owned(),
+        target,
+        checks,
+    })
+}
+
+fn build_check(
+    at: &Locator,
+    component: &str,
+    span: &std::ops::Range<usize>,
+    mut raw: RawCheck,
+    defaults: &RawCheck,
+) -> Result<CheckSpec, ConfigError> {
+    let table = format!("[[components.{component}.checks]]");
+    let Some(kind) = raw.kind else {
+        return Err(at.error(
+            span,
+            None,
+            format!("a check in `{table}` has no `type`: use \"http\", \"tcp\" or \"exec\""),
+        ));
+    };
+    if let Some(key) = raw.kind_keys_set().into_iter().find(|key| !kind.takes(key)) {
+        return Err(at.error(
+            span,
+            Some(key),
+            format!(
+                "`{key}` does not apply to a `{}` check (in `{table}`)",
+                kind.word()
+            ),
+        ));
+    }
+    raw.fill_from(defaults, kind);
+    let missing = |key: &str, example: &str| {
+        at.error(
+            span,
+            Some("type"),
+            format!(
+                "a `{}` check in `{table}` needs `{key}`, e.g. {example}",
+                kind.word()
+            ),
+        )
+    };
+    let timeout = raw.timeout.map_or(DEFAULT_CHECK_TIMEOUT, |t| t.0);
+    if timeout.is_zero() {
+        return Err(at.error(
+            span,
+            Some("timeout"),
+            format!("`timeout` in `{table}` must be longer than zero"),
+        ));
+    }
+    let (probe, target) = match kind {
+        Kind::Http => {
+            let url = raw
+                .url
+                .ok_or_else(|| missing("url", "`url = \"https://api.example.com/health\"`"))?;
+            let basic_auth = match raw.basic_auth {
+                Some(auth) => Some(basic_auth(at, span, &table, auth)?),
+                None => None,
+            };
+            let ca_file = match raw.ca_file {
+                Some(path) => Some(crate::check::http::load_ca_file(&path).map_err(|why| {
+                    at.error(
+                        span,
+                        Some("ca_file"),
+                        format!("`ca_file` in `{table}`: {why}"),
+                    )
+                })?),
+                None => None,
+            };
+            let target = url.0.clone();
+            let spec = HttpSpec {
+                url: url.0,
+                method: raw.method.map_or_else(|| "GET".to_owned(), |m| m.0),
+                headers: raw.headers.unwrap_or_default().into_iter().collect(),
+                body: raw.body,
+                basic_auth,
+                expect_status: raw.expect_status.unwrap_or_else(StatusRanges::success),
+                expect_body_contains: raw
+                    .expect_body_contains
+                    .map(OneOrMany::into_vec)
+                    .unwrap_or_default(),
+                expect_body_regex: raw.expect_body_regex.map(|p| p.0),
+                reject_body_regex: raw.reject_body_regex.map(|p| p.0),
+                expect_json: raw.expect_json.unwrap_or_default().into_iter().collect(),
+                follow_redirects: raw.follow_redirects.unwrap_or(true),
+                insecure: raw.insecure.unwrap_or(false),
+                ca_file,
+            };
+            if let Some((name, _)) = spec.headers.iter().find(|(name, value)| {
+                ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                    || ureq::http::HeaderValue::from_str(value).is_err()
+            }) {
+                return Err(at.error(
+                    span,
+                    Some("headers"),
+                    format!(
+                        "header `{name}` in `{table}` is not a valid HTTP header name and value"
+                    ),
+                ));
+            }
+            if let Some((pointer, _)) = spec
+                .expect_json
+                .iter()
+                .find(|(p, _)| !p.is_empty() && !p.starts_with('/'))
+            {
+                return Err(at.error(
+                    span,
+                    Some("expect_json"),
+                    format!("`expect_json` key `{pointer}` is not a JSON pointer: write it like \"/status\""),
+                ));
+            }
+            (Probe::Http(Box::new(spec)), target)
+        }
+        Kind::Tcp => {
+            let address = raw
+                .address
+                .ok_or_else(|| missing("address", "`address = \"db.example.com:5432\"`"))?;
+            let target = address.0.clone();
+            (
+                Probe::Tcp(TcpSpec {
+                    address: address.0,
+                    send: raw.send,
+                    expect: raw.expect,
+                }),
+                target,
+            )
+        }
+        Kind::Exec => {
+            let command = raw.command.ok_or_else(|| {
+                missing(
+                    "command",
+                    "`command = [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]`",
+                )
+            })?;
+            let Some(program) = command.first().filter(|program| !program.is_empty()) else {
+                return Err(at.error(
+                    span,
+                    Some("command"),
+                    format!("`command` in `{table}` is empty: name the program first"),
+                ));
+            };
+            let target = PathBuf::from(program).file_name().map_or_else(
+                || program.clone(),
+                |name| name.to_string_lossy().into_owned(),
+            );
+            (
+                Probe::Exec(ExecSpec {
+                    command,
+                    env: raw.env.unwrap_or_default().into_iter().collect(),
+                }),
+                target,
+            )
+        }
+    };
+    Ok(CheckSpec {
+        name: raw
+            .name
+            .unwrap_or_else(|| format!("{} {target}", kind.word())),
+        timeout,
+        slow_after: raw.slow_after.map(|d| d.0),
+        on_failure: match raw.on_failure.unwrap_or(OnFailure::Fail) {
+            OnFailure::Degraded => OutcomeKind::Degraded,
+            OnFailure::Fail => OutcomeKind::Fail,
+            OnFailure::Down => OutcomeKind::Down,
+        },
+        retries: raw.retries.unwrap_or(0),
+        retry_delay: raw.retry_delay.map_or(DEFAULT_RETRY_DELAY, |d| d.0),
+        probe,
+    })
+}
+
+fn basic_auth(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    auth: RawBasicAuth,
+) -> Result<BasicAuth, ConfigError> {
+    let password = match (auth.password_file, auth.password_env) {
+        (Some(path), None) => Secret::from_file(&path, "password").map_err(|error| {
+            at.error(
+                span,
+                Some("password_file"),
+                format!("`basic_auth` in `{table}`: {error:#}"),
+            )
+        })?,
+        (None, Some(name)) => Secret::from_env(&name)
+            .map_err(|error| {
+                at.error(
+                    span,
+                    Some("password_env"),
+                    format!("`basic_auth` in `{table}`: {error:#}"),
+                )
+            })?
+            .ok_or_else(|| {
+                at.error(
+                    span,
+                    Some("password_env"),
+                    format!("`basic_auth` in `{table}`: environment variable `{name}` is not set"),
+                )
+            })?,
+        _ => {
+            return Err(at.error(
+                span,
+                Some("basic_auth"),
+                format!("`basic_auth` in `{table}` needs exactly one of `password_file` and `password_env`"),
+            ));
+        }
+    };
+    Ok(BasicAuth {
+        user: auth.user,
+        password,
+    })
+}
+
+/// Whether a check's `headers` look like they carry credentials (for the SPEC §5 warning).
+pub(super) fn holds_credentials(source: &str) -> bool {
+    Regex::new(r#"(?i)(authorization|cookie|token|api[-_]?key|secret)\s*"?\s*="#)
+        .is_ok_and(|re| re.is_match(source) && source.contains("headers"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use crate::check::Probe;
+    use crate::config::Target;
+    use crate::status::OutcomeKind;
+    use std::time::Duration;
+
+    fn error(source: &str) -> String {
+        parse("test.toml", source).unwrap_err().to_string()
+    }
+
+    const MINIMAL: &str = r#"
+[components.api]
+id = 2
+  [[components.api.checks]]
+  type = "http"
+  url = "http://127.0.0.1:1/health"
+"#;
+
+    #[test]
+    fn minimal_config_loads_with_defaults() {
+        let config = parse("test.toml", MINIMAL).unwrap();
+        let component = &config.components[0];
+        assert_eq!(component.target, Target::Id(2));
+        let check = &component.checks[0];
+        assert_eq!(check.name, "http http://127.0.0.1:1/health");
+        assert_eq!(check.timeout, Duration::from_secs(10));
+        assert_eq!(check.on_failure, OutcomeKind::Fail);
+        assert!(config.cachet.notify_subscribers);
+        let Probe::Http(http) = &check.probe else {
+            panic!("not http")
+        };
+        assert!(http.expect_status.contains(204) && !http.expect_status.contains(301));
+        assert!(http.follow_redirects);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_table_and_suggest() {
+        let source = MINIMAL.replace("type = \"http\"", "type = \"http\"\n  timout = \"1s\"");
+        assert_eq!(
+            error(&source),
+            "test.toml:6:3: unknown key `timout` in `[[components.api.checks]]`, did you mean `timeout`?"
+        );
+        assert_eq!(
+            error("[cachet]\nurl = \"http://x\"\ntokenfile = \"/t\"\n"),
+            "test.toml:3:1: unknown key `tokenfile` in `[cachet]`, did you mean `token_file`?"
+        );
+    }
+
+    #[test]
+    fn bad_values_point_at_the_value() {
+        let source = MINIMAL.replace(
+            "type = \"http\"",
+            "type = \"http\"\n  slow_after = \"fast\"",
+        );
+        let message = error(&source);
+        assert!(message.starts_with("test.toml:6:16: "), "{message}");
+        assert!(message.contains("`fast` is not a duration"), "{message}");
+        let source = MINIMAL.replace(
+            "type = \"http\"",
+            "type = \"http\"\n  expect_body_regex = \"(\"",
+        );
+        assert!(error(&source).contains("invalid regex `(`"));
+        let source = MINIMAL.replace("http://127.0.0.1:1/health", "ftp://x/");
+        assert!(error(&source).contains("is not an http:// or https:// URL"));
+    }
+
+    #[test]
+    fn keys_of_another_kind_are_rejected_at_the_key() {
+        let source = MINIMAL.replace("type = \"http\"", "type = \"http\"\n  command = [\"x\"]");
+        assert_eq!(
+            error(&source),
+            "test.toml:6:3: `command` does not apply to a `http` check (in `[[components.api.checks]]`)"
+        );
+    }
+
+    #[test]
+    fn components_need_an_id_or_name_and_checks() {
+        assert!(
+            error("[components.api]\n[[components.api.checks]]\ntype=\"tcp\"\naddress=\"h:1\"\n")
+                .contains("needs `id = N`")
+        );
+        assert!(error("[components.api]\nid = 1\n").contains("has no checks"));
+        let message = error("[components.api]\nid = 1\n[[components.api.checks]]\ntype=\"tcp\"\n");
+        assert!(message.contains("needs `address`"), "{message}");
+    }
+
+    #[test]
+    fn defaults_fill_only_keys_the_kind_takes() {
+        let source = format!(
+            "[defaults]\ntimeout = \"3s\"\nexpect_status = [\"200-399\"]\n{}\n  [[components.api.checks]]\n  type = \"tcp\"\n  address = \"127.0.0.1:9\"\n",
+            MINIMAL
+        );
+        let config = parse("t.toml", &source).unwrap();
+        let checks = &config.components[0].checks;
+        assert_eq!(checks[0].timeout, Duration::from_secs(3));
+        assert_eq!(checks[1].timeout, Duration::from_secs(3));
+        let Probe::Http(http) = &checks[0].probe else {
+            panic!("not http")
+        };
+        assert!(http.expect_status.contains(302));
+    }
+
+    #[test]
+    fn components_keep_file_order() {
+        let source = MINIMAL.replace("api", "zeta") + &MINIMAL.replace("api", "alpha");
+        let config = parse("t.toml", &source).unwrap();
+        let names: Vec<&str> = config.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["zeta", "alpha"]);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let message = error("[cachet\nurl = 1\n");
+        assert!(message.starts_with("test.toml:1:"), "{message}");
+        let message = error("[components.api]\nid = \"two\"\n");
+        assert!(message.starts_with("test.toml:2:6: "), "{message}");
+        assert!(message.contains("id"), "{message}");
+    }
+}
