@@ -261,3 +261,31 @@ fn the_local_example_runs_without_cachet() {
         out.stdout
     );
 }
+
+// SPEC §5: a config readable by other users is warned about when its headers carry credentials.
+#[test]
+fn a_world_readable_config_with_credentials_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let cmd = Cmd::new();
+    let plain =
+        "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\n";
+    let with_header = plain.to_owned() + "headers = { Authorization = \"Bearer abc\" }\n";
+    for (name, text, warned) in [
+        ("plain.toml", plain, false),
+        ("secret.toml", with_header.as_str(), true),
+    ] {
+        let path = cmd.write(name, text);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = Cmd::new()
+            .args(["validate", "-c", path.to_str().unwrap()])
+            .run();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr.contains("is readable by other users"),
+            warned,
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(!out.stdout.contains("Bearer abc") && !out.stderr.contains("Bearer abc"));
+    }
+}
