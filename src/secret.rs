@@ -71,11 +71,11 @@ pub fn warn_if_readable_by_others(path: &Path, what: &str) {
     if let Ok(metadata) = fs::metadata(path)
         && metadata.permissions().mode() & 0o004 != 0
     {
-        eprintln!(
-            "cachet-check: warning: {what} file `{}` is readable by other users\n\nhint: chmod o-r {}",
+        crate::output::warn(format_args!(
+            "warning: {what} file `{}` is readable by other users\n\nhint: chmod o-r {}",
             path.display(),
             path.display()
-        );
+        ));
     }
 }
 

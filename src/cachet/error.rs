@@ -29,9 +29,11 @@ pub enum CachetError {
         url: String,
     },
     /// A 3xx: writes are never sent into a redirect (cachet-api.md §5.21).
+    /// `base` is the Cachet URL to configure, when the redirect shows it.
     Redirected {
         url: String,
         location: String,
+        base: Option<String>,
     },
     /// A 4xx with Cachet's own message (400 on 2.x, 422 on 3.x).
     Rejected {
@@ -112,11 +114,20 @@ impl fmt::Display for CachetError {
             CachetError::NotFound { what, url } => {
                 write!(f, "{what} not found on Cachet (HTTP 404 from {url})")
             }
-            CachetError::Redirected { url, location } => write!(
-                f,
-                "Cachet redirected {url} to {location}: set the Cachet `url` to the address it redirects to \
-                 (writes are never sent into a redirect)"
-            ),
+            CachetError::Redirected {
+                url,
+                location,
+                base,
+            } => {
+                let fix = match base {
+                    Some(base) => format!("set the Cachet `url` to {base}"),
+                    None => "set the Cachet `url` to the address it redirects to".to_owned(),
+                };
+                write!(
+                    f,
+                    "Cachet redirected {url} to {location}: {fix} (writes are never sent into a redirect)"
+                )
+            }
             CachetError::Rejected {
                 url,
                 status,

@@ -124,7 +124,13 @@ impl Client {
                 Ok(body) if body.get("data").and_then(Value::as_str) == Some("Pong!") => {
                     return Ok(dialect);
                 }
-                Ok(_) | Err(CachetError::NotFound { .. } | CachetError::Rejected { .. }) => {}
+                // Not this API line: an unknown route, or a page that is not Cachet's JSON.
+                Ok(_)
+                | Err(
+                    CachetError::NotFound { .. }
+                    | CachetError::Rejected { .. }
+                    | CachetError::InvalidResponse { .. },
+                ) => {}
                 // A 3.x with `api_protected` answers 401 even to ping (cachet-api.md §3.8).
                 Err(CachetError::Unauthorized { .. }) if dialect == Dialect::V3 => {
                     return Ok(dialect);
@@ -341,6 +347,9 @@ impl Client {
             }
             300..=399 => Err(CachetError::Redirected {
                 url: shown,
+                base: location
+                    .as_deref()
+                    .and_then(|l| base_of(l, &format!("{}{path}", self.dialect.api_path()))),
                 location: location
                     .map_or_else(|| "(no Location header)".to_owned(), |l| redact_url(&l)),
             }),
@@ -367,6 +376,13 @@ impl Client {
             }),
         }
     }
+}
+
+/// The base URL a redirect points at: `location` less the API path asked for, when it ends with
+/// it and is absolute (`https://status.example.com/api/v1/ping` → `https://status.example.com`).
+fn base_of(location: &str, asked: &str) -> Option<String> {
+    let base = location.strip_suffix(asked)?;
+    (base.starts_with("http://") || base.starts_with("https://")).then(|| redact_url(base))
 }
 
 /// The base URL as configured, without a trailing slash or API path.

@@ -142,7 +142,7 @@ impl Printer {
     /// Reports a job that could not be done: the reason on stderr, and on stdout the
     /// `CACHET-CHECK UNKNOWN` summary (or the JSON object with `error`).
     pub fn error(self, error: &anyhow::Error) {
-        eprintln!("cachet-check: error: {error:#}");
+        warn(format_args!("error: {error:#}"));
         let report = Report::failed(error);
         match self.format {
             Format::Json => self.report(&report, Shape::Run),
@@ -165,9 +165,15 @@ pub struct Trace {
 impl Trace {
     pub fn emit(self, line: fmt::Arguments) {
         if self.on {
-            eprintln!("{}", sanitize(&line.to_string()));
+            let _ = writeln!(std::io::stderr(), "{}", sanitize(&line.to_string()));
         }
     }
+}
+
+/// Writes `cachet-check: MESSAGE` to stderr. A closed stderr is not worth a panic: the exit
+/// code still tells.
+pub fn warn(message: fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "cachet-check: {message}");
 }
 
 /// Escapes control characters, ANSI escapes and bidi overrides in text that came from a server

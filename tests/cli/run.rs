@@ -452,6 +452,35 @@ fn a_500_is_retried_then_succeeds() {
     assert_eq!(cachet.get(2).status, 4);
 }
 
+// SPEC §6: idempotent requests are retried after a dropped connection, and 429 without
+// Retry-After backs off.
+#[test]
+fn dropped_connections_and_429_are_retried() {
+    let target = target();
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    cachet.script("GET", "/api/v1/components/2", Response::hang_up());
+    cachet.script("PUT", "/api/v1/components/2", Response::hang_up());
+    cachet.script(
+        "PUT",
+        "/api/v1/components/2",
+        crate::support::cachet::error_v2(429, "Too Many Requests", "Too Many Attempts.", &[]),
+    );
+    let components = format!(
+        "[components.api]\nid = 2\n{}",
+        http_check("h", &target.url("/down"), "")
+    );
+    let out = run(&cachet, &components, &["-vv"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(cachet.get(2).status, 4);
+    let gets = cachet
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path() == "/api/v1/components/2")
+        .count();
+    assert_eq!((gets, cachet.writes().len()), (2, 3));
+    assert!(out.stderr.contains("retrying in 250 ms"), "{}", out.stderr);
+}
+
 // SPEC §6: 429 is retried after Retry-After seconds.
 #[test]
 fn a_429_waits_for_retry_after() {
@@ -787,7 +816,7 @@ fn a_redirecting_cachet_is_named_not_followed() {
         "{}",
         out.stdout
     );
-    assert!(out.summary().contains("to https://status.example.com/api/v1/ping: set the Cachet `url` to the address it redirects to"), "{}", out.stdout);
+    assert!(out.summary().contains("to https://status.example.com/api/v1/ping: set the Cachet `url` to https://status.example.com (writes are never sent into a redirect)"), "{}", out.stdout);
     assert!(redirect.requests().iter().all(|r| r.method == "GET"));
 }
 

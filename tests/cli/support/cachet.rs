@@ -142,6 +142,16 @@ fn handle(state: &mut State, request: &Request) -> Response {
         Version::V23 | Version::V24 => request.header("X-Cachet-Token") == Some(TOKEN),
         Version::V3 => request.header("Authorization") == Some(&format!("Bearer {TOKEN}")),
     };
+    // 2.x's `Acceptable` middleware: 406 unless the client accepts JSON (3.x forces JSON).
+    let accept = request.header("Accept").unwrap_or("*/*");
+    if version != Version::V3 && !accept.contains("json") && !accept.contains("*/*") {
+        return error_v2(
+            406,
+            "Not Acceptable",
+            "The requested resource is capable of generating only content not acceptable according to the Accept headers sent in the request.",
+            &[],
+        );
+    }
     let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("GET", ["ping"]) => ok(version, json!({"data": "Pong!"})),

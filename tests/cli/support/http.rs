@@ -83,6 +83,11 @@ impl Response {
         Response::new(status, body.to_string()).header("Content-Type", "application/json")
     }
 
+    /// Closes the connection without answering (a proxy or server dying mid-request).
+    pub fn hang_up() -> Response {
+        Response::new(0, "")
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Response {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -166,6 +171,9 @@ fn serve<S: Read + Write>(stream: S, handler: &Handler, requests: &Mutex<Vec<Req
     requests.lock().unwrap().push(request.clone());
     let response = handler(&request);
     thread::sleep(response.delay);
+    if response.status == 0 {
+        return;
+    }
     let mut text = format!(
         "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
