@@ -24,7 +24,7 @@ function __fish_cachet_check_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c cachet-check -n "__fish_cachet_check_needs_command" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
@@ -42,7 +42,7 @@ complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "set" -d '
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "example" -d 'Print a commented example config'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
@@ -54,7 +54,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l dry-ru
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
@@ -66,7 +66,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l dry-ru
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
@@ -78,7 +78,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l d
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s c -l config -d 'Configuration file (TOML); `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'

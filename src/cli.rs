@@ -26,7 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Configuration file (TOML); `-` reads it from standard input.
+    /// Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it
+    /// from standard input.
     #[arg(
         short = 'c',
         long,

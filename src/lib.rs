@@ -59,17 +59,32 @@ pub fn run(cli: Cli) -> Exit {
 
 /// Prints what clap says about a command line it could not parse and returns the exit: 0 for
 /// `--help`/`--version` (printed on stdout), 3 for a usage error, including a missing command
-/// (SPEC §3: clap's own 2 would mean CRITICAL).
-pub fn usage_error(error: &clap::Error) -> Exit {
+/// (SPEC §3: clap's own 2 would mean CRITICAL). A usage error also gets the UNKNOWN summary on
+/// stdout (or the JSON object, when `json`), because schedulers read stdout (SPEC §9).
+pub fn usage_error(error: &clap::Error, json: bool) -> Exit {
     use clap::error::ErrorKind;
-    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        eprint!("{}", error.render());
-        return Exit::Unknown;
+    let missing_command = error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if !missing_command && !error.use_stderr() {
+        let _ = error.print();
+        return Exit::Ok;
     }
-    let _ = error.print();
-    if error.use_stderr() {
-        Exit::Unknown
+    let _ = write!(std::io::stderr(), "{}", error.render());
+    let rendered = error.render().to_string();
+    let reason = if missing_command {
+        "no command given (see --help)"
     } else {
-        Exit::Ok
-    }
+        let first = rendered.lines().next().unwrap_or_default();
+        first.strip_prefix("error: ").unwrap_or(first)
+    };
+    let format = if json {
+        cli::Format::Json
+    } else {
+        cli::Format::Text
+    };
+    let printer = Printer {
+        format,
+        verbosity: Verbosity::Normal,
+    };
+    printer.summarize_failure(&anyhow::anyhow!("usage: {reason}"));
+    Exit::Unknown
 }

@@ -10,13 +10,13 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::{endpoint, load_config, resolve};
-use crate::cachet::{CachetError, Client, RemoteComponent};
+use crate::cachet::{CachetError, Client, Endpoint, RemoteComponent};
 use crate::check::{self, CheckSpec, Context, Outcome};
 use crate::cli::GlobalArgs;
 use crate::config::{Component, Config};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
-use crate::output::{CheckReport, ComponentReport, Printer, Report};
+use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
 use crate::status::{Status, component_status};
 
 /// What Cachet said while the checks ran: the client, and each component as Cachet shows it.
@@ -42,26 +42,7 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     let collect_by = deadline.earlier_by(reserve);
     let check_deadline = collect_by.earlier_by(COLLECT_GRACE);
 
-    let (cachet_sender, cachet_receiver) = mpsc::channel::<CachetView>();
-    if let Some(endpoint) = endpoint {
-        let targets: Vec<_> = selected
-            .iter()
-            .map(|component| component.target.clone())
-            .collect();
-        thread::spawn(move || {
-            let view = Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE)).map(
-                |client| {
-                    let remotes = targets
-                        .iter()
-                        .map(|target| resolve(&client, target))
-                        .collect();
-                    (client, remotes)
-                },
-            );
-            let _ = cachet_sender.send(view);
-        });
-    }
-
+    let cachet = endpoint.map(|endpoint| read_cachet(endpoint, &selected, trace, deadline));
     let checks: Vec<Vec<Arc<CheckSpec>>> = selected
         .iter()
         .map(|component| component.checks.clone())
@@ -73,48 +54,73 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         check_deadline,
         collect_by,
     );
+    let cachet = cachet.map(|answer| {
+        answer
+            .recv_timeout(deadline.remaining())
+            .unwrap_or_else(|_| {
+                Err(CachetError::TimedOut {
+                    url: "the Cachet API".to_owned(),
+                })
+            })
+    });
 
-    let cachet = if global.dry_run {
-        None
-    } else {
-        Some(
-            cachet_receiver
-                .recv_timeout(deadline.remaining())
-                .unwrap_or_else(|_| {
-                    Err(CachetError::TimedOut {
-                        url: "the Cachet API".to_owned(),
-                    })
-                }),
-        )
-    };
+    let components: Vec<ComponentReport> = selected
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(index, (component, outcomes))| {
+            let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
+            let mut report = component_report(component, status, &outcomes);
+            match &cachet {
+                None => {}
+                Some(Err(error)) => report.push_error = Some(error.to_string()),
+                Some(Ok((client, remotes))) => match &remotes[index] {
+                    Err(error) => report.push_error = Some(error.to_string()),
+                    Ok(remote) => push(client, remote, status, global.force, &mut report),
+                },
+            }
+            report
+        })
+        .collect();
 
-    let mut components = Vec::with_capacity(selected.len());
-    for (index, (component, outcomes)) in selected.iter().zip(outcomes).enumerate() {
-        let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
-        let mut report = component_report(component, status, &outcomes);
-        match &cachet {
-            None => {}
-            Some(Err(error)) => report.push_error = Some(error.to_string()),
-            Some(Ok((client, remotes))) => match &remotes[index] {
-                Err(error) => report.push_error = Some(error.to_string()),
-                Ok(remote) => push(client, remote, status, global.force, &mut report),
-            },
-        }
-        components.push(report);
-    }
-
-    let exit = Exit::of_run(
-        components
-            .iter()
-            .map(|c| (c.status, c.push_error.is_some())),
-    );
     Ok(Report {
         status: components.iter().map(|c| c.status).max(),
-        exit,
+        exit: Exit::of_run(
+            components
+                .iter()
+                .map(|c| (c.status, c.push_error.is_some())),
+        ),
         dry_run: global.dry_run,
         components,
         error: None,
     })
+}
+
+/// Connects to Cachet and reads the selected components on a thread of its own, so that it
+/// overlaps the checks; the answer arrives on the returned channel.
+fn read_cachet(
+    endpoint: Endpoint,
+    selected: &[&Component],
+    trace: Trace,
+    deadline: Deadline,
+) -> mpsc::Receiver<CachetView> {
+    let (sender, receiver) = mpsc::channel();
+    let targets: Vec<_> = selected
+        .iter()
+        .map(|component| component.target.clone())
+        .collect();
+    thread::spawn(move || {
+        let view =
+            Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE)).map(|client| {
+                let remotes = targets
+                    .iter()
+                    .map(|target| resolve(&client, target))
+                    .collect();
+                (client, remotes)
+            });
+        let _ = sender.send(view);
+    });
+    receiver
 }
 
 /// The components named on the command line (config names or Cachet ids), or all of them.

@@ -143,9 +143,13 @@ impl Printer {
     /// `CACHET-CHECK UNKNOWN` summary (or the JSON object with `error`).
     pub fn error(self, error: &anyhow::Error) {
         warn(format_args!("error: {error:#}"));
-        let report = Report::failed(error);
+        self.summarize_failure(error);
+    }
+
+    /// The stdout half of `error`.
+    pub fn summarize_failure(self, error: &anyhow::Error) {
         match self.format {
-            Format::Json => self.report(&report, Shape::Run),
+            Format::Json => self.report(&Report::failed(error), Shape::Run),
             Format::Text => {
                 let reason = format!("{error:#}");
                 let first = reason.lines().next().unwrap_or_default();

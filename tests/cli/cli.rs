@@ -47,13 +47,38 @@ fn usage_errors_exit_unknown() {
             "{args:?}: {}",
             out.stderr
         );
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stdout.starts_with("CACHET-CHECK UNKNOWN - usage: "),
+            "{args:?}: {}",
+            out.stdout
+        );
+        assert_eq!(out.stdout.lines().count(), 1, "{args:?}: {}", out.stdout);
     }
     let out = Cmd::new().args(["set", "api", "purple"]).run();
     assert!(
         out.stderr.contains("`purple` is not a status"),
         "{}",
         out.stderr
+    );
+}
+
+// SPEC §9: with --format json, stdout holds the object also for a usage error.
+#[test]
+fn usage_errors_in_json_mode_print_the_object() {
+    let out = Cmd::new()
+        .args(["--format", "json", "run", "--bogus"])
+        .run();
+    assert_eq!(out.code, 3);
+    let report = out.json();
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(
+        report["error"],
+        "usage: unexpected argument '--bogus' found"
+    );
+    let out = Cmd::new().args(["run", "--timeout", "soon"]).run();
+    assert_eq!(
+        out.summary(),
+        "CACHET-CHECK UNKNOWN - usage: invalid value 'soon' for '--timeout <DURATION>': `soon` is not a duration like `30s` or `1m30s`: expected number at 0"
     );
 }
 
