@@ -1013,3 +1013,34 @@ fn the_url_comes_from_flag_then_environment_then_config() {
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(cachet.writes().len(), 2);
 }
+
+// SPEC §2: --token-file overrides CACHET_TOKEN, which overrides the config's token_file.
+#[test]
+fn token_sources_take_precedence_in_order() {
+    let target = target();
+    let cachet = FakeCachet::start(Version::V3).component(2, "API", 1);
+    let cmd = Cmd::new();
+    let good = cmd.write("good", &format!("{TOKEN}\n"));
+    let bad = cmd.write("bad", "not-the-token\n");
+    let components = format!(
+        "[components.api]\nid = 2\n{}",
+        http_check("h", &target.url("/down"), "")
+    );
+    let text = config(&cachet.url(), &components).replace(
+        "[cachet]\n",
+        &format!(
+            "[cachet]\ntoken_file = \"{}\"\napi = \"3\"\n",
+            bad.display()
+        ),
+    );
+    let cmd = cmd.config(&text).args(["run", "--force"]);
+    let out = cmd.run();
+    assert_eq!(out.code, 3, "the config's bad token is used: {out:?}");
+    let cmd = cmd.env("CACHET_TOKEN", TOKEN);
+    assert_eq!(cmd.run().code, 2, "CACHET_TOKEN overrides the config");
+    let cmd = cmd
+        .env("CACHET_TOKEN", "wrong")
+        .args(["--token-file", good.to_str().unwrap()]);
+    assert_eq!(cmd.run().code, 2, "--token-file overrides CACHET_TOKEN");
+    assert_eq!(cachet.get(2).status, 4);
+}
