@@ -13,6 +13,11 @@ fn config(cachet_url: &str, components: &str) -> String {
     format!("[cachet]\nurl = \"{cachet_url}\"\n\n{components}")
 }
 
+/// Component `api` (Cachet id 2) with the given checks.
+fn api(checks: &str) -> String {
+    format!("[components.api]\nid = 2\n{checks}")
+}
+
 fn http_check(name: &str, url: &str, extra: &str) -> String {
     format!(
         "  [[components.api.checks]]\n  name = \"{name}\"\n  type = \"http\"\n  url = \"{url}\"\n{extra}\n"
@@ -59,7 +64,7 @@ fn all_passing_is_operational_and_pushed() {
         &target.url("/ok"),
         "  expect_body_regex = '\"ok\"\\s*:\\s*true'",
     ) + &http_check("home", &target.url("/ok"), "");
-    let out = run(&cachet, &format!("[components.api]\nid = 2\n{checks}"), &[]);
+    let out = run(&cachet, &api(&checks), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.summary().starts_with(
@@ -84,7 +89,7 @@ fn one_failure_among_passes_is_partial_outage() {
     let checks = http_check("health endpoint", &target.url("/down"), "")
         + &http_check("a", &target.url("/ok"), "")
         + &http_check("b", &target.url("/ok"), "");
-    let out = run(&cachet, &format!("[components.api]\nid = 2\n{checks}"), &[]);
+    let out = run(&cachet, &api(&checks), &[]);
     assert_eq!(out.code, 2, "{out:?}");
     let summary = out.summary();
     assert!(
@@ -121,7 +126,7 @@ fn a_down_check_among_passes_is_major_outage() {
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let checks = http_check("ok", &target.url("/ok"), "")
         + &http_check("critical", &target.url("/down"), "  on_failure = \"down\"");
-    let out = run(&cachet, &format!("[components.api]\nid = 2\n{checks}"), &[]);
+    let out = run(&cachet, &api(&checks), &[]);
     assert_eq!(out.code, 2);
     assert!(
         out.summary()
@@ -139,7 +144,7 @@ fn slow_checks_are_performance_issues() {
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let checks = http_check("slow one", &target.url("/slow"), "  slow_after = \"100ms\"")
         + &http_check("slow two", &target.url("/slow"), "  slow_after = \"100ms\"");
-    let out = run(&cachet, &format!("[components.api]\nid = 2\n{checks}"), &[]);
+    let out = run(&cachet, &api(&checks), &[]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.summary().starts_with("CACHET-CHECK WARNING - api: performance issues (2/2 checks degraded: slow one: HTTP 200, but took "), "{}", out.stdout);
     assert!(
@@ -299,10 +304,7 @@ fn dry_run_pushes_nothing() {
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &["--dry-run"],
     );
     assert_eq!(out.code, 2);
@@ -320,10 +322,7 @@ fn dry_run_pushes_nothing() {
 fn no_write_when_the_status_is_unchanged_unless_forced() {
     let target = target();
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/ok"), "")
-    );
+    let components = api(&http_check("h", &target.url("/ok"), ""));
     let out = run(&cachet, &components, &["-v"]);
     assert_eq!(out.code, 0);
     assert!(cachet.writes().is_empty(), "{:?}", cachet.writes());
@@ -344,19 +343,13 @@ fn no_write_when_the_status_is_unchanged_unless_forced() {
 fn quiet_is_silent_only_when_all_is_well() {
     let target = target();
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
-    let ok = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/ok"), "")
-    );
+    let ok = api(&http_check("h", &target.url("/ok"), ""));
     let out = run(&cachet, &ok, &["-q"]);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (0, "", "")
     );
-    let bad = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/down"), "")
-    );
+    let bad = api(&http_check("h", &target.url("/down"), ""));
     let out = run(&cachet, &bad, &["-q"]);
     assert_eq!(out.code, 2);
     assert!(
@@ -374,11 +367,7 @@ fn json_output_carries_every_field() {
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let checks = http_check("health endpoint", &target.url("/down"), "")
         + &http_check("ok", &target.url("/ok"), "");
-    let out = run(
-        &cachet,
-        &format!("[components.api]\nid = 2\n{checks}"),
-        &["--format", "json"],
-    );
+    let out = run(&cachet, &api(&checks), &["--format", "json"]);
     assert_eq!(out.code, 2);
     let report = out.json();
     assert_eq!(report["status"], "partial_outage");
@@ -441,10 +430,7 @@ fn a_500_is_retried_then_succeeds() {
     );
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -465,10 +451,7 @@ fn dropped_connections_and_429_are_retried() {
         "/api/v1/components/2",
         crate::support::cachet::error_v2(429, "Too Many Requests", "Too Many Attempts.", &[]),
     );
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/down"), "")
-    );
+    let components = api(&http_check("h", &target.url("/down"), ""));
     let out = run(&cachet, &components, &["-vv"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(cachet.get(2).status, 4);
@@ -493,10 +476,7 @@ fn a_429_waits_for_retry_after() {
     );
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -518,10 +498,7 @@ fn a_push_that_keeps_failing_is_unknown_but_names_the_status() {
     }
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &["--timeout", "3s"],
     );
     assert_eq!(out.code, 3, "{out:?}");
@@ -544,10 +521,7 @@ fn a_push_that_keeps_failing_is_unknown_but_names_the_status() {
 fn a_refused_token_is_unknown_and_says_so() {
     let target = target();
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/down"), "")
-    );
+    let components = api(&http_check("h", &target.url("/down"), ""));
     let out = Cmd::new()
         .config(&config(&cachet.url(), &components))
         .token("wrong-token-value")
@@ -583,10 +557,7 @@ fn the_token_never_appears_at_any_verbosity() {
         "  basic_auth = {{ user = \"user\", password_file = \"{}\" }}",
         password.display()
     );
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("auth", &target.url("/private"), &extra)
-    );
+    let components = api(&http_check("auth", &target.url("/private"), &extra));
     let cmd = cmd
         .config(&config(
             &cachet
@@ -669,10 +640,7 @@ fn a_blackholed_target_still_ends_by_the_deadline() {
 fn a_blackholed_cachet_ends_by_the_deadline() {
     let hole = blackhole();
     let target = target();
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/ok"), "")
-    );
+    let components = api(&http_check("h", &target.url("/ok"), ""));
     let out = Cmd::new()
         .config(&config(&format!("http://{hole}"), &components))
         .token(TOKEN)
@@ -694,10 +662,7 @@ fn cachet_23_keeps_a_disabled_component_disabled() {
     let cachet = FakeCachet::start(Version::V23).component_enabled(2, "API", 1, false);
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -712,10 +677,7 @@ fn silent_updates_when_subscribers_are_not_notified() {
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let text = config(
         &cachet.url(),
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
     )
     .replace(
         "[cachet]\n",
@@ -774,10 +736,7 @@ fn a_missing_3x_ability_is_named() {
         .abilities(&["incidents.manage"]);
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 3);
@@ -800,10 +759,7 @@ fn a_redirecting_cachet_is_named_not_followed() {
             &format!("https://status.example.com{}", request.target),
         )
     });
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/ok"), "")
-    );
+    let components = api(&http_check("h", &target.url("/ok"), ""));
     let out = Cmd::new()
         .config(&config(&redirect.url(""), &components))
         .token(TOKEN)
@@ -833,10 +789,7 @@ fn a_write_cachet_ignored_is_reported() {
     );
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 3, "{out:?}");
@@ -865,10 +818,7 @@ fn cachet_validation_messages_are_shown() {
     );
     let out = run(
         &cachet,
-        &format!(
-            "[components.api]\nid = 2\n{}",
-            http_check("h", &target.url("/down"), "")
-        ),
+        &api(&http_check("h", &target.url("/down"), "")),
         &[],
     );
     assert_eq!(out.code, 3);
@@ -988,10 +938,7 @@ fn run_without_a_token_is_a_clear_error() {
 fn the_url_comes_from_flag_then_environment_then_config() {
     let target = target();
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/down"), "")
-    );
+    let components = api(&http_check("h", &target.url("/down"), ""));
     let out = Cmd::new()
         .config(&config("http://127.0.0.1:9", &components))
         .token(TOKEN)
@@ -1022,10 +969,7 @@ fn token_sources_take_precedence_in_order() {
     let cmd = Cmd::new();
     let good = cmd.write("good", &format!("{TOKEN}\n"));
     let bad = cmd.write("bad", "not-the-token\n");
-    let components = format!(
-        "[components.api]\nid = 2\n{}",
-        http_check("h", &target.url("/down"), "")
-    );
+    let components = api(&http_check("h", &target.url("/down"), ""));
     let text = config(&cachet.url(), &components).replace(
         "[cachet]\n",
         &format!(
