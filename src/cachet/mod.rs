@@ -192,7 +192,12 @@ impl Client {
             Dialect::V2 => v2::status_body(current, status, self.notify_subscribers),
             Dialect::V3 => v3::status_body(status),
         };
-        let answer = self.send("PUT", &path, Some(&body), "components.manage")?;
+        let answer = self.send(&Call {
+            method: "PUT",
+            path: &path,
+            body: Some(&body),
+            ability: "components.manage",
+        })?;
         let shown = match self.dialect {
             Dialect::V2 => v2::component(&answer),
             Dialect::V3 => v3::component(&answer),
@@ -209,7 +214,12 @@ impl Client {
     }
 
     fn get(&self, path: &str) -> Result<Value, CachetError> {
-        self.send("GET", path, None, "")
+        self.send(&Call {
+            method: "GET",
+            path,
+            body: None,
+            ability: "",
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -225,16 +235,10 @@ impl Client {
 
     /// One idempotent request (GET or PUT), retried on connection errors, 5xx and 429 with
     /// backoff (or the server's Retry-After) while the deadline allows.
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        ability: &'static str,
-    ) -> Result<Value, CachetError> {
+    fn send(&self, call: &Call) -> Result<Value, CachetError> {
         let mut attempt = 0;
         loop {
-            let error = match self.send_once(method, path, body, ability) {
+            let error = match self.send_once(call) {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
@@ -254,13 +258,13 @@ impl Client {
         }
     }
 
-    fn send_once(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        ability: &'static str,
-    ) -> Result<Value, CachetError> {
+    fn send_once(&self, call: &Call) -> Result<Value, CachetError> {
+        let Call {
+            method,
+            path,
+            body,
+            ability,
+        } = *call;
         let url = self.url(path);
         let shown = format!("{method} {}", redact_url(&url));
         let remaining = self.deadline.remaining();
@@ -376,6 +380,15 @@ impl Client {
             }),
         }
     }
+}
+
+/// One request to Cachet's API. `ability` is the 3.x ability a 403 means is missing.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    body: Option<&'a Value>,
+    ability: &'static str,
 }
 
 /// The base URL a redirect points at: `location` less the API path asked for, when it ends with

@@ -44,24 +44,19 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
 
-    let status = wait(&mut child, deadline);
-    if status.is_none() {
+    let Some(status) = wait(&mut child, deadline) else {
         kill_group(&child);
         let _ = child.wait();
-    }
+        return Probed::fail(format!("{}, killed", super::timed_out(budget)));
+    };
     // The pipes close when every process holding them has exited. A plugin that left a child
     // behind holding them gets a short grace, then its whole group is killed.
     let grace = deadline.remaining().min(Duration::from_millis(500));
-    let mut stdout_text = stdout.recv_timeout(grace).ok();
-    if stdout_text.is_none() {
+    let stdout = stdout.recv_timeout(grace).ok().or_else(|| {
         kill_group(&child);
-        stdout_text = stdout.recv_timeout(Duration::from_millis(100)).ok();
-    }
-    let stderr_text = stderr.recv_timeout(Duration::from_millis(100)).ok();
-    let Some(status) = status else {
-        return Probed::fail(format!("{}, killed", super::timed_out(budget)));
-    };
-    let (stdout, stderr) = (stdout_text, stderr_text);
+        stdout.recv_timeout(Duration::from_millis(100)).ok()
+    });
+    let stderr = stderr.recv_timeout(Duration::from_millis(100)).ok();
     judge(
         status,
         &stdout.unwrap_or_default(),
