@@ -93,7 +93,13 @@ impl Client {
         trace: Trace,
         deadline: Deadline,
     ) -> Result<Client, CachetError> {
+        let roots = if endpoint.url.to_ascii_lowercase().starts_with("https://") {
+            crate::check::tls::ureq_roots()
+        } else {
+            ureq::tls::RootCerts::WebPki
+        };
         let agent = ureq::Agent::config_builder()
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)

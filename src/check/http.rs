@@ -11,7 +11,8 @@ use base64::Engine;
 use regex::Regex;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use super::{Context, Probed, format_millis};
+use super::tls::{self, Trust};
+use super::{Context, Level, Probed, format_millis};
 use crate::config::StatusRanges;
 use crate::deadline::Deadline;
 use crate::output::sanitize;
@@ -24,9 +25,8 @@ pub const MAX_REDIRECTS: u32 = 10;
 pub struct HttpSpec {
     pub url: String,
     pub method: String,
-    pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-    pub basic_auth: Option<BasicAuth>,
+    pub options: HttpOptions,
     pub expect_status: StatusRanges,
     pub expect_body_contains: Vec<String>,
     pub expect_body_regex: Option<Regex>,
@@ -34,8 +34,27 @@ pub struct HttpSpec {
     /// JSON pointer → expected value.
     pub expect_json: Vec<(String, serde_json::Value)>,
     pub follow_redirects: bool,
+    /// `cert_warn_before`: degraded when the URL's certificate expires sooner.
+    pub cert_warn: Option<CertWarn>,
+}
+
+/// What every HTTP-based kind (`http`, `graphite`, `jenkins`, `prometheus`) may add to its
+/// requests.
+#[derive(Debug, Default)]
+pub struct HttpOptions {
+    pub headers: Vec<(String, String)>,
+    pub basic_auth: Option<BasicAuth>,
     pub insecure: bool,
     pub ca_file: Option<Vec<Certificate<'static>>>,
+}
+
+/// `cert_warn_before` of an https URL: where to look and how long before expiry to warn.
+#[derive(Debug)]
+pub struct CertWarn {
+    pub before: Duration,
+    pub address: String,
+    pub server_name: String,
+    pub trust: Trust,
 }
 
 #[derive(Debug)]
@@ -44,9 +63,16 @@ pub struct BasicAuth {
     pub password: Secret,
 }
 
-/// The agent checks share. Status codes are data here, never errors.
-pub fn agent() -> ureq::Agent {
+/// The agent checks share, trusting the system's CA certificates when `https`. Status codes
+/// are data here, never errors.
+pub fn agent(https: bool) -> ureq::Agent {
+    let roots = if https {
+        tls::ureq_roots()
+    } else {
+        RootCerts::WebPki
+    };
     ureq::Agent::config_builder()
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
         .http_status_as_error(false)
         .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
         .max_redirects(MAX_REDIRECTS)
@@ -73,31 +99,47 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
 }
 
 pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
+    let probed = request(spec, context, deadline);
+    match &spec.cert_warn {
+        Some(warn) if probed.level == Level::Pass => {
+            match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
+                Ok(not_after) => {
+                    let cert =
+                        tls::judge_expiry(&warn.server_name, not_after, Some(warn.before), None);
+                    if cert.level == Level::Pass {
+                        probed
+                    } else {
+                        Probed {
+                            level: Level::Warn,
+                            detail: format!("{}, but {}", probed.detail, cert.detail),
+                            perfdata: probed.perfdata,
+                        }
+                    }
+                }
+                Err(why) => Probed::fail(format!("{}, but {why}", probed.detail)),
+            }
+        }
+        _ => probed,
+    }
+}
+
+fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let started = Instant::now();
     let budget = deadline.remaining();
-    let request = match build_request(spec) {
+    let request = match build_request(&spec.method, &spec.url, &spec.options, spec.body.as_deref())
+    {
         Ok(request) => request,
         Err(error) => return Probed::fail(format!("cannot build the request: {error}")),
     };
-    let mut tls = TlsConfig::builder().disable_verification(spec.insecure);
-    if let Some(roots) = &spec.ca_file {
-        tls = tls.root_certs(RootCerts::new_with_certs(roots));
-    }
-    let request = context
-        .agent
-        .configure_request(request)
-        .timeout_global(Some(budget))
-        .max_redirects(if spec.follow_redirects {
-            MAX_REDIRECTS
-        } else {
-            0
-        })
-        .tls_config(tls.build())
-        .build();
+    let redirects = if spec.follow_redirects {
+        MAX_REDIRECTS
+    } else {
+        0
+    };
     context
         .trace
         .emit(format_args!("> {} {}", spec.method, redact_url(&spec.url)));
-    let mut response = match context.agent.run(request) {
+    let mut response = match send(request, &spec.options, redirects, context, budget) {
         Ok(response) => response,
         Err(error) => {
             let detail = describe_error(&error, budget);
@@ -116,18 +158,10 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     if !needs_body(spec) {
         return Probed::pass(format!("HTTP {code}"));
     }
-    let mut body = Vec::new();
-    if let Err(error) = response
-        .body_mut()
-        .as_reader()
-        .take(BODY_CAP)
-        .read_to_end(&mut body)
-    {
-        return Probed::fail(format!(
-            "HTTP {code}, reading the body: {}",
-            describe_io(&error, budget)
-        ));
-    }
+    let body = match read_body(&mut response, BODY_CAP, budget) {
+        Ok(body) => body,
+        Err(why) => return Probed::fail(format!("HTTP {code}, reading the body: {why}")),
+    };
     let body = String::from_utf8_lossy(&body);
     match check_body(spec, &body) {
         Some(problem) => Probed::fail(format!("HTTP {code}, {problem}")),
@@ -135,14 +169,129 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
 }
 
-fn build_request(spec: &HttpSpec) -> Result<ureq::http::Request<Vec<u8>>, ureq::http::Error> {
-    let mut request = ureq::http::Request::builder()
-        .method(spec.method.as_str())
-        .uri(spec.url.as_str());
-    for (name, value) in &spec.headers {
+/// Sends `request` with `options`' TLS settings, within `budget`.
+fn send(
+    request: ureq::http::Request<Vec<u8>>,
+    options: &HttpOptions,
+    redirects: u32,
+    context: &Context,
+    budget: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut configured = context
+        .agent
+        .configure_request(request)
+        .timeout_global(Some(budget))
+        .max_redirects(redirects);
+    // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
+    // so their rustls configuration is built once per run.
+    if options.insecure || options.ca_file.is_some() {
+        let mut tls = TlsConfig::builder().disable_verification(options.insecure);
+        if let Some(roots) = &options.ca_file {
+            tls = tls.root_certs(RootCerts::new_with_certs(roots));
+        }
+        configured = configured.tls_config(tls.build());
+    }
+    context.agent.run(configured.build())
+}
+
+/// Reads at most `cap` bytes of a body; more is an error.
+fn read_body(
+    response: &mut ureq::http::Response<ureq::Body>,
+    cap: u64,
+    budget: Duration,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(cap)
+        .read_to_end(&mut body)
+        .map_err(|error| describe_io(&error, budget))?;
+    Ok(body)
+}
+
+/// A GET for a JSON API (`graphite`, `jenkins`, `prometheus`): the status code and up to `cap`
+/// bytes of the body, or what went wrong in words.
+pub fn get_json(
+    url: &str,
+    options: &HttpOptions,
+    cap: u64,
+    context: &Context,
+    deadline: Deadline,
+) -> Result<(u16, Vec<u8>), String> {
+    let budget = deadline.remaining();
+    let started = Instant::now();
+    let mut request = build_request("GET", url, options, None)
+        .map_err(|error| format!("cannot build the request: {error}"))?;
+    request.headers_mut().insert(
+        ureq::http::header::ACCEPT,
+        ureq::http::HeaderValue::from_static("application/json"),
+    );
+    context
+        .trace
+        .emit(format_args!("> GET {}", redact_url(url)));
+    let mut response = send(request, options, MAX_REDIRECTS, context, budget).map_err(|error| {
+        let detail = describe_error(&error, budget);
+        context.trace.emit(format_args!("< {detail}"));
+        detail
+    })?;
+    let code = response.status().as_u16();
+    context.trace.emit(format_args!(
+        "< HTTP {code} after {}",
+        format_millis(started.elapsed())
+    ));
+    let body = read_body(&mut response, cap + 1, budget)
+        .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
+    if body.len() as u64 > cap {
+        return Err(format!(
+            "HTTP {code}, the answer is larger than {} MiB",
+            cap >> 20
+        ));
+    }
+    Ok((code, body))
+}
+
+/// `text` with everything but unreserved characters percent-encoded, for a query string.
+pub fn encode_query_value(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// `base` with `pairs` appended as a query string (after `?`, or `&` when it has one).
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = base.to_owned();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        let separator = if index == 0 && !base.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
+        url.push(separator);
+        url.push_str(key);
+        url.push('=');
+        url.push_str(&encode_query_value(value));
+    }
+    url
+}
+
+fn build_request(
+    method: &str,
+    url: &str,
+    options: &HttpOptions,
+    body: Option<&str>,
+) -> Result<ureq::http::Request<Vec<u8>>, ureq::http::Error> {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in &options.headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    if let Some(auth) = &spec.basic_auth {
+    if let Some(auth) = &options.basic_auth {
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             auth.user,
@@ -150,7 +299,7 @@ fn build_request(spec: &HttpSpec) -> Result<ureq::http::Request<Vec<u8>>, ureq::
         ));
         request = request.header("Authorization", format!("Basic {token}"));
     }
-    request.body(spec.body.clone().unwrap_or_default().into_bytes())
+    request.body(body.unwrap_or_default().as_bytes().to_vec())
 }
 
 fn needs_body(spec: &HttpSpec) -> bool {
@@ -279,17 +428,15 @@ mod tests {
         HttpSpec {
             url: "http://h/".to_owned(),
             method: "GET".to_owned(),
-            headers: Vec::new(),
             body: None,
-            basic_auth: None,
+            options: super::HttpOptions::default(),
             expect_status: StatusRanges::success(),
             expect_body_contains: Vec::new(),
             expect_body_regex: None,
             reject_body_regex: None,
             expect_json: Vec::new(),
             follow_redirects: true,
-            insecure: false,
-            ca_file: None,
+            cert_warn: None,
         }
     }
 

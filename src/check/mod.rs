@@ -4,10 +4,15 @@
 //!
 //! A failed check is not an error: every kind returns a `Probed` value, never `Err`.
 
+pub mod dns;
 pub mod exec;
+pub mod graphite;
 pub mod http;
+pub mod jenkins;
 pub mod perfdata;
+pub mod prometheus;
 pub mod tcp;
+pub mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -36,7 +41,12 @@ pub struct CheckSpec {
 pub enum Probe {
     Http(Box<http::HttpSpec>),
     Tcp(tcp::TcpSpec),
+    Tls(tls::TlsSpec),
+    Dns(dns::DnsSpec),
     Exec(exec::ExecSpec),
+    Graphite(Box<graphite::GraphiteSpec>),
+    Jenkins(Box<jenkins::JenkinsSpec>),
+    Prometheus(Box<prometheus::PrometheusSpec>),
 }
 
 impl Probe {
@@ -44,7 +54,12 @@ impl Probe {
         match self {
             Probe::Http(_) => "http",
             Probe::Tcp(_) => "tcp",
+            Probe::Tls(_) => "tls",
+            Probe::Dns(_) => "dns",
             Probe::Exec(_) => "exec",
+            Probe::Graphite(_) => "graphite",
+            Probe::Jenkins(_) => "jenkins",
+            Probe::Prometheus(_) => "prometheus",
         }
     }
 
@@ -55,8 +70,98 @@ impl Probe {
                 format!("{} {}", spec.method, crate::secret::redact_url(&spec.url))
             }
             Probe::Tcp(spec) => spec.address.clone(),
+            Probe::Tls(spec) => format!("{} (as {})", spec.address, spec.server_name),
+            Probe::Dns(spec) => match spec.server {
+                Some(server) => format!("{} {} at {server}", spec.record.word(), spec.name),
+                None => format!("{} {}", spec.record.word(), spec.name),
+            },
             Probe::Exec(spec) => spec.command.join(" "),
+            Probe::Graphite(spec) => format!(
+                "{} target {}",
+                crate::secret::redact_url(&spec.url),
+                spec.target
+            ),
+            Probe::Jenkins(spec) => crate::secret::redact_url(&spec.url),
+            Probe::Prometheus(spec) => format!(
+                "{} query {}",
+                crate::secret::redact_url(&spec.url),
+                spec.query
+            ),
         }
+    }
+}
+
+impl Probe {
+    /// Whether the kind's requests go to an https:// URL.
+    fn uses_https(&self) -> bool {
+        let url = match self {
+            Probe::Http(spec) => &spec.url,
+            Probe::Graphite(spec) => &spec.url,
+            Probe::Jenkins(spec) => &spec.url,
+            Probe::Prometheus(spec) => &spec.url,
+            Probe::Tcp(_) | Probe::Tls(_) | Probe::Dns(_) | Probe::Exec(_) => return false,
+        };
+        url.get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+}
+
+/// `min`/`max` of `graphite` and `prometheus`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    /// Why `value` is outside the bounds ("= 0 < min 1"), or `None` when it is inside.
+    pub fn violation(&self, value: f64) -> Option<String> {
+        let shown = format_value(value);
+        if value.is_nan() && (self.min.is_some() || self.max.is_some()) {
+            return Some("= NaN, not a number".to_owned());
+        }
+        if let Some(min) = self.min
+            && value < min
+        {
+            return Some(format!("= {shown} < min {}", format_value(min)));
+        }
+        if let Some(max) = self.max
+            && value > max
+        {
+            return Some(format!("= {shown} > max {}", format_value(max)));
+        }
+        None
+    }
+}
+
+/// A number as a person writes it: `0`, `12.5`, `0.0012`.
+pub fn format_value(value: f64) -> String {
+    if value.is_finite() && value != 0.0 && value.abs() < 1e-3 {
+        format!("{value:e}")
+    } else if value.is_finite() && value.fract() != 0.0 {
+        let rounded = format!("{value:.4}");
+        rounded
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+/// ": <the body's first line>" for an error answer, short and safe to print; empty for none.
+fn first_line(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|line| !line.is_empty());
+    match line {
+        Some(line) => {
+            let clean = crate::output::sanitize(line);
+            match clean.char_indices().nth(120) {
+                Some((end, _)) => format!(": {}…", &clean[..end]),
+                None => format!(": {clean}"),
+            }
+        }
+        None => String::new(),
     }
 }
 
@@ -110,9 +215,12 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(trace: Trace) -> Context {
+    /// A context for `checks`. The system's CA certificates are read only when one of them
+    /// speaks HTTPS: reading them costs a few milliseconds a plain-HTTP run need not pay.
+    pub fn new<'a>(checks: impl IntoIterator<Item = &'a CheckSpec>, trace: Trace) -> Context {
+        let https = checks.into_iter().any(|check| check.probe.uses_https());
         Context {
-            agent: http::agent(),
+            agent: http::agent(https),
             trace,
         }
     }
@@ -127,7 +235,14 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
         let probed = match &spec.probe {
             Probe::Http(http) => http::probe(http, context, attempt_deadline),
             Probe::Tcp(tcp) => tcp::probe(tcp, attempt_deadline),
+            Probe::Tls(tls) => tls::probe(tls, attempt_deadline),
+            Probe::Dns(dns) => dns::probe(dns, attempt_deadline),
             Probe::Exec(exec) => exec::probe(exec, attempt_deadline),
+            Probe::Graphite(graphite) => graphite::probe(graphite, context, attempt_deadline),
+            Probe::Jenkins(jenkins) => jenkins::probe(jenkins, context, attempt_deadline),
+            Probe::Prometheus(prometheus) => {
+                prometheus::probe(prometheus, context, attempt_deadline)
+            }
         };
         let duration = started.elapsed();
         let retry = probed.level == Level::Fail

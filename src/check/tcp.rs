@@ -23,28 +23,9 @@ pub struct TcpSpec {
 
 pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
-    let addresses: Vec<SocketAddr> = match spec.address.to_socket_addrs() {
-        Ok(addresses) => addresses.collect(),
-        Err(error) => return Probed::fail(format!("cannot resolve `{}`: {error}", spec.address)),
-    };
-    let mut last_error = format!("`{}` resolved to no address", spec.address);
-    let mut stream = None;
-    for address in &addresses {
-        let remaining = deadline.remaining();
-        if remaining.is_zero() {
-            last_error = super::timed_out(budget);
-            break;
-        }
-        match TcpStream::connect_timeout(address, remaining) {
-            Ok(connected) => {
-                stream = Some(connected);
-                break;
-            }
-            Err(error) => last_error = describe_io(&error, budget),
-        }
-    }
-    let Some(mut stream) = stream else {
-        return Probed::fail(last_error);
+    let mut stream = match connect(&spec.address, deadline, budget) {
+        Ok(stream) => stream,
+        Err(why) => return Probed::fail(why),
     };
     if let Some(send) = &spec.send {
         let written = stream
@@ -103,6 +84,31 @@ fn read_until(
     }
 }
 
-fn at_least_a_millisecond(duration: Duration) -> Duration {
+/// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
+/// words; `budget` is what "timed out after …" names.
+pub(super) fn connect(
+    address: &str,
+    deadline: Deadline,
+    budget: Duration,
+) -> Result<TcpStream, String> {
+    let addresses: Vec<SocketAddr> = match address.to_socket_addrs() {
+        Ok(addresses) => addresses.collect(),
+        Err(error) => return Err(format!("cannot resolve `{address}`: {error}")),
+    };
+    let mut last_error = format!("`{address}` resolved to no address");
+    for address in &addresses {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return Err(super::timed_out(budget));
+        }
+        match TcpStream::connect_timeout(address, remaining) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = describe_io(&error, budget),
+        }
+    }
+    Err(last_error)
+}
+
+pub(super) fn at_least_a_millisecond(duration: Duration) -> Duration {
     duration.max(Duration::from_millis(1))
 }

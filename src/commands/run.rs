@@ -47,9 +47,10 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         .iter()
         .map(|component| component.checks.clone())
         .collect();
+    let context = Context::new(checks.iter().flatten().map(Arc::as_ref), trace);
     let outcomes = check::run_all(
         Arc::new(checks),
-        Arc::new(Context::new(trace)),
+        Arc::new(context),
         usize::from(global.jobs),
         check_deadline,
         collect_by,

@@ -14,12 +14,18 @@ use super::value::{StatusRanges, WebUrl};
 use super::{
     Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY, Target,
 };
+use crate::check::dns::{self, DnsSpec, Record};
 use crate::check::exec::ExecSpec;
-use crate::check::http::{BasicAuth, HttpSpec};
+use crate::check::graphite::GraphiteSpec;
+use crate::check::http::{BasicAuth, CertWarn, HttpOptions, HttpSpec};
+use crate::check::jenkins::JenkinsSpec;
+use crate::check::prometheus::PrometheusSpec;
 use crate::check::tcp::TcpSpec;
-use crate::check::{CheckSpec, Probe};
+use crate::check::tls::{self, TlsSpec, Trust};
+use crate::check::{Bounds, CheckSpec, Probe};
 use crate::secret::Secret;
 use crate::status::OutcomeKind;
+use rustls::pki_types::CertificateDer;
 
 pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig =
@@ -177,7 +183,14 @@ fn build_check(
         return Err(at.error(
             span,
             None,
-            format!("a check in `{table}` has no `type`: use \"http\", \"tcp\" or \"exec\""),
+            format!(
+                "a check in `{table}` has no `type`: use one of {}",
+                Kind::ALL
+                    .iter()
+                    .map(|kind| format!("\"{}\"", kind.word()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     };
     if let Some(key) = raw.kind_keys_set().into_iter().find(|key| !kind.takes(key)) {
@@ -209,32 +222,29 @@ fn build_check(
             format!("`timeout` in `{table}` must be longer than zero"),
         ));
     }
+    // A `dns` check's `name` is the name it looks up (SPEC §5); it is called `dns RECORD NAME`.
+    let explicit_name = if kind == Kind::Dns {
+        None
+    } else {
+        raw.name.take()
+    };
     let (probe, target) = match kind {
         Kind::Http => {
             let url = raw
                 .url
+                .take()
                 .ok_or_else(|| missing("url", "`url = \"https://api.example.com/health\"`"))?;
-            let basic_auth = match raw.basic_auth {
-                Some(auth) => Some(basic_auth(at, span, &table, auth)?),
-                None => None,
-            };
-            let ca_file = match raw.ca_file {
-                Some(path) => Some(crate::check::http::load_ca_file(&path).map_err(|why| {
-                    at.error(
-                        span,
-                        Some("ca_file"),
-                        format!("`ca_file` in `{table}`: {why}"),
-                    )
-                })?),
+            let options = http_options(at, span, &table, &mut raw)?;
+            let cert_warn = match raw.cert_warn_before {
+                Some(before) => Some(cert_warn(at, span, &table, &url.0, before.0, &options)?),
                 None => None,
             };
             let target = url.0.clone();
             let spec = HttpSpec {
                 url: url.0,
                 method: raw.method.map_or_else(|| "GET".to_owned(), |m| m.0),
-                headers: raw.headers.unwrap_or_default().into_iter().collect(),
                 body: raw.body,
-                basic_auth,
+                options,
                 expect_status: raw.expect_status.unwrap_or_else(StatusRanges::success),
                 expect_body_contains: raw
                     .expect_body_contains
@@ -244,21 +254,8 @@ fn build_check(
                 reject_body_regex: raw.reject_body_regex.map(|p| p.0),
                 expect_json: raw.expect_json.unwrap_or_default().into_iter().collect(),
                 follow_redirects: raw.follow_redirects.unwrap_or(true),
-                insecure: raw.insecure.unwrap_or(false),
-                ca_file,
+                cert_warn,
             };
-            if let Some((name, _)) = spec.headers.iter().find(|(name, value)| {
-                ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
-                    || ureq::http::HeaderValue::from_str(value).is_err()
-            }) {
-                return Err(at.error(
-                    span,
-                    Some("headers"),
-                    format!(
-                        "header `{name}` in `{table}` is not a valid HTTP header name and value"
-                    ),
-                ));
-            }
             if let Some((pointer, _)) = spec
                 .expect_json
                 .iter()
@@ -276,12 +273,93 @@ fn build_check(
             let address = raw
                 .address
                 .ok_or_else(|| missing("address", "`address = \"db.example.com:5432\"`"))?;
+            let expect = match raw.expect.map(OneOrMany::into_vec) {
+                None => None,
+                Some(mut one) if one.len() == 1 => one.pop(),
+                Some(_) => {
+                    return Err(at.error(
+                        span,
+                        Some("expect"),
+                        format!(
+                            "`expect` of a `tcp` check in `{table}` is one string (the banner)"
+                        ),
+                    ));
+                }
+            };
             let target = address.0.clone();
             (
                 Probe::Tcp(TcpSpec {
                     address: address.0,
                     send: raw.send,
-                    expect: raw.expect,
+                    expect,
+                }),
+                target,
+            )
+        }
+        Kind::Tls => {
+            let address = raw
+                .address
+                .ok_or_else(|| missing("address", "`address = \"api.example.com:443\"`"))?;
+            let server_name = match raw.sni {
+                Some(sni) => sni,
+                None => host_of(&address.0).to_owned(),
+            };
+            tls::check_server_name(&server_name)
+                .map_err(|why| at.error(span, Some("sni"), format!("`sni` in `{table}`: {why}")))?;
+            let trust = trust(
+                at,
+                span,
+                &table,
+                raw.ca_file.as_deref(),
+                raw.insecure.unwrap_or(false),
+            )?;
+            let target = address.0.clone();
+            (
+                Probe::Tls(TlsSpec {
+                    address: address.0,
+                    server_name,
+                    warn_before: raw.warn_before.map(|d| d.0),
+                    fail_before: raw.fail_before.map(|d| d.0),
+                    trust,
+                }),
+                target,
+            )
+        }
+        Kind::Dns => {
+            let name = raw
+                .name
+                .take()
+                .ok_or_else(|| missing("name", "`name = \"example.com\"` (the name to look up)"))?;
+            dns::parse_name(&name).map_err(|why| {
+                at.error(span, Some("name"), format!("`name` in `{table}`: {why}"))
+            })?;
+            let record = match raw.record.as_deref() {
+                Some(record) => record.parse::<Record>().map_err(|why| {
+                    at.error(
+                        span,
+                        Some("record"),
+                        format!("`record` in `{table}`: {why}"),
+                    )
+                })?,
+                None => Record::A,
+            };
+            let server = match raw.server.as_deref() {
+                Some(server) => Some(dns::parse_server(server).map_err(|why| {
+                    at.error(
+                        span,
+                        Some("server"),
+                        format!("`server` in `{table}`: {why}"),
+                    )
+                })?),
+                None => None,
+            };
+            let target = format!("{} {name}", record.word());
+            (
+                Probe::Dns(DnsSpec {
+                    name,
+                    record,
+                    expect: raw.expect.map(OneOrMany::into_vec).unwrap_or_default(),
+                    server,
                 }),
                 target,
             )
@@ -312,11 +390,70 @@ fn build_check(
                 target,
             )
         }
+        Kind::Graphite => {
+            let url = raw
+                .url
+                .take()
+                .ok_or_else(|| missing("url", "`url = \"https://graphite.example.com/render\"`"))?;
+            let target = raw
+                .target
+                .take()
+                .filter(|target| !target.trim().is_empty())
+                .ok_or_else(|| missing("target", "`target = \"servers.web*.load\"`"))?;
+            let options = http_options(at, span, &table, &mut raw)?;
+            let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
+            let spec = GraphiteSpec {
+                url: url.0,
+                target: target.clone(),
+                from: raw.from.unwrap_or_else(|| "-5min".to_owned()),
+                bounds,
+                min_series: usize::try_from(raw.min_series.unwrap_or(1)).unwrap_or(usize::MAX),
+                options,
+            };
+            (Probe::Graphite(Box::new(spec)), target)
+        }
+        Kind::Jenkins => {
+            let url = raw
+                .url
+                .take()
+                .ok_or_else(|| missing("url", "`url = \"https://ci.example.com/job/deploy/\"`"))?;
+            let options = http_options(at, span, &table, &mut raw)?;
+            let target = job_name(&url.0);
+            (
+                Probe::Jenkins(Box::new(JenkinsSpec {
+                    url: url.0,
+                    max_queue: raw.max_queue.map(|d| d.0),
+                    options,
+                })),
+                target,
+            )
+        }
+        Kind::Prometheus => {
+            let url = raw
+                .url
+                .take()
+                .ok_or_else(|| missing("url", "`url = \"http://prometheus.example.com:9090\"`"))?;
+            let query = raw
+                .query
+                .take()
+                .filter(|query| !query.trim().is_empty())
+                .ok_or_else(|| missing("query", "`query = \"up{job=\\\"db\\\"}\"`"))?;
+            let options = http_options(at, span, &table, &mut raw)?;
+            let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
+            (
+                Probe::Prometheus(Box::new(PrometheusSpec {
+                    url: url.0,
+                    query: query.clone(),
+                    bounds,
+                    allow_empty: raw.allow_empty.unwrap_or(false),
+                    options,
+                })),
+                query,
+            )
+        }
     };
     Ok(CheckSpec {
-        name: raw
-            .name
-            .unwrap_or_else(|| format!("{} {target}", kind.word())),
+        name: explicit_name.unwrap_or_else(|| format!("{} {target}", kind.word())),
         timeout,
         slow_after: raw.slow_after.map(|d| d.0),
         on_failure: match raw.on_failure.unwrap_or(OnFailure::Fail) {
@@ -328,6 +465,183 @@ fn build_check(
         retry_delay: raw.retry_delay.map_or(DEFAULT_RETRY_DELAY, |d| d.0),
         probe,
     })
+}
+
+/// `headers`, `basic_auth`, `insecure` and `ca_file` of an HTTP-based check.
+fn http_options(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    raw: &mut RawCheck,
+) -> Result<HttpOptions, ConfigError> {
+    let headers: Vec<(String, String)> =
+        raw.headers.take().unwrap_or_default().into_iter().collect();
+    if let Some((name, _)) = headers.iter().find(|(name, value)| {
+        ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || ureq::http::HeaderValue::from_str(value).is_err()
+    }) {
+        return Err(at.error(
+            span,
+            Some("headers"),
+            format!("header `{name}` in `{table}` is not a valid HTTP header name and value"),
+        ));
+    }
+    let basic_auth = match raw.basic_auth.take() {
+        Some(auth) => Some(basic_auth(at, span, table, auth)?),
+        None => None,
+    };
+    let ca_file = match &raw.ca_file {
+        Some(path) => Some(ca_certificates(at, span, table, path)?),
+        None => None,
+    };
+    Ok(HttpOptions {
+        headers,
+        basic_auth,
+        insecure: raw.insecure.unwrap_or(false),
+        ca_file,
+    })
+}
+
+fn ca_certificates(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    path: &std::path::Path,
+) -> Result<Vec<ureq::tls::Certificate<'static>>, ConfigError> {
+    crate::check::http::load_ca_file(path).map_err(|why| {
+        at.error(
+            span,
+            Some("ca_file"),
+            format!("`ca_file` in `{table}`: {why}"),
+        )
+    })
+}
+
+/// Whom a `tls` check (or `cert_warn_before`) trusts.
+fn trust(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    ca_file: Option<&std::path::Path>,
+    insecure: bool,
+) -> Result<Trust, ConfigError> {
+    match (ca_file, insecure) {
+        (Some(_), true) => Err(at.error(
+            span,
+            Some("insecure"),
+            format!("`{table}` sets both `ca_file` and `insecure = true`: keep one"),
+        )),
+        (None, true) => Ok(Trust::Anything),
+        (None, false) => Ok(Trust::System),
+        (Some(path), false) => {
+            let certificates: Vec<_> = ca_certificates(at, span, table, path)?
+                .iter()
+                .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+                .collect();
+            Trust::only(&certificates).map_err(|why| {
+                at.error(
+                    span,
+                    Some("ca_file"),
+                    format!("`ca_file` in `{table}`: `{}` {why}", path.display()),
+                )
+            })
+        }
+    }
+}
+
+/// `cert_warn_before` of an `http` check: only for https URLs.
+fn cert_warn(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    url: &str,
+    before: std::time::Duration,
+    options: &HttpOptions,
+) -> Result<CertWarn, ConfigError> {
+    let not_https = || {
+        at.error(
+            span,
+            Some("cert_warn_before"),
+            format!("`cert_warn_before` in `{table}` needs an https:// URL"),
+        )
+    };
+    let uri: ureq::http::Uri = url.parse().map_err(|_| not_https())?;
+    if uri.scheme_str() != Some("https") {
+        return Err(not_https());
+    }
+    let host = uri.host().ok_or_else(not_https)?.to_owned();
+    let port = uri.port_u16().unwrap_or(443);
+    let trust = if options.insecure {
+        Trust::Anything
+    } else {
+        match &options.ca_file {
+            None => Trust::System,
+            Some(certificates) => {
+                let certificates: Vec<_> = certificates
+                    .iter()
+                    .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+                    .collect();
+                Trust::only(&certificates).map_err(|why| {
+                    at.error(
+                        span,
+                        Some("ca_file"),
+                        format!("`ca_file` in `{table}`: {why}"),
+                    )
+                })?
+            }
+        }
+    };
+    Ok(CertWarn {
+        before,
+        address: format!("{host}:{port}"),
+        server_name: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        trust,
+    })
+}
+
+/// `min`/`max`, which must not cross.
+fn bounds(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<Bounds, ConfigError> {
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        return Err(at.error(
+            span,
+            Some("min"),
+            format!("`min` ({min}) is above `max` ({max}) in `{table}`: no value could pass"),
+        ));
+    }
+    Ok(Bounds { min, max })
+}
+
+/// The host of `host:port` (IPv6 without its brackets).
+fn host_of(address: &str) -> &str {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// "deploy" for `https://ci.example.com/job/team/job/deploy/`.
+fn job_name(url: &str) -> String {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let jobs: Vec<&str> = segments
+        .windows(2)
+        .filter(|pair| pair[0] == "job")
+        .map(|pair| pair[1])
+        .collect();
+    if jobs.is_empty() {
+        crate::secret::redact_url(url)
+    } else {
+        jobs.join("/")
+    }
 }
 
 fn basic_auth(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::value::{Address, HumanDuration, Method, Pattern, StatusRanges, WebUrl};
+use super::value::{Address, HumanDuration, Method, Number, Pattern, StatusRanges, WebUrl};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,15 +51,39 @@ pub(super) struct RawComponent {
 pub(super) enum Kind {
     Http,
     Tcp,
+    Tls,
+    Dns,
     Exec,
+    Graphite,
+    Jenkins,
+    Prometheus,
 }
 
+/// What every HTTP-based kind takes besides its own keys.
+const HTTP_OPTIONS: [&str; 4] = ["headers", "basic_auth", "insecure", "ca_file"];
+
 impl Kind {
+    pub(super) const ALL: &[Kind] = &[
+        Kind::Http,
+        Kind::Tcp,
+        Kind::Tls,
+        Kind::Dns,
+        Kind::Exec,
+        Kind::Graphite,
+        Kind::Jenkins,
+        Kind::Prometheus,
+    ];
+
     pub(super) fn word(self) -> &'static str {
         match self {
             Kind::Http => "http",
             Kind::Tcp => "tcp",
+            Kind::Tls => "tls",
+            Kind::Dns => "dns",
             Kind::Exec => "exec",
+            Kind::Graphite => "graphite",
+            Kind::Jenkins => "jenkins",
+            Kind::Prometheus => "prometheus",
         }
     }
 
@@ -80,14 +104,33 @@ impl Kind {
                 "follow_redirects",
                 "insecure",
                 "ca_file",
+                "cert_warn_before",
             ],
             Kind::Tcp => &["address", "send", "expect"],
+            Kind::Tls => &[
+                "address",
+                "sni",
+                "warn_before",
+                "fail_before",
+                "ca_file",
+                "insecure",
+            ],
+            Kind::Dns => &["record", "expect", "server"],
             Kind::Exec => &["command", "env"],
+            Kind::Graphite => &["url", "target", "from", "min", "max", "min_series"],
+            Kind::Jenkins => &["url", "max_queue"],
+            Kind::Prometheus => &["url", "query", "min", "max", "allow_empty"],
         }
     }
 
+    fn is_http_based(self) -> bool {
+        matches!(self, Kind::Graphite | Kind::Jenkins | Kind::Prometheus)
+    }
+
     pub(super) fn takes(self, key: &str) -> bool {
-        COMMON_KEYS.contains(&key) || self.keys().contains(&key)
+        COMMON_KEYS.contains(&key)
+            || self.keys().contains(&key)
+            || (self.is_http_based() && HTTP_OPTIONS.contains(&key))
     }
 }
 
@@ -158,11 +201,25 @@ pub(super) struct RawCheck {
     pub(super) follow_redirects: Option<bool>,
     pub(super) insecure: Option<bool>,
     pub(super) ca_file: Option<PathBuf>,
+    pub(super) cert_warn_before: Option<HumanDuration>,
     pub(super) address: Option<Address>,
     pub(super) send: Option<String>,
-    pub(super) expect: Option<String>,
+    pub(super) expect: Option<OneOrMany>,
+    pub(super) sni: Option<String>,
+    pub(super) warn_before: Option<HumanDuration>,
+    pub(super) fail_before: Option<HumanDuration>,
+    pub(super) record: Option<String>,
+    pub(super) server: Option<String>,
     pub(super) command: Option<Vec<String>>,
     pub(super) env: Option<BTreeMap<String, String>>,
+    pub(super) target: Option<String>,
+    pub(super) from: Option<String>,
+    pub(super) min: Option<Number>,
+    pub(super) max: Option<Number>,
+    pub(super) min_series: Option<u32>,
+    pub(super) max_queue: Option<HumanDuration>,
+    pub(super) query: Option<String>,
+    pub(super) allow_empty: Option<bool>,
 }
 
 /// Runs `$body` with `$field` bound to each kind-specific field name (the config key).
@@ -170,7 +227,9 @@ macro_rules! kind_fields {
     ($macro:ident!($($args:tt)*)) => {
         $macro!($($args)*; url, method, headers, body, basic_auth, expect_status,
             expect_body_contains, expect_body_regex, reject_body_regex, expect_json,
-            follow_redirects, insecure, ca_file, address, send, expect, command, env)
+            follow_redirects, insecure, ca_file, cert_warn_before, address, send, expect, sni,
+            warn_before, fail_before, record, server, command, env, target, from, min, max,
+            min_series, max_queue, query, allow_empty)
     };
 }
 

@@ -289,3 +289,127 @@ fn a_world_readable_config_with_credentials_is_warned_about() {
         assert!(!out.stdout.contains("Bearer abc") && !out.stderr.contains("Bearer abc"));
     }
 }
+
+// SPEC §5: the keys of the tls, dns, graphite, jenkins and prometheus kinds are checked too.
+#[test]
+fn bad_values_of_the_other_kinds_are_exit_3_with_a_location() {
+    let head = "[components.a]\nid = 1\n[[components.a.checks]]\n";
+    let cases = [
+        (
+            "type = \"tls\"\naddress = \"h:443\"\nwarn_before = \"two weeks\"\n",
+            "6:15",
+            "`two weeks` is not a duration",
+        ),
+        (
+            "type = \"tls\"\nsni = \"h\"\n",
+            "4:1",
+            "a `tls` check in `[[components.a.checks]]` needs `address`",
+        ),
+        (
+            "type = \"tls\"\naddress = \"h:443\"\nsni = \"bad name!\"\n",
+            "6:1",
+            "`sni` in `[[components.a.checks]]`: `bad name!` is not a valid server name",
+        ),
+        (
+            "type = \"tls\"\naddress = \"h:443\"\ninsecure = true\nca_file = \"/nonexistent/ca.pem\"\n",
+            "6:1",
+            "sets both `ca_file` and `insecure = true`",
+        ),
+        (
+            "type = \"http\"\nurl = \"http://h/\"\ncert_warn_before = \"14d\"\n",
+            "6:1",
+            "`cert_warn_before` in `[[components.a.checks]]` needs an https:// URL",
+        ),
+        (
+            "type = \"http\"\nurl = \"https://h/\"\nsni = \"h\"\n",
+            "6:1",
+            "`sni` does not apply to a `http` check",
+        ),
+        (
+            "type = \"dns\"\nrecord = \"A\"\n",
+            "4:1",
+            "a `dns` check in `[[components.a.checks]]` needs `name`",
+        ),
+        (
+            "type = \"dns\"\nname = \"example.com\"\nrecord = \"SRV\"\n",
+            "6:1",
+            "`SRV` is not a record type this check knows: use A, AAAA, CNAME, MX, TXT or NS",
+        ),
+        (
+            "type = \"dns\"\nname = \"example.com\"\nserver = \"dns.example.com\"\n",
+            "6:1",
+            "`server` in `[[components.a.checks]]`: `dns.example.com` is not a resolver address",
+        ),
+        (
+            "type = \"tcp\"\naddress = \"h:25\"\nexpect = [\"220\", \"ESMTP\"]\n",
+            "6:1",
+            "`expect` of a `tcp` check in `[[components.a.checks]]` is one string",
+        ),
+        (
+            "type = \"graphite\"\nurl = \"http://g/render\"\n",
+            "4:1",
+            "a `graphite` check in `[[components.a.checks]]` needs `target`",
+        ),
+        (
+            "type = \"graphite\"\nurl = \"http://g/render\"\ntarget = \"x\"\nmin = 5\nmax = 1\n",
+            "7:1",
+            "`min` (5) is above `max` (1)",
+        ),
+        (
+            "type = \"graphite\"\nurl = \"http://g/render\"\ntarget = \"x\"\nmax = \"high\"\n",
+            "7:7",
+            "`max`: invalid type: string \"high\", expected a number, like 10 or 0.5",
+        ),
+        (
+            "type = \"jenkins\"\nurl = \"http://ci/job/x/\"\nmax_queue = \"forever\"\n",
+            "6:13",
+            "`forever` is not a duration",
+        ),
+        (
+            "type = \"jenkins\"\nurl = \"http://ci/job/x/\"\nquery = \"up\"\n",
+            "6:1",
+            "`query` does not apply to a `jenkins` check",
+        ),
+        (
+            "type = \"prometheus\"\nurl = \"http://p:9090\"\n",
+            "4:1",
+            "a `prometheus` check in `[[components.a.checks]]` needs `query`",
+        ),
+        (
+            "type = \"prometheus\"\nurl = \"p:9090\"\nquery = \"up\"\n",
+            "5:7",
+            "`p:9090` is not an http:// or https:// URL",
+        ),
+    ];
+    for (check, position, message) in cases {
+        let config = format!("{head}{check}");
+        let out = Cmd::new().config(&config).args(["validate"]).run();
+        assert_eq!(out.code, 3, "{config}");
+        assert!(
+            out.stderr.contains(&format!("config.toml:{position}: ")),
+            "{position} in {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(message), "{message} in {}", out.stderr);
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "one clear line: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_type_lists_every_kind() {
+    let out = Cmd::new()
+        .config("[components.a]\nid = 1\n[[components.a.checks]]\nname = \"x\"\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr.contains("has no `type`: use one of \"http\", \"tcp\", \"tls\", \"dns\", \"exec\", \"graphite\", \"jenkins\", \"prometheus\""),
+        "{}",
+        out.stderr
+    );
+}

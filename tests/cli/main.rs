@@ -4,9 +4,13 @@
 
 mod support;
 
+mod apis;
 mod checks;
 mod cli;
 mod config;
+mod dns;
+mod kinds;
 mod plugins;
 mod run;
 mod set;
+mod tls;

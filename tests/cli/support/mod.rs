@@ -2,5 +2,6 @@
 
 pub mod cachet;
 pub mod cmd;
+pub mod dns;
 pub mod http;
 pub mod tls;

@@ -1,11 +1,17 @@
-//! Certificates made during the test (rcgen) and a rustls server config for the TLS targets.
+//! Certificates made during the test (rcgen) and rustls server configs for the TLS targets.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
 
 pub struct Pki {
     /// The CA certificate, PEM (what `ca_file` points at).
     pub ca_pem: String,
+    /// A server with a leaf for `localhost` and 127.0.0.1, valid for 90 days.
     pub server: Arc<rustls::ServerConfig>,
+    ca: rcgen::Certificate,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
 }
 
 /// A CA and a leaf certificate for `localhost` and 127.0.0.1, signed by it.
@@ -16,30 +22,54 @@ pub fn pki() -> Pki {
     ca_params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "cachet-check test CA");
+    ca_params.not_before = OffsetDateTime::now_utc() - Duration::days(400);
+    ca_params.not_after = OffsetDateTime::now_utc() + Duration::days(400);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let mut pki = Pki {
+        ca_pem: ca.pem(),
+        server: Arc::new(placeholder()),
+        ca,
+        issuer,
+    };
+    pki.server = pki.leaf(&["localhost"], Duration::days(90));
+    pki
+}
 
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf_params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    leaf_params
-        .subject_alt_names
-        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
-            127, 0, 0, 1,
-        ])));
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
+/// Any server config; replaced at once by `pki`.
+fn placeholder() -> rustls::ServerConfig {
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone(), ca.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        .with_cert_resolver(Arc::new(rustls::server::ResolvesServerCertUsingSni::new()))
+}
+
+impl Pki {
+    /// A server whose leaf names `names` (and 127.0.0.1) and expires `left` from now (negative:
+    /// expired that long ago). It was issued 30 days before that.
+    pub fn leaf(&self, names: &[&str], left: Duration) -> Arc<rustls::ServerConfig> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(
+            names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
         )
         .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        server: Arc::new(server),
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress(IpAddr::from([127, 0, 0, 1])));
+        params.not_after = OffsetDateTime::now_utc() + left;
+        params.not_before = params.not_after - Duration::days(30).max(left + Duration::days(1));
+        let leaf = params.signed_by(&key, &self.issuer).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone(), self.ca.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Arc::new(server)
     }
 }

@@ -1,0 +1,469 @@
+//! The `dns` check (SPEC §5): one query for `name` and `record`, sent over UDP (TCP when the
+//! answer is truncated) to `server`, or to the `nameserver`s of /etc/resolv.conf in turn. The
+//! wire format is hickory-proto's.
+//!
+//! The name is looked up as written, as a fully qualified name: no search domains, no
+//! /etc/hosts. A check of DNS asks DNS.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+use super::Probed;
+use super::http::describe_io;
+use super::tcp::at_least_a_millisecond;
+use crate::deadline::Deadline;
+use crate::output::sanitize;
+
+/// How many values a detail line lists before "…".
+const SHOWN: usize = 5;
+
+#[derive(Debug)]
+pub struct DnsSpec {
+    /// The name looked up.
+    pub name: String,
+    pub record: Record,
+    /// Values that must all be in the answer.
+    pub expect: Vec<String>,
+    /// The resolver to ask; the system's when `None`.
+    pub server: Option<SocketAddr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    A,
+    Aaaa,
+    Cname,
+    Mx,
+    Txt,
+    Ns,
+}
+
+impl Record {
+    fn record_type(self) -> RecordType {
+        match self {
+            Record::A => RecordType::A,
+            Record::Aaaa => RecordType::AAAA,
+            Record::Cname => RecordType::CNAME,
+            Record::Mx => RecordType::MX,
+            Record::Txt => RecordType::TXT,
+            Record::Ns => RecordType::NS,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Record::A => "A",
+            Record::Aaaa => "AAAA",
+            Record::Cname => "CNAME",
+            Record::Mx => "MX",
+            Record::Txt => "TXT",
+            Record::Ns => "NS",
+        }
+    }
+}
+
+impl FromStr for Record {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Record, String> {
+        Ok(match text.to_ascii_uppercase().as_str() {
+            "A" => Record::A,
+            "AAAA" => Record::Aaaa,
+            "CNAME" => Record::Cname,
+            "MX" => Record::Mx,
+            "TXT" => Record::Txt,
+            "NS" => Record::Ns,
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a record type this check knows: use A, AAAA, CNAME, MX, TXT or NS"
+                ));
+            }
+        })
+    }
+}
+
+/// A resolver address: an IP address, with `:port` (IPv6 in brackets) when not 53.
+pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!(
+                "`{text}` is not a resolver address like \"192.0.2.53\" or \"[2001:db8::53]:5353\""
+            )
+        })
+}
+
+/// Checks that `name` can be sent in a query.
+pub fn parse_name(text: &str) -> Result<(), String> {
+    query_name(text).map(|_| ())
+}
+
+fn query_name(text: &str) -> Result<Name, String> {
+    let mut name = Name::from_utf8(text)
+        .map_err(|error| format!("`{}` is not a domain name: {error}", sanitize(text)))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+pub fn probe(spec: &DnsSpec, deadline: Deadline) -> Probed {
+    let budget = deadline.remaining();
+    let servers = match spec.server {
+        Some(server) => vec![server],
+        None => system_servers().to_vec(),
+    };
+    let answer = match ask(spec, &servers, deadline, budget) {
+        Ok(answer) => answer,
+        Err(why) => return Probed::fail(why),
+    };
+    judge(spec, &answer)
+}
+
+/// What a server said: its response code and the values of the records asked for.
+struct Answer {
+    server: SocketAddr,
+    code: ResponseCode,
+    values: Vec<String>,
+}
+
+/// Asks each server in turn, giving each an equal share of what is left of the deadline.
+fn ask(
+    spec: &DnsSpec,
+    servers: &[SocketAddr],
+    deadline: Deadline,
+    budget: Duration,
+) -> Result<Answer, String> {
+    let name = query_name(&spec.name)?;
+    let mut errors = Vec::new();
+    for (index, server) in servers.iter().enumerate() {
+        let left = u32::try_from(servers.len() - index).unwrap_or(1);
+        let share = deadline.within(deadline.remaining() / left);
+        match query(&name, spec.record, *server, share) {
+            Ok(answer) => return Ok(answer),
+            Err(why) => errors.push(format!("{server}: {why}")),
+        }
+        if deadline.remaining().is_zero() {
+            break;
+        }
+    }
+    if errors.is_empty() {
+        return Err(format!(
+            "no resolver to ask within {}",
+            super::timed_out(budget)
+        ));
+    }
+    Err(errors.join("; "))
+}
+
+fn query(
+    name: &Name,
+    record: Record,
+    server: SocketAddr,
+    deadline: Deadline,
+) -> Result<Answer, String> {
+    let budget = deadline.remaining();
+    let id = random_id();
+    let mut message = Message::new();
+    message
+        .set_id(id)
+        .set_message_type(MessageType::Query)
+        .set_op_code(OpCode::Query)
+        .set_recursion_desired(true)
+        .add_query(Query::query(name.clone(), record.record_type()));
+    let packet = message
+        .to_vec()
+        .map_err(|error| format!("cannot build the query: {error}"))?;
+    let mut response = over_udp(&packet, id, server, deadline, budget)?;
+    if response.truncated() {
+        response = over_tcp(&packet, id, server, deadline, budget)?;
+    }
+    let values = response
+        .answers()
+        .iter()
+        .filter_map(|answer| value_of(answer.data(), record))
+        .collect();
+    Ok(Answer {
+        server,
+        code: response.response_code(),
+        values,
+    })
+}
+
+fn over_udp(
+    packet: &[u8],
+    id: u16,
+    server: SocketAddr,
+    deadline: Deadline,
+    budget: Duration,
+) -> Result<Message, String> {
+    let local: SocketAddr = if server.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let io = |error: std::io::Error| describe_io(&error, budget);
+    let socket = UdpSocket::bind(local).map_err(io)?;
+    socket.connect(server).map_err(io)?;
+    socket.send(packet).map_err(io)?;
+    let mut buffer = [0u8; 4096];
+    loop {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return Err(format!("no answer, {}", super::timed_out(budget)));
+        }
+        socket
+            .set_read_timeout(Some(at_least_a_millisecond(remaining)))
+            .map_err(io)?;
+        let count = match socket.recv(&mut buffer) {
+            Ok(count) => count,
+            Err(error) if is_timeout(&error) => continue,
+            Err(error) => return Err(io(error)),
+        };
+        // A stray or spoofed datagram is skipped; the answer to our id is awaited.
+        if let Ok(message) = Message::from_vec(&buffer[..count])
+            && message.id() == id
+            && message.message_type() == MessageType::Response
+        {
+            return Ok(message);
+        }
+    }
+}
+
+fn over_tcp(
+    packet: &[u8],
+    id: u16,
+    server: SocketAddr,
+    deadline: Deadline,
+    budget: Duration,
+) -> Result<Message, String> {
+    let io = |error: std::io::Error| format!("over TCP: {}", describe_io(&error, budget));
+    let remaining = deadline.remaining();
+    if remaining.is_zero() {
+        return Err(format!("over TCP: {}", super::timed_out(budget)));
+    }
+    let mut stream = TcpStream::connect_timeout(&server, remaining).map_err(io)?;
+    let length = u16::try_from(packet.len()).map_err(|_| "the query is too long".to_owned())?;
+    let mut framed = length.to_be_bytes().to_vec();
+    framed.extend_from_slice(packet);
+    let timeout = Some(at_least_a_millisecond(deadline.remaining()));
+    stream.set_write_timeout(timeout).map_err(io)?;
+    stream.set_read_timeout(timeout).map_err(io)?;
+    stream.write_all(&framed).map_err(io)?;
+    let mut length = [0u8; 2];
+    stream.read_exact(&mut length).map_err(io)?;
+    let mut answer = vec![0u8; usize::from(u16::from_be_bytes(length))];
+    stream.read_exact(&mut answer).map_err(io)?;
+    let message = Message::from_vec(&answer)
+        .map_err(|error| format!("over TCP: not a DNS answer: {error}"))?;
+    if message.id() != id {
+        return Err("over TCP: the answer is for another query".to_owned());
+    }
+    Ok(message)
+}
+
+fn is_timeout(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+fn random_id() -> u16 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    (hasher.finish() & 0xffff) as u16
+}
+
+/// A record's value as the `expect` list writes it.
+fn value_of(data: &RData, record: Record) -> Option<String> {
+    let name = |name: &Name| display_name(&name.to_utf8());
+    match (record, data) {
+        (Record::A, RData::A(a)) => Some(a.0.to_string()),
+        (Record::Aaaa, RData::AAAA(aaaa)) => Some(aaaa.0.to_string()),
+        (Record::Cname, RData::CNAME(cname)) => Some(name(&cname.0)),
+        (Record::Ns, RData::NS(ns)) => Some(name(&ns.0)),
+        (Record::Mx, RData::MX(mx)) => Some(format!("{} {}", mx.preference(), name(mx.exchange()))),
+        (Record::Txt, RData::TXT(txt)) => Some(
+            txt.txt_data()
+                .iter()
+                .map(|part| String::from_utf8_lossy(part))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A domain name without its trailing dot, in lower case.
+fn display_name(name: &str) -> String {
+    name.trim_end_matches('.').to_lowercase()
+}
+
+/// Whether `expected` names `value`: addresses compare as addresses, names without case or a
+/// trailing dot, an MX with or without its preference.
+fn matches(record: Record, expected: &str, value: &str) -> bool {
+    match record {
+        Record::A | Record::Aaaa => match (expected.parse::<IpAddr>(), value.parse::<IpAddr>()) {
+            (Ok(expected), Ok(value)) => expected == value,
+            _ => false,
+        },
+        Record::Cname | Record::Ns => display_name(expected) == value,
+        Record::Mx => {
+            let expected = display_name(expected);
+            let exchange = value
+                .split_once(' ')
+                .map_or(value, |(_, exchange)| exchange);
+            if expected.contains(' ') {
+                expected.split_whitespace().collect::<Vec<_>>().join(" ") == value
+            } else {
+                expected == exchange
+            }
+        }
+        Record::Txt => expected == value,
+    }
+}
+
+fn judge(spec: &DnsSpec, answer: &Answer) -> Probed {
+    let name = sanitize(&spec.name);
+    let record = spec.record.word();
+    let server = answer.server;
+    match answer.code {
+        ResponseCode::NoError => {}
+        ResponseCode::NXDomain => {
+            return Probed::fail(format!("NXDOMAIN: {name} does not exist (asked {server})"));
+        }
+        ResponseCode::ServFail => {
+            return Probed::fail(format!("SERVFAIL from {server} for {record} {name}"));
+        }
+        ResponseCode::Refused => {
+            return Probed::fail(format!("{server} refused the query for {record} {name}"));
+        }
+        other => {
+            return Probed::fail(format!("{server} answered {other} for {record} {name}"));
+        }
+    }
+    if answer.values.is_empty() {
+        return Probed::fail(format!("no {record} record for {name} (asked {server})"));
+    }
+    let got = listed(&answer.values);
+    let missing: Vec<&str> = spec
+        .expect
+        .iter()
+        .filter(|expected| {
+            !answer
+                .values
+                .iter()
+                .any(|value| matches(spec.record, expected, value))
+        })
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Probed::pass(format!("{record} {name}: {got}"))
+    } else {
+        Probed::fail(format!(
+            "{record} {name}: {} missing (got {got})",
+            sanitize(&missing.join(", "))
+        ))
+    }
+}
+
+fn listed(values: &[String]) -> String {
+    let mut shown: Vec<String> = values.iter().take(SHOWN).map(|v| sanitize(v)).collect();
+    if values.len() > SHOWN {
+        shown.push(format!("… {} more", values.len() - SHOWN));
+    }
+    shown.join(", ")
+}
+
+/// The `nameserver`s of /etc/resolv.conf, read once per process; 127.0.0.1 when there are none,
+/// as the C library does.
+fn system_servers() -> &'static [SocketAddr] {
+    static SERVERS: OnceLock<Vec<SocketAddr>> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let servers = nameservers(&text);
+        if servers.is_empty() {
+            vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53)]
+        } else {
+            servers
+        }
+    })
+}
+
+fn nameservers(resolv_conf: &str) -> Vec<SocketAddr> {
+    resolv_conf
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver"))
+                .then(|| words.next())
+                .flatten()
+        })
+        // A link-local address with a zone (`fe80::1%eth0`) is skipped.
+        .filter_map(|address| address.parse::<IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Record, matches, nameservers, parse_server};
+
+    #[test]
+    fn resolv_conf_nameservers_are_read_in_order() {
+        let conf = "# comment\nsearch example.com\nnameserver 192.0.2.1\nnameserver  2001:db8::1\nnameserver fe80::1%eth0\n";
+        let servers: Vec<String> = nameservers(conf).iter().map(ToString::to_string).collect();
+        assert_eq!(servers, ["192.0.2.1:53", "[2001:db8::1]:53"]);
+    }
+
+    #[test]
+    fn resolver_addresses_default_to_port_53() {
+        assert_eq!(
+            parse_server("192.0.2.53").unwrap().to_string(),
+            "192.0.2.53:53"
+        );
+        assert_eq!(
+            parse_server("[::1]:5353").unwrap().to_string(),
+            "[::1]:5353"
+        );
+        assert_eq!(parse_server("::1").unwrap().to_string(), "[::1]:53");
+        assert!(parse_server("dns.example.com").is_err());
+    }
+
+    #[test]
+    fn expected_values_compare_by_meaning() {
+        assert!(matches(Record::Aaaa, "2001:DB8::1", "2001:db8::1"));
+        assert!(!matches(Record::A, "192.0.2.1", "192.0.2.10"));
+        assert!(matches(
+            Record::Cname,
+            "Edge.Example.NET.",
+            "edge.example.net"
+        ));
+        assert!(matches(
+            Record::Mx,
+            "mail.example.com",
+            "10 mail.example.com"
+        ));
+        assert!(matches(
+            Record::Mx,
+            "10  mail.example.com.",
+            "10 mail.example.com"
+        ));
+        assert!(!matches(
+            Record::Mx,
+            "20 mail.example.com",
+            "10 mail.example.com"
+        ));
+        assert!(matches(Record::Txt, "v=spf1 -all", "v=spf1 -all"));
+    }
+}

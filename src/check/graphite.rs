@@ -1,0 +1,151 @@
+//! The `graphite` check (SPEC §5): the render API's JSON for `target` over `from`; each series'
+//! latest non-null value must be within `min`/`max`, and at least `min_series` series must
+//! report one.
+
+use serde::Deserialize;
+
+use super::http::{HttpOptions, get_json, with_query};
+use super::{Bounds, Context, Probed, format_value};
+use crate::deadline::Deadline;
+use crate::output::sanitize;
+
+/// The largest render answer read.
+const ANSWER_CAP: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct GraphiteSpec {
+    /// The render API, e.g. `https://graphite.example.com/render`.
+    pub url: String,
+    pub target: String,
+    pub from: String,
+    pub bounds: Bounds,
+    pub min_series: usize,
+    pub options: HttpOptions,
+}
+
+/// One series as the render API's `format=json` returns it.
+#[derive(Deserialize)]
+struct Series {
+    target: String,
+    datapoints: Vec<(Option<f64>, Option<i64>)>,
+}
+
+pub fn probe(spec: &GraphiteSpec, context: &Context, deadline: Deadline) -> Probed {
+    let url = with_query(
+        &spec.url,
+        &[
+            ("target", &spec.target),
+            ("from", &spec.from),
+            ("format", "json"),
+        ],
+    );
+    let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
+        Ok(answer) => answer,
+        Err(why) => return Probed::fail(format!("graphite: {why}")),
+    };
+    if code != 200 {
+        return Probed::fail(format!(
+            "graphite: HTTP {code} from the render API{}",
+            super::first_line(&body)
+        ));
+    }
+    match serde_json::from_slice::<Vec<Series>>(&body) {
+        Ok(series) => judge(spec, &series),
+        Err(error) => Probed::fail(format!("graphite: the answer is not render JSON ({error})")),
+    }
+}
+
+fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
+    let latest: Vec<(&str, f64)> = series
+        .iter()
+        .filter_map(|one| {
+            let value = one.datapoints.iter().rev().find_map(|(value, _)| *value)?;
+            Some((one.target.as_str(), value))
+        })
+        .collect();
+    if series.is_empty() {
+        return Probed::fail(format!(
+            "graphite: no series matches `{}`",
+            sanitize(&spec.target)
+        ));
+    }
+    if latest.len() < spec.min_series {
+        return Probed::fail(format!(
+            "graphite: {} of {} series reported, need {}",
+            latest.len(),
+            series.len(),
+            spec.min_series
+        ));
+    }
+    let outside: Vec<String> = latest
+        .iter()
+        .filter_map(|(target, value)| {
+            let why = spec.bounds.violation(*value)?;
+            Some(format!("{} {why}", sanitize(target)))
+        })
+        .collect();
+    if let Some(first) = outside.first() {
+        let more = match outside.len() {
+            1 => String::new(),
+            count => format!(" (and {} more series)", count - 1),
+        };
+        return Probed::fail(format!("graphite: {first}{more}"));
+    }
+    match latest.as_slice() {
+        [(target, value)] => Probed::pass(format!(
+            "graphite: {} = {}",
+            sanitize(target),
+            format_value(*value)
+        )),
+        many => {
+            let (low, high) = many
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), (_, v)| {
+                    (low.min(*v), high.max(*v))
+                });
+            Probed::pass(format!(
+                "graphite: {} of {} series reported, latest values {}…{}",
+                many.len(),
+                series.len(),
+                format_value(low),
+                format_value(high)
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GraphiteSpec, Series, judge};
+    use crate::check::{Bounds, Level};
+
+    fn spec(min: Option<f64>, max: Option<f64>, min_series: usize) -> GraphiteSpec {
+        GraphiteSpec {
+            url: "http://graphite/render".to_owned(),
+            target: "servers.*.load".to_owned(),
+            from: "-5min".to_owned(),
+            bounds: Bounds { min, max },
+            min_series,
+            options: Default::default(),
+        }
+    }
+
+    fn series(json: &str) -> Vec<Series> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_latest_non_null_value_of_each_series_counts() {
+        let answer = series(
+            r#"[{"target":"a","datapoints":[[9,1],[2,2],[null,3]]},
+                {"target":"b","datapoints":[[null,1],[null,2]]}]"#,
+        );
+        let passed = judge(&spec(None, Some(5.0), 1), &answer);
+        assert_eq!(passed.level, Level::Pass);
+        assert_eq!(passed.detail, "graphite: a = 2");
+        let failed = judge(&spec(None, Some(5.0), 2), &answer);
+        assert_eq!(failed.detail, "graphite: 1 of 2 series reported, need 2");
+        let low = judge(&spec(Some(3.0), None, 1), &answer);
+        assert_eq!(low.detail, "graphite: a = 2 < min 3");
+    }
+}

@@ -1,0 +1,208 @@
+//! The `prometheus` check (SPEC §5): an instant query through `/api/v1/query`; every sample
+//! must be within `min`/`max`; no sample fails unless `allow_empty`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{HttpOptions, get_json, with_query};
+use super::{Bounds, Context, Probed, format_value};
+use crate::deadline::Deadline;
+use crate::output::sanitize;
+
+const ANSWER_CAP: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct PrometheusSpec {
+    /// The server, e.g. `http://prometheus:9090`.
+    pub url: String,
+    pub query: String,
+    pub bounds: Bounds,
+    pub allow_empty: bool,
+    pub options: HttpOptions,
+}
+
+/// The API's envelope (`status`, `data` or `errorType`/`error`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    status: String,
+    data: Option<Data>,
+    error_type: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data {
+    result_type: String,
+    result: Value,
+}
+
+#[derive(Deserialize)]
+struct Sample {
+    #[serde(default)]
+    metric: serde_json::Map<String, Value>,
+    value: (f64, String),
+}
+
+pub fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed {
+    let api = format!("{}/api/v1/query", spec.url.trim_end_matches('/'));
+    let url = with_query(&api, &[("query", &spec.query)]);
+    let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
+        Ok(answer) => answer,
+        Err(why) => return Probed::fail(format!("prometheus: {why}")),
+    };
+    let envelope: Envelope = match serde_json::from_slice(&body) {
+        Ok(envelope) => envelope,
+        Err(_) if code != 200 => {
+            return Probed::fail(format!(
+                "prometheus: HTTP {code}{}",
+                super::first_line(&body)
+            ));
+        }
+        Err(error) => {
+            return Probed::fail(format!(
+                "prometheus: the answer is not the query API's JSON ({error})"
+            ));
+        }
+    };
+    if envelope.status != "success" {
+        return Probed::fail(format!(
+            "prometheus: {}: {}",
+            sanitize(envelope.error_type.as_deref().unwrap_or("error")),
+            sanitize(envelope.error.as_deref().unwrap_or("no reason given"))
+        ));
+    }
+    let Some(data) = envelope.data else {
+        return Probed::fail("prometheus: the answer has no `data`");
+    };
+    let samples = match samples(&data) {
+        Ok(samples) => samples,
+        Err(why) => return Probed::fail(format!("prometheus: {why}")),
+    };
+    judge(spec, &samples)
+}
+
+/// The samples of a vector or scalar result as (series, value).
+fn samples(data: &Data) -> Result<Vec<(String, f64)>, String> {
+    let value = |text: &str| {
+        text.parse::<f64>()
+            .map_err(|_| format!("`{}` is not a sample value", sanitize(text)))
+    };
+    match data.result_type.as_str() {
+        "vector" => {
+            let samples: Vec<Sample> = serde_json::from_value(data.result.clone())
+                .map_err(|error| format!("the vector result is malformed ({error})"))?;
+            samples
+                .iter()
+                .map(|sample| Ok((series_name(&sample.metric), value(&sample.value.1)?)))
+                .collect()
+        }
+        "scalar" => {
+            let (_, text): (f64, String) = serde_json::from_value(data.result.clone())
+                .map_err(|error| format!("the scalar result is malformed ({error})"))?;
+            Ok(vec![("scalar".to_owned(), value(&text)?)])
+        }
+        "matrix" => Err(
+            "the query returns a range vector: ask for an instant vector (drop the `[…]` range)"
+                .to_owned(),
+        ),
+        other => Err(format!(
+            "the query returns a {} result, not numbers",
+            sanitize(other)
+        )),
+    }
+}
+
+/// `up{instance="db:9100",job="db"}`, as Prometheus writes a series.
+fn series_name(metric: &serde_json::Map<String, Value>) -> String {
+    let name = metric
+        .get("__name__")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let labels: Vec<String> = metric
+        .iter()
+        .filter(|(label, _)| label.as_str() != "__name__")
+        .map(|(label, value)| {
+            format!(
+                "{label}={}",
+                Value::String(value.as_str().unwrap_or_default().to_owned())
+            )
+        })
+        .collect();
+    if labels.is_empty() && name.is_empty() {
+        "{}".to_owned()
+    } else if labels.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}{{{}}}", labels.join(","))
+    }
+}
+
+fn judge(spec: &PrometheusSpec, samples: &[(String, f64)]) -> Probed {
+    if samples.is_empty() {
+        return if spec.allow_empty {
+            Probed::pass("prometheus: no samples (allowed)")
+        } else {
+            Probed::fail(format!(
+                "prometheus: `{}` returned no samples",
+                sanitize(&spec.query)
+            ))
+        };
+    }
+    let outside: Vec<String> = samples
+        .iter()
+        .filter_map(|(series, value)| {
+            let why = spec.bounds.violation(*value)?;
+            Some(format!("{} {why}", sanitize(series)))
+        })
+        .collect();
+    if let Some(first) = outside.first() {
+        let more = match outside.len() {
+            1 => String::new(),
+            count => format!(" (and {} more samples)", count - 1),
+        };
+        return Probed::fail(format!("prometheus: {first}{more}"));
+    }
+    match samples {
+        [(series, value)] => Probed::pass(format!(
+            "prometheus: {} = {}",
+            sanitize(series),
+            format_value(*value)
+        )),
+        many => Probed::pass(format!(
+            "prometheus: {} samples, all within bounds",
+            many.len()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, samples, series_name};
+
+    #[test]
+    fn series_are_written_as_prometheus_does() {
+        let metric = serde_json::json!({"__name__": "up", "job": "db", "instance": "db:9100"});
+        assert_eq!(
+            series_name(metric.as_object().unwrap()),
+            r#"up{instance="db:9100",job="db"}"#
+        );
+    }
+
+    #[test]
+    fn vector_scalar_and_matrix_results() {
+        let data = |json: serde_json::Value| -> Data { serde_json::from_value(json).unwrap() };
+        let vector = data(serde_json::json!({"resultType": "vector", "result": [
+            {"metric": {"__name__": "up", "job": "db"}, "value": [1435781451.781, "0"]},
+            {"metric": {}, "value": [1435781451.781, "NaN"]}]}));
+        let got = samples(&vector).unwrap();
+        assert_eq!(got[0], (r#"up{job="db"}"#.to_owned(), 0.0));
+        assert!(got[1].1.is_nan());
+        let scalar =
+            data(serde_json::json!({"resultType": "scalar", "result": [1435781451.781, "+Inf"]}));
+        assert_eq!(samples(&scalar).unwrap()[0].1, f64::INFINITY);
+        let matrix = data(serde_json::json!({"resultType": "matrix", "result": []}));
+        assert!(samples(&matrix).unwrap_err().contains("range vector"));
+    }
+}

@@ -1,0 +1,223 @@
+//! SPEC §5 `dns`: every record type, `expect`, NXDOMAIN, SERVFAIL, REFUSED, silence, and a
+//! truncated answer retried over TCP, against a DNS responder on a loopback port.
+
+use std::time::Duration;
+
+use crate::kinds::{dry_run, outcome, outcomes};
+use crate::support::cmd::Cmd;
+use crate::support::dns::Dns;
+
+fn zone() -> Dns {
+    Dns::start()
+        .a("www.example.test", "192.0.2.10")
+        .a("www.example.test", "192.0.2.11")
+        .aaaa("www.example.test", "2001:db8::10")
+        .cname("status.example.test", "edge.cdn.test")
+        .mx("example.test", 10, "mail.example.test")
+        .mx("example.test", 20, "backup.example.test")
+        .txt("example.test", "v=spf1 -all")
+        .ns("example.test", "ns1.example.test")
+}
+
+fn lookup(dns: &Dns, name: &str, record: &str, expect: &str) -> String {
+    format!(
+        "name = \"{name}\"\nrecord = \"{record}\"\nserver = \"{}\"\n{expect}",
+        dns.addr
+    )
+}
+
+#[test]
+fn every_record_type_is_looked_up_and_expected_values_found() {
+    let dns = zone();
+    let checks = [
+        check_named(&lookup(
+            &dns,
+            "www.example.test",
+            "A",
+            "expect = [\"192.0.2.11\"]",
+        )),
+        check_named(&lookup(
+            &dns,
+            "www.example.test",
+            "AAAA",
+            "expect = \"2001:DB8::10\"",
+        )),
+        check_named(&lookup(
+            &dns,
+            "status.example.test",
+            "cname",
+            "expect = \"edge.cdn.test.\"",
+        )),
+        check_named(&lookup(
+            &dns,
+            "example.test",
+            "MX",
+            "expect = [\"mail.example.test\", \"20 backup.example.test\"]",
+        )),
+        check_named(&lookup(
+            &dns,
+            "example.test",
+            "TXT",
+            "expect = \"v=spf1 -all\"",
+        )),
+        check_named(&lookup(&dns, "example.test", "NS", "")),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    let expected = [
+        (
+            "dns A www.example.test",
+            "A www.example.test: 192.0.2.10, 192.0.2.11",
+        ),
+        (
+            "dns AAAA www.example.test",
+            "AAAA www.example.test: 2001:db8::10",
+        ),
+        (
+            "dns CNAME status.example.test",
+            "CNAME status.example.test: edge.cdn.test",
+        ),
+        (
+            "dns MX example.test",
+            "MX example.test: 10 mail.example.test, 20 backup.example.test",
+        ),
+        ("dns TXT example.test", "TXT example.test: v=spf1 -all"),
+        ("dns NS example.test", "NS example.test: ns1.example.test"),
+    ];
+    for (name, detail) in expected {
+        assert_eq!(
+            outcome(&all, name),
+            ("pass".into(), detail.into()),
+            "{all:?}"
+        );
+    }
+    assert_eq!(out.code, 0, "{out:?}");
+    let asked = dns.asked();
+    assert!(
+        asked.iter().all(|(transport, _, _)| *transport == "udp"),
+        "{asked:?}"
+    );
+    assert_eq!(asked.len(), 6);
+}
+
+/// A `dns` check takes its name from what it looks up (`name` is the name looked up).
+fn check_named(keys: &str) -> String {
+    format!("[[components.c.checks]]\ntype = \"dns\"\n{keys}\n")
+}
+
+#[test]
+fn missing_values_nxdomain_servfail_refused_and_empty_answers_fail() {
+    let dns = zone();
+    let checks = [
+        check_named(&lookup(
+            &dns,
+            "www.example.test",
+            "A",
+            "expect = [\"192.0.2.99\", \"192.0.2.10\"]",
+        )),
+        check_named(&lookup(&dns, "nope.example.test", "A", "")),
+        check_named(&lookup(&dns, "servfail.test", "A", "")),
+        check_named(&lookup(&dns, "refused.test", "A", "")),
+        check_named(&lookup(&dns, "status.example.test", "MX", "")),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    let server = dns.addr;
+    let expected = [
+        (
+            "dns A www.example.test",
+            "A www.example.test: 192.0.2.99 missing (got 192.0.2.10, 192.0.2.11)".to_owned(),
+        ),
+        (
+            "dns A nope.example.test",
+            format!("NXDOMAIN: nope.example.test does not exist (asked {server})"),
+        ),
+        (
+            "dns A servfail.test",
+            format!("SERVFAIL from {server} for A servfail.test"),
+        ),
+        (
+            "dns A refused.test",
+            format!("{server} refused the query for A refused.test"),
+        ),
+        (
+            "dns MX status.example.test",
+            format!("no MX record for status.example.test (asked {server})"),
+        ),
+    ];
+    for (name, detail) in expected {
+        assert_eq!(outcome(&all, name), ("fail".into(), detail), "{all:?}");
+    }
+    assert_eq!(out.json()["components"][0]["status"], "major_outage");
+    assert_eq!(out.code, 2);
+}
+
+#[test]
+fn a_silent_resolver_times_out_within_the_check_timeout() {
+    let dns = zone();
+    let out = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(&dns, "silent.test", "A", "timeout = \"600ms\"")),
+    );
+    assert_eq!(
+        outcome(&outcomes(&out), "dns A silent.test"),
+        (
+            "fail".into(),
+            format!("{}: no answer, timed out after 600ms", dns.addr)
+        )
+    );
+    assert!(out.elapsed < Duration::from_secs(3), "{out:?}");
+}
+
+#[test]
+fn a_truncated_answer_is_asked_again_over_tcp() {
+    let mut dns = Dns::start();
+    for index in 0..12 {
+        dns = dns.txt("big.test", &format!("record {index:02} {}", "x".repeat(60)));
+    }
+    let out = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(
+            &dns,
+            "big.test",
+            "TXT",
+            "expect = \"record 11 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+        )),
+    );
+    let (kind, detail) = outcome(&outcomes(&out), "dns TXT big.test");
+    assert_eq!(kind, "pass", "{detail}");
+    assert!(detail.ends_with("… 7 more"), "{detail}");
+    let transports: Vec<&str> = dns.asked().iter().map(|(t, _, _)| *t).collect();
+    assert_eq!(transports, ["udp", "tcp"]);
+}
+
+#[test]
+fn dns_failures_follow_on_failure_and_slow_after() {
+    let dns = zone();
+    let out = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(&dns, "nope.test", "A", "on_failure = \"degraded\"")),
+    );
+    assert_eq!(outcome(&outcomes(&out), "dns A nope.test").0, "degraded");
+    assert_eq!(out.code, 1);
+    let down = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(&dns, "nope.test", "A", "on_failure = \"down\"")),
+    );
+    assert_eq!(outcome(&outcomes(&down), "dns A nope.test").0, "down");
+    assert_eq!(down.json()["components"][0]["status"], "major_outage");
+    let slow = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(
+            &dns,
+            "www.example.test",
+            "A",
+            "slow_after = \"1ns\"",
+        )),
+    );
+    let (kind, detail) = outcome(&outcomes(&slow), "dns A www.example.test");
+    assert_eq!(kind, "degraded");
+    assert!(detail.contains("but took"), "{detail}");
+}

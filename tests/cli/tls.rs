@@ -1,0 +1,279 @@
+//! SPEC §5 `tls` and `http`'s `cert_warn_before`, against TLS servers on 127.0.0.1 with
+//! certificates made during the test: valid, expiring soon, expired, for another host, from an
+//! untrusted CA, and a server that never finishes the handshake.
+
+use time::Duration;
+
+use crate::kinds::{check, date_in, dry_run, outcome, outcomes};
+use crate::support::cmd::Cmd;
+use crate::support::http::{Response, Server, blackhole};
+use crate::support::tls::pki;
+
+fn ok(_: &crate::support::http::Request) -> Response {
+    Response::new(200, "ok")
+}
+
+#[test]
+fn tls_expiry_gives_pass_degraded_and_fail() {
+    let pki = pki();
+    let fresh = Server::start_tls(
+        pki.leaf(&["localhost"], Duration::days(90) + Duration::hours(1)),
+        ok,
+    );
+    let soon = Server::start_tls(
+        pki.leaf(&["localhost"], Duration::days(5) + Duration::hours(1)),
+        ok,
+    );
+    let very_soon = Server::start_tls(
+        pki.leaf(&["localhost"], Duration::days(2) + Duration::hours(1)),
+        ok,
+    );
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let keys = |server: &Server| {
+        format!(
+            "address = \"{}\"\nsni = \"localhost\"\nca_file = \"{}\"\nwarn_before = \"14d\"\nfail_before = \"3d\"",
+            server.addr,
+            ca.display()
+        )
+    };
+    let checks = [
+        check("fresh", "tls", &keys(&fresh)),
+        check("soon", "tls", &keys(&soon)),
+        check("very soon", "tls", &keys(&very_soon)),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "fresh"),
+        (
+            "pass".into(),
+            format!(
+                "certificate for localhost expires in 90 days ({})",
+                date_in(90)
+            )
+        )
+    );
+    assert_eq!(
+        outcome(&all, "soon"),
+        (
+            "degraded".into(),
+            format!(
+                "certificate for localhost expires in 5 days ({})",
+                date_in(5)
+            )
+        )
+    );
+    assert_eq!(
+        outcome(&all, "very soon"),
+        (
+            "fail".into(),
+            format!(
+                "certificate for localhost expires in 2 days ({})",
+                date_in(2)
+            )
+        )
+    );
+    // One failed, one degraded, one passed: partial outage, CRITICAL.
+    assert_eq!(out.json()["components"][0]["status"], "partial_outage");
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn tls_expired_wrong_host_and_untrusted_certificates_fail_with_the_reason() {
+    let pki = pki();
+    let expired = Server::start_tls(
+        pki.leaf(&["localhost"], -Duration::days(3) - Duration::hours(1)),
+        ok,
+    );
+    let other_host = Server::start_tls(pki.leaf(&["api.example.org"], Duration::days(90)), ok);
+    let trusted_elsewhere = Server::start_tls(pki.leaf(&["localhost"], Duration::days(90)), ok);
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let with_ca = |server: &Server, sni: &str| {
+        format!(
+            "address = \"{}\"\nsni = \"{sni}\"\nca_file = \"{}\"",
+            server.addr,
+            ca.display()
+        )
+    };
+    let checks = [
+        check("expired", "tls", &with_ca(&expired, "localhost")),
+        check(
+            "wrong host",
+            "tls",
+            &with_ca(&other_host, "status.example.com"),
+        ),
+        check(
+            "untrusted",
+            "tls",
+            &format!(
+                "address = \"{}\"\nsni = \"localhost\"",
+                trusted_elsewhere.addr
+            ),
+        ),
+        check(
+            "insecure",
+            "tls",
+            &format!(
+                "address = \"{}\"\nsni = \"localhost\"\ninsecure = true\nwarn_before = \"7d\"",
+                expired.addr
+            ),
+        ),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "expired"),
+        (
+            "fail".into(),
+            format!(
+                "certificate for localhost expired 3 days ago ({})",
+                date_in(-3)
+            )
+        )
+    );
+    let (wrong, detail) = outcome(&all, "wrong host");
+    assert_eq!(wrong, "fail");
+    assert!(
+        detail.starts_with("certificate is not valid for status.example.com (it names ")
+            && detail.contains("api.example.org"),
+        "{detail}"
+    );
+    let (untrusted, detail) = outcome(&all, "untrusted");
+    assert_eq!(untrusted, "fail");
+    assert!(detail.contains("issued by an unknown CA"), "{detail}");
+    // insecure: the chain is not verified, but the dates still are.
+    assert_eq!(
+        outcome(&all, "insecure"),
+        (
+            "fail".into(),
+            format!(
+                "certificate for localhost expired 3 days ago ({})",
+                date_in(-3)
+            )
+        )
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn tls_trusts_the_system_certificates_named_by_ssl_cert_file() {
+    let pki = pki();
+    let server = Server::start_tls(
+        pki.leaf(&["localhost"], Duration::days(90) + Duration::hours(1)),
+        ok,
+    );
+    let cmd = Cmd::new();
+    let bundle = cmd.write("bundle.pem", &pki.ca_pem);
+    let checks = [
+        check(
+            "by name",
+            "tls",
+            &format!("address = \"localhost:{}\"", server.addr.port()),
+        ),
+        check("by ip", "tls", &format!("address = \"{}\"", server.addr)),
+        check("https", "http", &format!("url = \"{}\"", server.url("/"))),
+    ]
+    .concat();
+    let out = dry_run(
+        cmd.env("SSL_CERT_FILE", &bundle.display().to_string()),
+        &checks,
+    );
+    let all = outcomes(&out);
+    assert_eq!(outcome(&all, "by name").0, "pass", "{all:?}");
+    assert_eq!(
+        outcome(&all, "by ip").1,
+        format!(
+            "certificate for 127.0.0.1 expires in 90 days ({})",
+            date_in(90)
+        ),
+        "the leaf also names 127.0.0.1"
+    );
+    assert_eq!(outcome(&all, "https"), ("pass".into(), "HTTP 200".into()));
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn tls_failures_follow_on_failure() {
+    let pki = pki();
+    let expired = Server::start_tls(pki.leaf(&["localhost"], -Duration::days(1)), ok);
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let keys = |on_failure: &str| {
+        format!(
+            "address = \"{}\"\nsni = \"localhost\"\nca_file = \"{}\"\non_failure = \"{on_failure}\"",
+            expired.addr,
+            ca.display()
+        )
+    };
+    let degraded = dry_run(Cmd::new(), &check("t", "tls", &keys("degraded")));
+    assert_eq!(outcome(&outcomes(&degraded), "t").0, "degraded");
+    assert_eq!(
+        degraded.json()["components"][0]["status"],
+        "performance_issues"
+    );
+    assert_eq!(degraded.code, 1);
+    let down = dry_run(cmd, &check("t", "tls", &keys("down")));
+    assert_eq!(outcome(&outcomes(&down), "t").0, "down");
+    assert_eq!(down.json()["components"][0]["status"], "major_outage");
+    assert_eq!(down.code, 2);
+}
+
+#[test]
+fn a_stalled_tls_handshake_ends_at_the_timeout() {
+    let stalled = blackhole();
+    let out = dry_run(
+        Cmd::new(),
+        &check(
+            "stalled",
+            "tls",
+            &format!("address = \"{stalled}\"\nsni = \"localhost\"\ntimeout = \"700ms\""),
+        ),
+    );
+    assert_eq!(
+        outcome(&outcomes(&out), "stalled"),
+        ("fail".into(), "TLS handshake timed out after 700ms".into())
+    );
+    assert!(out.elapsed < std::time::Duration::from_secs(3), "{out:?}");
+}
+
+#[test]
+fn http_cert_warn_before_degrades_a_passing_check() {
+    let pki = pki();
+    let soon = Server::start_tls(
+        pki.leaf(&["localhost"], Duration::days(5) + Duration::hours(1)),
+        ok,
+    );
+    let fresh = Server::start_tls(pki.leaf(&["localhost"], Duration::days(90)), ok);
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let keys = |server: &Server| {
+        format!(
+            "url = \"https://localhost:{}/\"\nca_file = \"{}\"\ncert_warn_before = \"14d\"",
+            server.addr.port(),
+            ca.display()
+        )
+    };
+    let checks = [
+        check("soon", "http", &keys(&soon)),
+        check("fresh", "http", &keys(&fresh)),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "soon"),
+        (
+            "degraded".into(),
+            format!(
+                "HTTP 200, but certificate for localhost expires in 5 days ({})",
+                date_in(5)
+            )
+        )
+    );
+    assert_eq!(outcome(&all, "fresh"), ("pass".into(), "HTTP 200".into()));
+    assert_eq!(out.code, 1, "{out:?}");
+}
