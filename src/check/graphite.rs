@@ -63,6 +63,12 @@ fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
             Some((one.target.as_str(), value))
         })
         .collect();
+    if latest.is_empty() && spec.min_series == 0 {
+        return Probed::pass(format!(
+            "graphite: {} series, none reporting (none required)",
+            series.len()
+        ));
+    }
     if series.is_empty() {
         return Probed::fail(format!(
             "graphite: no series matches `{}`",
@@ -147,5 +153,7 @@ mod tests {
         assert_eq!(failed.detail, "graphite: 1 of 2 series reported, need 2");
         let low = judge(&spec(Some(3.0), None, 1), &answer);
         assert_eq!(low.detail, "graphite: a = 2 < min 3");
+        assert_eq!(judge(&spec(None, None, 0), &[]).level, Level::Pass);
+        assert_eq!(judge(&spec(None, None, 1), &[]).level, Level::Fail);
     }
 }

@@ -13,12 +13,21 @@ fn the_example_config_validates() {
         .stdin(&example.stdout)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.summary(), "<stdin>: valid, 3 components, 5 checks");
+    assert_eq!(out.summary(), "<stdin>: valid, 5 components, 11 checks");
     assert!(out.stdout.contains("component api -> Cachet component 2\n  health endpoint: http GET https://api.example.com/health, timeout 10s, expect 200-299, slow after 800ms, a failure is fail, 1 retries every 2s\n"), "{}", out.stdout);
     assert!(
         out.stdout
             .contains("component database -> the Cachet component named \"Database\"\n")
     );
+    for line in [
+        "  certificate: tls www.example.com:443 (as www.example.com), timeout 10s, a failure is fail\n",
+        "  dns A www.example.com: dns A www.example.com, timeout 10s, a failure is fail\n",
+        "  deploy job: jenkins https://ci.example.com/job/deploy/, timeout 10s, a failure is fail\n",
+        "  web load: graphite https://graphite.example.com/render target servers.web*.load, timeout 10s, a failure is fail\n",
+        "  database up: prometheus http://prometheus.example.com:9090 query up{job=\"db\"}, timeout 10s, a failure is fail\n",
+    ] {
+        assert!(out.stdout.contains(line), "{line} in {}", out.stdout);
+    }
 }
 
 // SPEC §2: validate touches no network: a Cachet URL nobody answers does not matter.
@@ -232,17 +241,25 @@ fn token_file_permissions_and_contents_are_checked() {
 fn the_readme_config_validates() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let block = readme
+    let blocks: Vec<&str> = readme
         .split("```toml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .unwrap();
-    let out = Cmd::new().config(block).token("t").args(["validate"]).run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    let expected = [
+        "valid, 1 component, 3 checks",
+        "valid, 1 component, 5 checks",
+    ];
     assert_eq!(
-        out.summary().split(": ").nth(1),
-        Some("valid, 1 component, 3 checks")
+        blocks.len(),
+        expected.len(),
+        "one expectation per TOML block"
     );
+    for (block, summary) in blocks.iter().zip(expected) {
+        let out = Cmd::new().config(block).token("t").args(["validate"]).run();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.summary().split(": ").nth(1), Some(summary));
+    }
 }
 
 // README's first command: the local example runs anywhere and needs no Cachet.

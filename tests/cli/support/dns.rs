@@ -128,12 +128,7 @@ impl Dns {
     }
 }
 
-fn answer(
-    query: &[u8],
-    zone: &Mutex<Zone>,
-    log: &Log,
-    transport: &'static str,
-) -> Option<Vec<u8>> {
+fn answer(query: &[u8], zone: &Mutex<Zone>, log: &Log, transport: &'static str) -> Option<Vec<u8>> {
     let query = Message::from_vec(query).ok()?;
     let question = query.queries().first()?.clone();
     let owner = question
