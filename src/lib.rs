@@ -12,6 +12,7 @@ mod deadline;
 mod exit;
 mod output;
 mod secret;
+mod state;
 mod status;
 
 use std::io::Write;

@@ -5,6 +5,7 @@
 //! the deadline, retries, error mapping, and the read-then-write push.
 
 mod error;
+mod lifecycle;
 mod v2;
 mod v3;
 
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub use error::CachetError;
+pub use lifecycle::{IncidentStatus, NewIncident, RemoteIncident};
 
 use crate::check::format_millis;
 use crate::check::http::describe_error;
@@ -38,6 +40,22 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// "2" or "3", as `api` in the config and the state dir write it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Dialect::V2 => "2",
+            Dialect::V3 => "3",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Dialect> {
+        match word {
+            "2" => Some(Dialect::V2),
+            "3" => Some(Dialect::V3),
+            _ => None,
+        }
+    }
+
     fn api_path(self) -> &'static str {
         match self {
             Dialect::V2 => "/api/v1",
@@ -87,11 +105,13 @@ pub struct Endpoint {
 }
 
 impl Client {
-    /// A client for `endpoint`, detecting the API line when `api = "auto"` (cachet-api.md §3.8).
+    /// A client for `endpoint`, detecting the API line when `api = "auto"` (cachet-api.md §3.8)
+    /// and `known` (what an earlier run detected) does not say it.
     pub fn connect(
         endpoint: Endpoint,
         trace: Trace,
         deadline: Deadline,
+        known: Option<Dialect>,
     ) -> Result<Client, CachetError> {
         let roots = if endpoint.url.to_ascii_lowercase().starts_with("https://") {
             crate::check::tls::ureq_roots()
@@ -115,12 +135,22 @@ impl Client {
             trace,
             deadline,
         };
-        client.dialect = match endpoint.api {
-            Api::V2 => Dialect::V2,
-            Api::V3 => Dialect::V3,
-            Api::Auto => client.detect()?,
+        client.dialect = match (endpoint.api, known) {
+            (Api::V2, _) => Dialect::V2,
+            (Api::V3, _) => Dialect::V3,
+            (Api::Auto, Some(known)) => known,
+            (Api::Auto, None) => client.detect()?,
         };
         Ok(client)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The base URL, as the state dir remembers servers by.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     fn detect(&mut self) -> Result<Dialect, CachetError> {
@@ -405,7 +435,7 @@ fn base_of(location: &str, asked: &str) -> Option<String> {
 }
 
 /// The base URL as configured, without a trailing slash or API path.
-fn normalize_base(url: &str) -> String {
+pub fn normalize_base(url: &str) -> String {
     let trimmed = url.trim().trim_end_matches('/');
     for suffix in ["/api/v1", "/api"] {
         if let Some(base) = trimmed.strip_suffix(suffix) {

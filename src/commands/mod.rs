@@ -2,6 +2,7 @@
 //! which token (SPEC §2: flags and environment override the file).
 
 pub mod example;
+mod lifecycle;
 pub mod run;
 pub mod set;
 pub mod validate;

@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use super::{endpoint, load_config, resolve};
-use crate::cachet::{CachetError, Client, Endpoint, RemoteComponent};
+use super::{endpoint, lifecycle, load_config, resolve};
+use crate::cachet::{CachetError, Client, Dialect, Endpoint, RemoteComponent};
 use crate::check::{self, CheckSpec, Context, Outcome};
 use crate::cli::GlobalArgs;
 use crate::config::{Component, Config};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
 use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
+use crate::state::{ComponentState, Lock, StateDir};
 use crate::status::{Status, component_status};
 
 /// What Cachet said while the checks ran: the client, and each component as Cachet shows it.
@@ -24,12 +25,20 @@ type CachetView = Result<(Client, Vec<Result<RemoteComponent, CachetError>>), Ca
 
 pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Report> {
     let deadline = Deadline::after(global.timeout);
+    let started = crate::state::unix_now();
     let config = load_config(global)?;
     let selected = select(&config, names)?;
-    let endpoint = if global.dry_run {
-        None
+    // A dry run touches neither Cachet nor the state dir.
+    let (endpoint, state) = if global.dry_run {
+        (None, None)
     } else {
-        Some(endpoint(global, Some(&config), true)?)
+        let endpoint = endpoint(global, Some(&config), true)?;
+        let state = StateDir::locate(config.state_dir.as_deref())?;
+        (Some(endpoint), Some(state))
+    };
+    let _locks = match &state {
+        Some(state) => lock_all(state, &selected)?,
+        None => Vec::new(),
     };
     let trace = printer.trace();
 
@@ -42,7 +51,13 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     let collect_by = deadline.earlier_by(reserve);
     let check_deadline = collect_by.earlier_by(COLLECT_GRACE);
 
-    let cachet = endpoint.map(|endpoint| read_cachet(endpoint, &selected, trace, deadline));
+    let known = match (&state, &endpoint) {
+        (Some(state), Some(endpoint)) => state
+            .api_of(&crate::cachet::normalize_base(&endpoint.url))
+            .and_then(|word| Dialect::from_word(&word)),
+        _ => None,
+    };
+    let cachet = endpoint.map(|endpoint| read_cachet(endpoint, &selected, trace, deadline, known));
     let checks: Vec<Vec<Arc<CheckSpec>>> = selected
         .iter()
         .map(|component| component.checks.clone())
@@ -64,6 +79,9 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
                 })
             })
     });
+    if let (Some(state), Some(Ok((client, remotes)))) = (&state, &cachet) {
+        remember_api(state, client, known, remotes);
+    }
 
     let components: Vec<ComponentReport> = selected
         .iter()
@@ -72,13 +90,44 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         .map(|(index, (component, outcomes))| {
             let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
             let mut report = component_report(component, status, &outcomes);
-            match &cachet {
-                None => {}
-                Some(Err(error)) => report.push_error = Some(error.to_string()),
-                Some(Ok((client, remotes))) => match &remotes[index] {
-                    Err(error) => report.push_error = Some(error.to_string()),
-                    Ok(remote) => push(client, remote, status, global.force, &mut report),
-                },
+            let (Some(state_dir), Some(cachet)) = (&state, &cachet) else {
+                return report;
+            };
+            let mut state = state_dir.component(&component.name);
+            let client = match cachet {
+                Err(error) => {
+                    report.push_error = Some(error.to_string());
+                    None
+                }
+                Ok((client, remotes)) => {
+                    match &remotes[index] {
+                        Err(error) => report.push_error = Some(error.to_string()),
+                        Ok(remote) => {
+                            follow(
+                                client,
+                                component,
+                                remote,
+                                status,
+                                global.force,
+                                &mut state,
+                                &mut report,
+                            );
+                        }
+                    }
+                    Some(client)
+                }
+            };
+            if let Some(point) = lifecycle::latency_point(component, &report, started) {
+                let unreachable = report.push_error.clone();
+                report.metric = Some(lifecycle::deliver_points(
+                    client,
+                    point,
+                    &mut state,
+                    unreachable,
+                ));
+            }
+            if let Err(error) = state_dir.save_component(&state) {
+                crate::output::warn(format_args!("{error:#}"));
             }
             report
         })
@@ -97,6 +146,74 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     })
 }
 
+/// Pushes one component's status (after `confirm`), then makes its incident follow.
+fn follow(
+    client: &Client,
+    component: &Component,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    state: &mut ComponentState,
+    report: &mut ComponentReport,
+) {
+    report.id = Some(remote.id);
+    report.previous_status = Some(remote.status_word());
+    let held = if force {
+        None
+    } else {
+        lifecycle::damp(component.confirm, state, status, remote)
+    };
+    let now = match held {
+        Some(why) => {
+            report.held = Some(why);
+            Status::from_id(remote.status).unwrap_or(Status::Operational)
+        }
+        None => {
+            push(client, remote, status, force, report);
+            if report.push_error.is_some() {
+                return;
+            }
+            status
+        }
+    };
+    if let Some(spec) = &component.incident {
+        match lifecycle::follow_incident(client, spec, remote, remote.status, now, report, state) {
+            Ok(done) => report.incident = done,
+            Err(error) => report.push_error = Some(format!("incident `{}`: {error}", spec.name)),
+        }
+    }
+}
+
+/// Takes the lock of every selected component, in name order; one that another run holds ends
+/// this run before anything is checked (SPEC §7).
+fn lock_all(state: &StateDir, selected: &[&Component]) -> Result<Vec<Lock>> {
+    let mut names: Vec<&str> = selected.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.iter().map(|name| state.lock(name)).collect()
+}
+
+/// Keeps the API line detected for the next run, and forgets one that led to a 404 (the server
+/// may have been upgraded).
+fn remember_api(
+    state: &StateDir,
+    client: &Client,
+    known: Option<Dialect>,
+    remotes: &[Result<RemoteComponent, CachetError>],
+) {
+    let stale = known.is_some()
+        && remotes
+            .iter()
+            .any(|remote| matches!(remote, Err(CachetError::NotFound { .. })));
+    let result = match (known, stale) {
+        (_, true) => state.remember_api(client.base(), None),
+        (None, false) => state.remember_api(client.base(), Some(client.dialect().word())),
+        (Some(_), false) => Ok(()),
+    };
+    if let Err(error) = result {
+        crate::output::warn(format_args!("{error:#}"));
+    }
+}
+
 /// Connects to Cachet and reads the selected components on a thread of its own, so that it
 /// overlaps the checks; the answer arrives on the returned channel.
 fn read_cachet(
@@ -104,6 +221,7 @@ fn read_cachet(
     selected: &[&Component],
     trace: Trace,
     deadline: Deadline,
+    known: Option<Dialect>,
 ) -> mpsc::Receiver<CachetView> {
     let (sender, receiver) = mpsc::channel();
     let targets: Vec<_> = selected
@@ -111,14 +229,15 @@ fn read_cachet(
         .map(|component| component.target.clone())
         .collect();
     thread::spawn(move || {
-        let view =
-            Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE)).map(|client| {
+        let view = Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE), known).map(
+            |client| {
                 let remotes = targets
                     .iter()
                     .map(|target| resolve(&client, target))
                     .collect();
                 (client, remotes)
-            });
+            },
+        );
         let _ = sender.send(view);
     });
     receiver
@@ -189,6 +308,9 @@ fn component_report(
         pushed: false,
         written: false,
         push_error: None,
+        held: None,
+        incident: None,
+        metric: None,
         checks: component
             .checks
             .iter()

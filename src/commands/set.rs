@@ -22,7 +22,7 @@ pub fn set(
     let deadline = Deadline::after(global.timeout);
     let config = load_optional_config(global)?;
     let endpoint = endpoint(global, config.as_ref(), !global.dry_run)?;
-    let client = Client::connect(endpoint, printer.trace(), deadline)?;
+    let client = Client::connect(endpoint, printer.trace(), deadline, None)?;
 
     // A config name first, then a number as a Cachet id, then an exact Cachet name.
     let configured = config
@@ -44,6 +44,9 @@ pub fn set(
         pushed: false,
         written: false,
         push_error: None,
+        held: None,
+        incident: None,
+        metric: None,
         checks: Vec::new(),
     };
     if !global.dry_run {

@@ -12,7 +12,8 @@ use super::raw::{
 };
 use super::value::{StatusRanges, WebUrl};
 use super::{
-    Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY, Target,
+    Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY,
+    IncidentSpec, Target,
 };
 use crate::check::dns::{self, DnsSpec, Record};
 use crate::check::exec::ExecSpec;
@@ -87,6 +88,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
 
     Ok(Config {
         file: file.to_owned(),
+        state_dir: raw.state_dir,
         cachet,
         components: components
             .into_iter()
@@ -164,9 +166,35 @@ fn build_component(
         }
         checks.push(std::sync::Arc::new(check));
     }
+    if raw.confirm == Some(0) {
+        return Err(at.error(
+            span,
+            Some("confirm"),
+            format!("`confirm` in `{table}` must be at least 1 (1 pushes at once)"),
+        ));
+    }
+    let incident = match raw.incident {
+        Some(incident) if incident.name.trim().is_empty() => {
+            return Err(at.error(
+                span,
+                Some("incident"),
+                format!("`incident` in `{table}` needs a `name`, e.g. `incident = {{ name = \"API degraded\" }}`"),
+            ));
+        }
+        Some(incident) => Some(IncidentSpec {
+            name: incident.name,
+            message: incident.message,
+            visible: incident.visible.unwrap_or(true),
+            notify: incident.notify.unwrap_or(true),
+        }),
+        None => None,
+    };
     Ok(Component {
         name: name.to_owned(),
         target,
+        confirm: raw.confirm.unwrap_or(1),
+        metric: raw.metric,
+        incident,
         checks,
     })
 }

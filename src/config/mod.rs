@@ -25,6 +25,8 @@ use crate::check::CheckSpec;
 pub struct Config {
     /// The file it came from, as users named it (`<stdin>` for `-`).
     pub file: String,
+    /// `state_dir`, when the config sets it (SPEC §7 says where it is otherwise).
+    pub state_dir: Option<PathBuf>,
     pub cachet: CachetSettings,
     /// In file order.
     pub components: Vec<Component>,
@@ -52,7 +54,24 @@ pub struct Component {
     /// The name used on the command line (`[components.NAME]`).
     pub name: String,
     pub target: Target,
+    /// Runs that must compute a worse status before it is pushed (1: at once).
+    pub confirm: u32,
+    /// The Cachet metric that receives the checks' latency.
+    pub metric: Option<u64>,
+    pub incident: Option<IncidentSpec>,
     pub checks: Vec<std::sync::Arc<CheckSpec>>,
+}
+
+/// `incident = { name, message, visible, notify }` (SPEC §6).
+#[derive(Clone, Debug)]
+pub struct IncidentSpec {
+    /// Ours is the open incident of this name linked to the component.
+    pub name: String,
+    /// Put before the failed checks' details.
+    pub message: Option<String>,
+    pub visible: bool,
+    /// E-mail subscribers about it.
+    pub notify: bool,
 }
 
 /// How the Cachet component is found.

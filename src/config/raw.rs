@@ -12,6 +12,7 @@ use super::value::{Address, HumanDuration, Method, Number, Pattern, StatusRanges
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
+    pub(super) state_dir: Option<PathBuf>,
     pub(super) cachet: Option<RawCachet>,
     pub(super) defaults: Option<Spanned<RawCheck>>,
     #[serde(default)]
@@ -42,8 +43,20 @@ pub(super) enum RawApi {
 pub(super) struct RawComponent {
     pub(super) id: Option<u64>,
     pub(super) cachet_name: Option<String>,
+    pub(super) confirm: Option<u32>,
+    pub(super) metric: Option<u64>,
+    pub(super) incident: Option<RawIncident>,
     #[serde(default)]
     pub(super) checks: Vec<Spanned<RawCheck>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIncident {
+    pub(super) name: String,
+    pub(super) message: Option<String>,
+    pub(super) visible: Option<bool>,
+    pub(super) notify: Option<bool>,
 }
 
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]

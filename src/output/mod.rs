@@ -45,7 +45,33 @@ pub struct ComponentReport {
     /// A write was sent (false when Cachet already showed the status).
     pub written: bool,
     pub push_error: Option<String>,
+    /// Why a worse status was not pushed yet (`confirm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+    /// What was done to the component's incident (`incident`): "opened #12", "updated #12",
+    /// "resolved #12", "#12 open".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    /// What became of the latency points (`metric`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricReport>,
     pub checks: Vec<CheckReport>,
+}
+
+/// Metric points: this run's and those kept from earlier runs.
+#[derive(Debug, Default, Serialize)]
+pub struct MetricReport {
+    pub id: u64,
+    /// The point of this run, in milliseconds.
+    pub value: f64,
+    /// Points Cachet accepted in this run (earlier ones included).
+    pub delivered: usize,
+    /// Points kept in the state dir for the next run.
+    pub spooled: usize,
+    /// Points given up: rejected by Cachet, or beyond the spool's cap.
+    pub dropped: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

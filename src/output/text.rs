@@ -195,6 +195,9 @@ mod tests {
                 pushed: true,
                 written: true,
                 push_error: None,
+                held: None,
+                incident: None,
+                metric: None,
                 checks: vec![
                     check(
                         "health endpoint",

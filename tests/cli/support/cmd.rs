@@ -109,7 +109,9 @@ impl Cmd {
                 std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_owned()),
             )
             .env("HOME", self.dir.path())
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env("XDG_STATE_HOME", self.dir.path().join("xdg-state"))
+            // Each test its own state dir (an empty value falls through to the next place).
+            .env("STATE_DIRECTORY", self.dir.path().join("state"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .stdin(if self.stdin.is_some() {

@@ -1,0 +1,406 @@
+//! State kept between runs (SPEC §7): where it lives, per-component locks, and versioned files
+//! written atomically.
+//!
+//! Each component has its own file (`component-NAME.json`) and lock (`component-NAME.lock`), so
+//! runs of different components never wait for each other. `cachet.json` remembers the API line
+//! of each Cachet server. A file that cannot be read as this version's state is renamed
+//! `….corrupt-UNIXTIME`, reported, and started afresh: a state file never stops a run.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The version of the files' format; a file of another version is set aside.
+pub const FORMAT: u32 = 1;
+
+/// The most metric points kept for later delivery, per component; the oldest go first.
+pub const SPOOL_CAP: usize = 10_000;
+
+/// Held while a state file is replaced, so that a signal never ends the process half-way.
+pub static WRITING: Mutex<()> = Mutex::new(());
+
+/// The state directory of this run.
+#[derive(Clone, Debug)]
+pub struct StateDir {
+    pub path: PathBuf,
+}
+
+impl StateDir {
+    /// SPEC §7: the config's `state_dir`, else `$STATE_DIRECTORY` (systemd), else
+    /// /var/lib/cachet-check when it can be written, else `$XDG_STATE_HOME/cachet-check`
+    /// (`~/.local/state/cachet-check`). The directory is created (mode 0700) when missing.
+    pub fn locate(configured: Option<&Path>) -> Result<StateDir> {
+        if let Some(path) = configured {
+            return StateDir::open(path).with_context(|| "`state_dir` in the config".to_owned());
+        }
+        if let Some(list) = std::env::var_os("STATE_DIRECTORY").filter(|v| !v.is_empty()) {
+            // systemd passes one path per StateDirectory= entry, separated by colons.
+            let first = std::env::split_paths(&list).next().unwrap_or_default();
+            return StateDir::open(&first).context("STATE_DIRECTORY");
+        }
+        let system = Path::new("/var/lib/cachet-check");
+        if let Ok(dir) = StateDir::open(system) {
+            return Ok(dir);
+        }
+        let xdg = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home),
+            None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+                Some(home) => PathBuf::from(home).join(".local/state"),
+                None => bail!(
+                    "no state directory: /var/lib/cachet-check is not writable and neither XDG_STATE_HOME nor HOME is set; set `state_dir` in the config"
+                ),
+            },
+        };
+        StateDir::open(&xdg.join("cachet-check")).context(
+            "no writable state directory (set `state_dir` in the config, or STATE_DIRECTORY)",
+        )
+    }
+
+    fn open(path: &Path) -> Result<StateDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .with_context(|| format!("creating state directory `{}`", path.display()))?;
+        let probe = path.join(format!(".probe-{}", std::process::id()));
+        File::create(&probe)
+            .with_context(|| format!("state directory `{}` is not writable", path.display()))?;
+        let _ = fs::remove_file(&probe);
+        Ok(StateDir {
+            path: path.to_owned(),
+        })
+    }
+
+    fn component_file(&self, component: &str, extension: &str) -> PathBuf {
+        self.path.join(format!("component-{component}.{extension}"))
+    }
+
+    /// Takes the lock of `component`, or says which process holds it.
+    pub fn lock(&self, component: &str) -> Result<Lock> {
+        let path = self.component_file(component, "lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening lock file `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another cachet-check process".to_owned()
+                } else {
+                    format!("cachet-check process {holder}")
+                };
+                bail!(
+                    "component `{component}` is being run by {who} (lock `{}`); this run leaves it alone",
+                    path.display()
+                );
+            }
+            Err(TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("locking `{}`", path.display()));
+            }
+        }
+        // The lock is the kernel's (flock): it ends with the process, however that ends. The
+        // pid in the file only names the holder.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "{}", std::process::id());
+        Ok(Lock { _file: file })
+    }
+
+    /// The saved state of `component`, or a fresh one.
+    pub fn component(&self, component: &str) -> ComponentState {
+        let path = self.component_file(component, "json");
+        match self.read::<ComponentState>(&path) {
+            Some(state) if state.component == component => state,
+            Some(_) => {
+                set_aside(&path, "it belongs to another component");
+                ComponentState::new(component)
+            }
+            None => ComponentState::new(component),
+        }
+    }
+
+    pub fn save_component(&self, state: &ComponentState) -> Result<()> {
+        self.write(&self.component_file(&state.component, "json"), state)
+    }
+
+    /// The API line last seen at `base` ("2" or "3"), if known.
+    pub fn api_of(&self, base: &str) -> Option<String> {
+        let servers: Servers = self.read(&self.path.join("cachet.json"))?;
+        servers
+            .servers
+            .into_iter()
+            .find(|server| server.url == base)
+            .map(|server| server.api)
+    }
+
+    /// Remembers (or, with `None`, forgets) the API line of `base`.
+    pub fn remember_api(&self, base: &str, api: Option<&str>) -> Result<()> {
+        let path = self.path.join("cachet.json");
+        let mut servers: Servers = self.read(&path).unwrap_or(Servers {
+            version: FORMAT,
+            servers: Vec::new(),
+        });
+        servers.servers.retain(|server| server.url != base);
+        if let Some(api) = api {
+            servers.servers.push(Server {
+                url: base.to_owned(),
+                api: api.to_owned(),
+            });
+        }
+        self.write(&path, &servers)
+    }
+
+    /// Reads a state file; a missing one is `None`, an unreadable one is set aside.
+    fn read<T: DeserializeOwned + Versioned>(&self, path: &Path) -> Option<T> {
+        let text = match fs::read(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(error) => {
+                crate::output::warn(format_args!(
+                    "cannot read state file `{}`: {error}",
+                    path.display()
+                ));
+                return None;
+            }
+        };
+        match serde_json::from_slice::<T>(&text) {
+            Ok(state) if state.version() == FORMAT => Some(state),
+            Ok(state) => {
+                set_aside(
+                    path,
+                    &format!(
+                        "it has format version {}, this cachet-check writes {FORMAT}",
+                        state.version()
+                    ),
+                );
+                None
+            }
+            Err(error) => {
+                set_aside(path, &format!("it is not a state file ({error})"));
+                None
+            }
+        }
+    }
+
+    /// Writes `value` to `path` atomically: a temporary file, flushed to disk, renamed over.
+    fn write<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
+        let _writing = WRITING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        let result = (|| -> Result<()> {
+            let mut file = File::create(&temporary)?;
+            serde_json::to_writer_pretty(&mut file, value)?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            fs::rename(&temporary, path)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        result.with_context(|| format!("writing state file `{}`", path.display()))
+    }
+}
+
+/// Renames a state file that cannot be used, and says so.
+fn set_aside(path: &Path, why: &str) {
+    let aside = path.with_extension(format!("corrupt-{}", unix_now()));
+    match fs::rename(path, &aside) {
+        Ok(()) => crate::output::warn(format_args!(
+            "state file `{}` set aside as `{}`: {why}; starting afresh",
+            path.display(),
+            aside.display()
+        )),
+        Err(error) => crate::output::warn(format_args!(
+            "state file `{}` is unusable ({why}) and could not be set aside: {error}",
+            path.display()
+        )),
+    }
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// A held component lock; released when dropped (or when the process ends).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+trait Versioned {
+    fn version(&self) -> u32;
+}
+
+/// What is remembered of one component between runs.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct ComponentState {
+    pub version: u32,
+    pub component: String,
+    /// Consecutive runs that computed a status worse than Cachet shows (`confirm`).
+    #[serde(default)]
+    pub worse_runs: u32,
+    /// Metric points not yet delivered, oldest first.
+    #[serde(default)]
+    pub points: Vec<Point>,
+    /// The incident this host last opened or updated for the component (a hint only: the
+    /// server decides which incident is ours).
+    #[serde(default)]
+    pub incident: Option<u64>,
+}
+
+impl Versioned for ComponentState {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+impl ComponentState {
+    pub fn new(component: &str) -> ComponentState {
+        ComponentState {
+            version: FORMAT,
+            component: component.to_owned(),
+            worse_runs: 0,
+            points: Vec::new(),
+            incident: None,
+        }
+    }
+
+    /// Adds points to the spool, dropping the oldest beyond `SPOOL_CAP`; returns how many
+    /// were dropped.
+    pub fn spool(&mut self, points: impl IntoIterator<Item = Point>) -> usize {
+        self.points.extend(points);
+        let excess = self.points.len().saturating_sub(SPOOL_CAP);
+        self.points.drain(..excess);
+        excess
+    }
+}
+
+/// A metric point: the metric, the value and the Unix time it was measured.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Point {
+    pub metric: u64,
+    pub value: f64,
+    pub timestamp: i64,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Servers {
+    version: u32,
+    servers: Vec<Server>,
+}
+
+impl Versioned for Servers {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+struct Server {
+    url: String,
+    api: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ComponentState, Point, SPOOL_CAP, StateDir};
+
+    fn dir() -> (tempfile::TempDir, StateDir) {
+        let temp = tempfile::tempdir().unwrap();
+        let state = StateDir::locate(Some(temp.path())).unwrap();
+        (temp, state)
+    }
+
+    #[test]
+    fn component_state_round_trips_and_bad_files_are_set_aside() {
+        let (temp, dir) = dir();
+        let mut state = dir.component("api");
+        assert_eq!(state, ComponentState::new("api"));
+        state.worse_runs = 2;
+        dir.save_component(&state).unwrap();
+        assert_eq!(dir.component("api").worse_runs, 2);
+
+        std::fs::write(temp.path().join("component-api.json"), "{ not json").unwrap();
+        assert_eq!(dir.component("api"), ComponentState::new("api"));
+        let aside: Vec<_> = std::fs::read_dir(temp.path())
+            .unwrap()
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().contains(".corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+
+        std::fs::write(
+            temp.path().join("component-api.json"),
+            r#"{"version": 99, "component": "api"}"#,
+        )
+        .unwrap();
+        assert_eq!(dir.component("api"), ComponentState::new("api"));
+        std::fs::write(
+            temp.path().join("component-api.json"),
+            r#"{"version": 1, "component": "web"}"#,
+        )
+        .unwrap();
+        assert_eq!(dir.component("api"), ComponentState::new("api"));
+    }
+
+    #[test]
+    fn the_spool_drops_the_oldest_beyond_its_cap() {
+        let mut state = ComponentState::new("api");
+        let point = |timestamp| Point {
+            metric: 1,
+            value: 1.0,
+            timestamp,
+        };
+        assert_eq!(state.spool((0..SPOOL_CAP as i64).map(point)), 0);
+        assert_eq!(state.spool([point(-1), point(-2)]), 2);
+        assert_eq!(state.points.len(), SPOOL_CAP);
+        assert_eq!(state.points[0].timestamp, 2);
+        assert_eq!(state.points[SPOOL_CAP - 1].timestamp, -2);
+    }
+
+    #[test]
+    fn a_held_lock_names_its_holder() {
+        let (_temp, dir) = dir();
+        let held = dir.lock("api").unwrap();
+        let error = dir.lock("api").unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("cachet-check process {}", std::process::id())),
+            "{error}"
+        );
+        assert!(dir.lock("web").is_ok());
+        drop(held);
+        assert!(dir.lock("api").is_ok());
+    }
+
+    #[test]
+    fn the_api_line_is_remembered_per_server() {
+        let (_temp, dir) = dir();
+        assert_eq!(dir.api_of("https://a"), None);
+        dir.remember_api("https://a", Some("3")).unwrap();
+        dir.remember_api("https://b", Some("2")).unwrap();
+        assert_eq!(dir.api_of("https://a").as_deref(), Some("3"));
+        dir.remember_api("https://a", None).unwrap();
+        assert_eq!(dir.api_of("https://a"), None);
+        assert_eq!(dir.api_of("https://b").as_deref(), Some("2"));
+    }
+}
