@@ -379,6 +379,8 @@ impl Client {
         }
         let message = || server_message(&text);
         match status {
+            // 204 No Content (a DELETE): nothing to parse.
+            200..=299 if text.trim().is_empty() && status == 204 => Ok(Value::Null),
             200..=299 => {
                 serde_json::from_str(&text).map_err(|error| CachetError::InvalidResponse {
                     url: shown,

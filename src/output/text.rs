@@ -50,6 +50,12 @@ pub fn run(report: &Report, verbose: bool) -> String {
             }
             if !report.dry_run {
                 let _ = writeln!(text, "  {}", push_line(component));
+                if let Some(incident) = &component.incident {
+                    let _ = writeln!(text, "  {}: incident {incident}", name(component));
+                }
+                if let Some(metric) = &component.metric {
+                    let _ = writeln!(text, "  {}: {}", name(component), metric_line(metric));
+                }
             }
         }
     }
@@ -134,8 +140,26 @@ fn component_summary(component: &ComponentReport) -> String {
     text
 }
 
+/// "metric 7: 12.4 ms, 3 points delivered, 0 kept for the next run".
+fn metric_line(metric: &super::MetricReport) -> String {
+    let mut line = format!(
+        "metric {}: {} ms, {} delivered, {} kept for the next run",
+        metric.id, metric.value, metric.delivered, metric.spooled
+    );
+    if metric.dropped > 0 {
+        let _ = write!(line, ", {} dropped", metric.dropped);
+    }
+    if let Some(error) = &metric.error {
+        let _ = write!(line, " ({error})");
+    }
+    line
+}
+
 fn push_line(component: &ComponentReport) -> String {
     let label = component.status.label();
+    if let Some(held) = &component.held {
+        return format!("{}: {label} not pushed yet: {held}", name(component));
+    }
     match (&component.push_error, component.written) {
         (Some(error), _) => format!("{}: {label} not pushed: {error}", name(component)),
         (None, true) => format!("{}: set to {label}{}", name(component), previous(component)),

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod dns;
 mod kinds;
+mod lifecycle;
 mod plugins;
 mod run;
 mod set;

@@ -28,6 +28,19 @@ pub struct Component {
     pub enabled: bool,
 }
 
+#[derive(Clone, Debug)]
+pub struct Incident {
+    pub id: u64,
+    pub name: String,
+    pub message: String,
+    pub status: u64,
+    pub visible: bool,
+    pub component_id: Option<u64>,
+    pub component_status: Option<u64>,
+    /// (status, message) of each incident update.
+    pub updates: Vec<(u64, String)>,
+}
+
 struct Scripted {
     method: String,
     path: String,
@@ -39,6 +52,9 @@ struct State {
     components: BTreeMap<u64, Component>,
     abilities: Vec<String>,
     scripted: VecDeque<Scripted>,
+    incidents: BTreeMap<u64, Incident>,
+    /// Metric id → its points (value, timestamp).
+    metrics: BTreeMap<u64, Vec<(f64, i64)>>,
 }
 
 pub struct FakeCachet {
@@ -53,6 +69,8 @@ impl FakeCachet {
             components: BTreeMap::new(),
             abilities: vec!["*".to_owned()],
             scripted: VecDeque::new(),
+            incidents: BTreeMap::new(),
+            metrics: BTreeMap::new(),
         }));
         let shared = state.clone();
         let server = Server::start(move |request| {
@@ -103,6 +121,45 @@ impl FakeCachet {
 
     pub fn url(&self) -> String {
         self.server.url("")
+    }
+
+    /// Adds a metric with no points.
+    pub fn metric(self, id: u64) -> FakeCachet {
+        self.state.lock().unwrap().metrics.insert(id, Vec::new());
+        self
+    }
+
+    /// The points metric `id` received: (value, timestamp), in the order received.
+    pub fn points(&self, id: u64) -> Vec<(f64, i64)> {
+        self.state.lock().unwrap().metrics[&id].clone()
+    }
+
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.state
+            .lock()
+            .unwrap()
+            .incidents
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Adds an incident (as another host, or a person, would have opened it).
+    pub fn add_incident(&self, name: &str, component: u64, status: u64) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        let id = state.incidents.keys().last().map_or(1, |last| last + 1);
+        let incident = Incident {
+            id,
+            name: name.to_owned(),
+            message: "opened elsewhere".to_owned(),
+            status,
+            visible: true,
+            component_id: Some(component),
+            component_status: Some(3),
+            updates: Vec::new(),
+        };
+        state.incidents.insert(id, incident);
+        id
     }
 
     pub fn get(&self, id: u64) -> Component {
@@ -175,6 +232,39 @@ fn handle(state: &mut State, request: &Request) -> Response {
             _ => not_found(version, id),
         },
         ("PUT", ["components", id]) => put_component(state, request, id, authorized),
+        ("GET", ["incidents"]) => list_incidents(state, request, authorized),
+        ("POST", ["incidents"]) => write_guard(state, request, authorized, "incidents.manage")
+            .unwrap_or_else(|input| create_incident(state, &input)),
+        ("POST", ["incidents", id, "updates"]) if version != Version::V23 => {
+            if !state.incidents.contains_key(&id.parse().unwrap_or(0)) {
+                return not_found(version, id);
+            }
+            write_guard(state, request, authorized, "incident-updates.manage")
+                .unwrap_or_else(|input| update_incident(state, id, &input))
+        }
+        ("PUT", ["incidents", id]) => {
+            if !state.incidents.contains_key(&id.parse().unwrap_or(0)) {
+                return not_found(version, id);
+            }
+            write_guard(state, request, authorized, "incidents.manage")
+                .unwrap_or_else(|input| put_incident(state, id, &input))
+        }
+        ("DELETE", ["incidents", id]) => {
+            match write_guard(state, request, authorized, "incidents.delete") {
+                Err(_) => {
+                    state.incidents.remove(&id.parse().unwrap_or(0));
+                    Response::new(204, "")
+                }
+                Ok(refused) => refused,
+            }
+        }
+        ("POST", ["metrics", id, "points"]) => {
+            if !state.metrics.contains_key(&id.parse().unwrap_or(0)) {
+                return not_found(version, id);
+            }
+            write_guard(state, request, authorized, "metric-points.manage")
+                .unwrap_or_else(|input| add_point(state, id, &input))
+        }
         _ => not_found(version, ""),
     }
 }
@@ -379,6 +469,291 @@ fn put_component(state: &mut State, request: &Request, id: &str, authorized: boo
     }
     let presented = present(version, component);
     ok(version, json!({"data": presented}))
+}
+
+/// What every write shares: authentication (401), the body read as Laravel reads it, and the
+/// 3.x ability (403). `Ok` is the refusal to send; `Err` carries the input to go on with.
+fn write_guard(
+    state: &State,
+    request: &Request,
+    authorized: bool,
+    ability: &str,
+) -> Result<Response, Value> {
+    if !authorized {
+        return Ok(match state.version {
+            Version::V3 => Response::json(401, &json!({"message": "Unauthenticated."})),
+            _ => error_v2(
+                401,
+                "Unauthorized",
+                "Authentication is required and has failed or has not yet been provided.",
+                &[],
+            ),
+        });
+    }
+    if state.version == Version::V3 && !state.abilities.iter().any(|a| a == "*" || a == ability) {
+        return Ok(Response::json(
+            403,
+            &json!({"message": "Invalid ability provided."}),
+        ));
+    }
+    let json_body = request
+        .header("Content-Type")
+        .is_some_and(|t| t.contains("/json"));
+    Err(if json_body {
+        serde_json::from_str(&request.body).unwrap_or(json!({}))
+    } else {
+        json!({})
+    })
+}
+
+fn invalid(version: Version, field: &str, why: &str) -> Response {
+    match version {
+        Version::V3 => Response::json(422, &json!({"message": why, "errors": {field: [why]}})),
+        _ => error_v2(
+            400,
+            "Bad Request",
+            "The request cannot be fulfilled due to bad syntax.",
+            &[why],
+        ),
+    }
+}
+
+fn as_number(value: Option<&Value>) -> Option<u64> {
+    let value = value?;
+    value.as_u64().or_else(|| value.as_str()?.parse().ok())
+}
+
+fn as_bool(value: Option<&Value>) -> Option<bool> {
+    let value = value?;
+    value
+        .as_bool()
+        .or_else(|| as_number(Some(value)).map(|n| n != 0))
+}
+
+fn present_incident(version: Version, incident: &Incident) -> Value {
+    match version {
+        Version::V3 => json!({
+            "id": incident.id.to_string(), "type": "incidents",
+            "attributes": {
+                "id": incident.id, "name": incident.name, "message": incident.message,
+                "visible": u8::from(incident.visible),
+                "status": {"human": "Investigating", "value": incident.status},
+            },
+            "relationships": {"components": {"data": incident.component_id.map_or(vec![], |id| vec![json!({"type": "components", "id": id.to_string()})])}},
+        }),
+        _ => json!({
+            "id": incident.id, "component_id": incident.component_id.unwrap_or(0),
+            "name": incident.name, "status": incident.status,
+            "visible": u8::from(incident.visible), "message": incident.message,
+        }),
+    }
+}
+
+fn list_incidents(state: &State, request: &Request, authorized: bool) -> Response {
+    let version = state.version;
+    match version {
+        Version::V3 => {
+            let statuses: Option<Vec<u64>> = request
+                .query("filter[status]")
+                .map(|list| list.split(',').filter_map(|s| s.parse().ok()).collect());
+            let per_page: usize = request
+                .query("per_page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(15)
+                .clamp(1, 100);
+            let page: usize = request
+                .query("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let matching: Vec<&Incident> = state
+                .incidents
+                .values()
+                .rev()
+                .filter(|i| authorized || i.visible)
+                .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
+                .collect();
+            let shown: Vec<Value> = matching
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .map(|i| present_incident(version, i))
+                .collect();
+            let mut links = json!({"first": "/api/incidents?page=1"});
+            if matching.len() > page * per_page {
+                links["next"] = json!(format!("/api/incidents?page={}", page + 1));
+            }
+            ok(
+                version,
+                json!({"data": shown, "links": links, "meta": {"current_page": page, "per_page": per_page}}),
+            )
+        }
+        _ => {
+            if request.query("component_id").is_some() && request.query("page").is_some() {
+                return error_v2(
+                    500,
+                    "Internal Server Error",
+                    "An error has occurred and this resource cannot be displayed.",
+                    &[],
+                );
+            }
+            let component = request
+                .query("component_id")
+                .and_then(|c| c.parse::<u64>().ok());
+            let data: Vec<Value> = state
+                .incidents
+                .values()
+                .filter(|i| authorized || i.visible)
+                .filter(|i| component.is_none_or(|c| i.component_id == Some(c)))
+                .map(|i| present_incident(version, i))
+                .collect();
+            ok(
+                version,
+                json!({"meta": {"pagination": {"total": data.len(), "total_pages": 1}}, "data": data}),
+            )
+        }
+    }
+}
+
+fn create_incident(state: &mut State, input: &Value) -> Response {
+    let version = state.version;
+    let Some(name) = input.get("name").and_then(Value::as_str) else {
+        return invalid(version, "name", "The name field is required.");
+    };
+    let Some(message) = input.get("message").and_then(Value::as_str) else {
+        return invalid(version, "message", "The message field is required.");
+    };
+    let Some(status) = as_number(input.get("status")).filter(|s| *s <= 4) else {
+        return invalid(version, "status", "The selected status is invalid.");
+    };
+    let (component_id, component_status) = match version {
+        Version::V3 => {
+            let first = input.pointer("/components/0");
+            (
+                first.and_then(|c| as_number(c.get("id"))),
+                first.and_then(|c| as_number(c.get("status"))),
+            )
+        }
+        _ => {
+            let pair = (
+                as_number(input.get("component_id")),
+                as_number(input.get("component_status")),
+            );
+            if pair.0.is_some() != pair.1.is_some() {
+                return invalid(
+                    version,
+                    "component_status",
+                    "The component status field is required when component id is present.",
+                );
+            }
+            pair
+        }
+    };
+    // 2.x: `visible` defaults to true; 3.x: to false (authenticated only).
+    let visible = as_bool(input.get("visible")).unwrap_or(version != Version::V3);
+    let id = state.incidents.keys().last().map_or(1, |last| last + 1);
+    // 2.x sets the component's status as a side effect; 3.x records an impact only.
+    if version != Version::V3
+        && let (Some(component), Some(status)) = (component_id, component_status)
+        && let Some(component) = state.components.get_mut(&component)
+    {
+        component.status = status;
+    }
+    let incident = Incident {
+        id,
+        name: name.to_owned(),
+        message: message.to_owned(),
+        status,
+        visible,
+        component_id,
+        component_status,
+        updates: Vec::new(),
+    };
+    let presented = present_incident(version, &incident);
+    state.incidents.insert(id, incident);
+    let mut response = ok(version, json!({"data": presented}));
+    if version == Version::V3 {
+        response.status = 201;
+    }
+    response
+}
+
+fn update_incident(state: &mut State, id: &str, input: &Value) -> Response {
+    let version = state.version;
+    let minimum = if version == Version::V3 { 0 } else { 1 };
+    let Some(status) = as_number(input.get("status")).filter(|s| (minimum..=4).contains(s)) else {
+        return invalid(version, "status", "The selected status is invalid.");
+    };
+    let Some(message) = input.get("message").and_then(Value::as_str) else {
+        return invalid(version, "message", "The message field is required.");
+    };
+    let Some(incident) = state.incidents.get_mut(&id.parse().unwrap_or(0)) else {
+        return not_found(version, id);
+    };
+    incident.updates.push((status, message.to_owned()));
+    incident.status = status;
+    let update = json!({"id": incident.updates.len(), "incident_id": incident.id, "status": status, "message": message});
+    let mut response = ok(version, json!({"data": update}));
+    if version == Version::V3 {
+        response.status = 201;
+    }
+    response
+}
+
+fn put_incident(state: &mut State, id: &str, input: &Value) -> Response {
+    let version = state.version;
+    let component_id = as_number(input.get("component_id"));
+    let component_status = as_number(input.get("component_status"));
+    if version != Version::V3 && component_id.is_some() && component_status.is_none() {
+        return invalid(
+            version,
+            "component_status",
+            "The component status field is required when component id is present.",
+        );
+    }
+    let Some(incident) = state.incidents.get_mut(&id.parse().unwrap_or(0)) else {
+        return not_found(version, id);
+    };
+    if let Some(status) = as_number(input.get("status")) {
+        incident.status = status;
+    }
+    if let Some(message) = input.get("message").and_then(Value::as_str) {
+        incident.message = message.to_owned();
+    }
+    // 2.x: the controller always sends `visible`, so a PUT without it makes the incident visible.
+    incident.visible = as_bool(input.get("visible")).unwrap_or(true);
+    let presented = present_incident(version, incident);
+    if version != Version::V3
+        && let (Some(component), Some(status)) = (component_id, component_status)
+        && let Some(component) = state.components.get_mut(&component)
+    {
+        component.status = status;
+    }
+    ok(version, json!({"data": presented}))
+}
+
+fn add_point(state: &mut State, id: &str, input: &Value) -> Response {
+    let version = state.version;
+    let Some(value) = input.get("value").and_then(Value::as_f64) else {
+        return invalid(version, "value", "The value field is required.");
+    };
+    let timestamp = match input.get("timestamp") {
+        None => 0,
+        Some(t) => match t.as_i64() {
+            Some(t) => t,
+            None => return invalid(version, "timestamp", "The timestamp must be an integer."),
+        },
+    };
+    let points = state.metrics.entry(id.parse().unwrap_or(0)).or_default();
+    points.push((value, timestamp));
+    let mut response = ok(
+        version,
+        json!({"data": {"id": points.len(), "metric_id": id, "value": value, "counter": 1}}),
+    );
+    if version == Version::V3 {
+        response.status = 201;
+    }
+    response
 }
 
 fn ok(version: Version, body: Value) -> Response {

@@ -99,7 +99,12 @@ impl Cmd {
         self
     }
 
-    pub fn run(&self) -> Output {
+    /// Starts the command without waiting (stdin closed, output piped).
+    pub fn spawn(&self) -> std::process::Child {
+        self.command().stdin(Stdio::null()).spawn().unwrap()
+    }
+
+    fn command(&self) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(&self.args)
@@ -114,13 +119,18 @@ impl Cmd {
             .env("STATE_DIRECTORY", self.dir.path().join("state"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        command
+    }
+
+    pub fn run(&self) -> Output {
+        let mut command = self.command();
+        command.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let started = Instant::now();
         let mut child = command.spawn().unwrap();
         if let Some(text) = &self.stdin {
