@@ -30,6 +30,9 @@ pub fn run(cli: Cli) -> Exit {
         format: global.format,
         verbosity: Verbosity::new(global.quiet, global.verbose),
     };
+    if matches!(cli.command, Command::Run { .. } | Command::Set { .. }) {
+        watch_signals(printer);
+    }
     let result = match &cli.command {
         Command::Run { components } => {
             commands::run::run(global, components, printer).map(|report| {
@@ -56,6 +59,34 @@ pub fn run(cli: Cli) -> Exit {
         printer.error(&error);
         Exit::Unknown
     })
+}
+
+/// SIGINT and SIGTERM end the run at once (SPEC §7): running plugins are killed with their
+/// process groups, a state file being replaced is finished first (state files are only ever
+/// replaced whole), the UNKNOWN summary is printed, and the exit is 3. Locks end with the process.
+fn watch_signals(printer: Printer) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        output::warn(format_args!(
+            "cannot watch for SIGINT and SIGTERM; they will end the run at once"
+        ));
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            check::exec::kill_running();
+            let _writing = state::WRITING
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let name = if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            printer.error(&anyhow::anyhow!("interrupted by {name}"));
+            std::process::exit(i32::from(Exit::Unknown.code()));
+        }
+    });
 }
 
 /// Prints what clap says about a command line it could not parse and returns the exit: 0 for

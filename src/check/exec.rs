@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -41,11 +41,12 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
         Ok(child) => child,
         Err(error) => return Probed::fail(format!("cannot run `{program}`: {error}")),
     };
+    let _running = Running::register(child.id());
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
 
     let Some(status) = wait(&mut child, deadline) else {
-        kill_group(&child);
+        kill_group(child.id());
         let _ = child.wait();
         return Probed::fail(format!("{}, killed", super::timed_out(budget)));
     };
@@ -53,7 +54,7 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     // behind holding them gets a short grace, then its whole group is killed.
     let grace = deadline.remaining().min(Duration::from_millis(500));
     let stdout = stdout.recv_timeout(grace).ok().or_else(|| {
-        kill_group(&child);
+        kill_group(child.id());
         stdout.recv_timeout(Duration::from_millis(100)).ok()
     });
     let stderr = stderr.recv_timeout(Duration::from_millis(100)).ok();
@@ -104,8 +105,44 @@ fn wait(child: &mut Child, deadline: Deadline) -> Option<ExitStatus> {
     }
 }
 
-fn kill_group(child: &Child) {
-    let Ok(group) = libc::pid_t::try_from(child.id()) else {
+/// The process groups of the plugins running now, so that a signal to cachet-check can end
+/// them too (SPEC §7) instead of leaving them behind.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// A plugin's entry in `RUNNING`, removed when the check is done with it.
+struct Running(u32);
+
+impl Running {
+    fn register(group: u32) -> Running {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(group);
+        Running(group)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|group| *group != self.0);
+    }
+}
+
+/// Kills the process group of every plugin still running.
+pub fn kill_running() {
+    let running = RUNNING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for group in running.iter() {
+        kill_group(*group);
+    }
+}
+
+fn kill_group(group: u32) {
+    let Ok(group) = libc::pid_t::try_from(group) else {
         return;
     };
     // SAFETY: kill(2) takes plain integers; a negative pid names the process group the child

@@ -435,3 +435,74 @@ fn a_corrupt_state_file_is_set_aside() {
     let state = std::fs::read_to_string(cmd.dir().join("state/component-api.json")).unwrap();
     assert!(state.contains("\"version\": 1"), "{state}");
 }
+
+// SPEC §7: SIGINT/SIGTERM end the run within a second, exit 3, plugins killed, state intact.
+#[test]
+fn sigterm_and_sigint_end_a_run_at_once_and_kill_its_plugins() {
+    for signal in ["TERM", "INT"] {
+        let cachet = FakeCachet::start(Version::V24)
+            .component(2, "API", 1)
+            .metric(7);
+        let cmd = Cmd::new();
+        let pid_file = cmd.dir().join("plugin.pid");
+        let plugin = cmd.script(
+            "slow-plugin",
+            &format!("echo $$ > {}\nexec sleep 30\n", pid_file.display()),
+        );
+        let config = format!(
+            "[cachet]\nurl = \"{}\"\n[components.api]\nid = 2\nmetric = 7\nconfirm = 2\n\
+             [[components.api.checks]]\nname = \"slow\"\ntype = \"exec\"\ncommand = [\"{plugin}\"]\ntimeout = \"60s\"\n",
+            cachet.url()
+        );
+        let cmd = cmd
+            .config(&config)
+            .token(TOKEN)
+            .args(["run", "--timeout", "90s"]);
+        let child = cmd.spawn();
+        let started = std::time::Instant::now();
+        while !pid_file.exists() && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let plugin_pid = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let signalled = std::time::Instant::now();
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            signalled.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            signalled.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(3));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            stdout.lines().next(),
+            Some(format!("CACHET-CHECK UNKNOWN - interrupted by SIG{signal}").as_str())
+        );
+        // The plugin went with the run (gone, or a zombie waiting for its reaper).
+        std::thread::sleep(Duration::from_millis(100));
+        let alive = std::fs::read_to_string(format!("/proc/{plugin_pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+        assert!(!alive, "plugin {plugin_pid} outlived the run");
+        assert!(cachet.writes().is_empty(), "nothing half-pushed");
+        // The next run finds a consistent state dir and no lock left behind.
+        let quick = config.replace(&format!("[\"{plugin}\"]"), "[\"true\"]");
+        let next = Cmd::new()
+            .config(&quick)
+            .token(TOKEN)
+            .env(
+                "STATE_DIRECTORY",
+                &cmd.dir().join("state").display().to_string(),
+            )
+            .args(["run"])
+            .run();
+        assert_eq!(next.code, 0, "{next:?}");
+        assert!(!next.stderr.contains("set aside"), "{}", next.stderr);
+    }
+}
