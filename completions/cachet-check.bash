@@ -16,6 +16,12 @@ _cachet__check() {
             ",$1")
                 cmd="cachet__check"
                 ;;
+            cachet__check,components)
+                cmd="cachet__check__subcmd__components"
+                ;;
+            cachet__check,doctor)
+                cmd="cachet__check__subcmd__doctor"
+                ;;
             cachet__check,example)
                 cmd="cachet__check__subcmd__example"
                 ;;
@@ -30,6 +36,12 @@ _cachet__check() {
                 ;;
             cachet__check,validate)
                 cmd="cachet__check__subcmd__validate"
+                ;;
+            cachet__check__subcmd__help,components)
+                cmd="cachet__check__subcmd__help__subcmd__components"
+                ;;
+            cachet__check__subcmd__help,doctor)
+                cmd="cachet__check__subcmd__help__subcmd__doctor"
                 ;;
             cachet__check__subcmd__help,example)
                 cmd="cachet__check__subcmd__help__subcmd__example"
@@ -53,8 +65,100 @@ _cachet__check() {
 
     case "${cmd}" in
         cachet__check)
-            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help --version run set validate example help"
+            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help --version run set components doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__subcmd__check__subcmd__components)
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__subcmd__check__subcmd__doctor)
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -145,8 +249,36 @@ _cachet__check() {
             return 0
             ;;
         cachet__subcmd__check__subcmd__help)
-            opts="run set validate example help"
+            opts="run set components doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__subcmd__check__subcmd__help__subcmd__components)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__subcmd__check__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -39,6 +39,8 @@ complete -c cachet-check -n "__fish_cachet_check_needs_command" -s h -l help -d 
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -s V -l version -d 'Print version'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "run" -d 'Run the checks of the named components (all configured components when none is named), push each status and exit with the worst code'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "set" -d 'Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "components" -d 'List the components Cachet has (id, status, enabled, group, name), to find the ids a config needs. Needs no config when CACHET_URL (or --url) is given; with a token, disabled components are listed too'
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "doctor" -d 'Check the setup in order and say what to fix: config, server, Cachet version, token, abilities (3.x), each component and metric, state directory'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "example" -d 'Print a commented example config'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -66,6 +68,30 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l dry-ru
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
+json\t'One JSON object on stdout and nothing else'"
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s j -l jobs -d 'Checks in flight at once' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l force -d 'Write the status even when Cachet already shows it'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
@@ -90,8 +116,10 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l dr
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "run" -d 'Run the checks of the named components (all configured components when none is named), push each status and exit with the worst code'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "set" -d 'Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "example" -d 'Print a commented example config'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set validate example help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "run" -d 'Run the checks of the named components (all configured components when none is named), push each status and exit with the worst code'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "set" -d 'Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "components" -d 'List the components Cachet has (id, status, enabled, group, name), to find the ids a config needs. Needs no config when CACHET_URL (or --url) is given; with a token, disabled components are listed too'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "doctor" -d 'Check the setup in order and say what to fix: config, server, Cachet version, token, abilities (3.x), each component and metric, state directory'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "example" -d 'Print a commented example config'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand help; and not __fish_seen_subcommand_from run set components doctor validate example help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -94,6 +94,13 @@ pub enum Command {
         #[arg(value_name = "STATUS", value_parser = parse_status)]
         status: Status,
     },
+    /// List the components Cachet has (id, status, enabled, group, name), to find the ids a
+    /// config needs. Needs no config when CACHET_URL (or --url) is given; with a token, disabled
+    /// components are listed too.
+    Components,
+    /// Check the setup in order and say what to fix: config, server, Cachet version, token,
+    /// abilities (3.x), each component and metric, state directory.
+    Doctor,
     /// Check the config file without touching the network and print the plan.
     Validate,
     /// Print a commented example config.

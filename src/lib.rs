@@ -46,6 +46,15 @@ pub fn run(cli: Cli) -> Exit {
                 report.exit
             })
         }
+        Command::Components => commands::components::components(global, printer).map(|listing| {
+            let _ = std::io::stdout().write_all(listing.as_bytes());
+            Exit::Ok
+        }),
+        Command::Doctor => {
+            let (text, ok) = commands::doctor::doctor(global, printer);
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            Ok(if ok { Exit::Ok } else { Exit::Unknown })
+        }
         Command::Validate => commands::validate::validate(global).map(|plan| {
             let _ = std::io::stdout().write_all(plan.as_bytes());
             Exit::Ok

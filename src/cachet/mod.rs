@@ -4,6 +4,7 @@
 //! hold what differs between the two API lines; this file holds what they share: requests under
 //! the deadline, retries, error mapping, and the read-then-write push.
 
+mod admin;
 mod error;
 mod lifecycle;
 mod v2;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use admin::yes_no;
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, RemoteIncident};
 

@@ -10,7 +10,7 @@ pub fn component(body: &Value) -> Option<RemoteComponent> {
     parse(body.get("data")?)
 }
 
-fn parse(data: &Value) -> Option<RemoteComponent> {
+pub fn parse(data: &Value) -> Option<RemoteComponent> {
     Some(RemoteComponent {
         id: number(data.get("id"))?,
         name: data.get("name")?.as_str()?.to_owned(),

@@ -14,7 +14,7 @@ pub fn component(body: &Value) -> Option<RemoteComponent> {
     parse(body.get("data")?)
 }
 
-fn parse(data: &Value) -> Option<RemoteComponent> {
+pub fn parse(data: &Value) -> Option<RemoteComponent> {
     let attributes = data.get("attributes")?;
     let status = attributes.get("status")?;
     Some(RemoteComponent {

@@ -1,6 +1,8 @@
 //! One file per subcommand. What they share: finding the config, and where Cachet is and with
 //! which token (SPEC §2: flags and environment override the file).
 
+pub mod components;
+pub mod doctor;
 pub mod example;
 mod lifecycle;
 pub mod run;

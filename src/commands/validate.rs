@@ -71,7 +71,22 @@ fn plan_text(config: &Config, token_source: &str) -> String {
             Target::Id(id) => format!("Cachet component {id}"),
             Target::Name(name) => format!("the Cachet component named \"{name}\""),
         };
-        let _ = writeln!(text, "component {} -> {target}", component.name);
+        let mut extras = Vec::new();
+        if component.confirm > 1 {
+            extras.push(format!("confirm {}", component.confirm));
+        }
+        if let Some(metric) = component.metric {
+            extras.push(format!("metric {metric}"));
+        }
+        if let Some(incident) = &component.incident {
+            extras.push(format!("incident \"{}\"", incident.name));
+        }
+        let extras = if extras.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", extras.join(", "))
+        };
+        let _ = writeln!(text, "component {} -> {target}{extras}", component.name);
         for check in &component.checks {
             let mut line = format!(
                 "  {}: {} {}, timeout {}",
@@ -120,6 +135,9 @@ fn plan_json(config: &Config, token_source: &str) -> Value {
             "name": component.name,
             "id": match &component.target { Target::Id(id) => json!(id), Target::Name(_) => Value::Null },
             "cachet_name": match &component.target { Target::Name(name) => json!(name), Target::Id(_) => Value::Null },
+            "confirm": component.confirm,
+            "metric": component.metric,
+            "incident": component.incident.as_ref().map(|i| json!({"name": i.name, "visible": i.visible, "notify": i.notify})),
             "checks": component.checks.iter().map(|check| json!({
                 "name": check.name,
                 "type": check.probe.kind(),

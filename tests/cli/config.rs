@@ -132,6 +132,26 @@ fn bad_values_are_exit_3_with_a_location() {
             "header `Bad Name` in `[[components.a.checks]]` is not a valid HTTP header",
         ),
         ("key = \n", "1:7", ""),
+        (
+            "[components.a]\nid = 1\nconfirm = 0\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+            "3:1",
+            "`confirm` in `[components.a]` must be at least 1",
+        ),
+        (
+            "[components.a]\nid = 1\nincident = { name = \" \" }\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+            "3:1",
+            "`incident` in `[components.a]` needs a `name`",
+        ),
+        (
+            "[components.a]\nid = 1\nincident = { name = \"x\", notifiy = false }\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
+            "3:26",
+            "unknown key `notifiy` in `[components.a]`, did you mean `notify`?",
+        ),
+        (
+            "[components.a]\nid = 1\nmetric = \"latency\"\n",
+            "3:10",
+            "`metric`",
+        ),
     ];
     for (config, position, message) in cases {
         let out = Cmd::new().config(config).args(["validate"]).run();
@@ -249,6 +269,7 @@ fn the_readme_config_validates() {
     let expected = [
         "valid, 1 component, 3 checks",
         "valid, 1 component, 5 checks",
+        "valid, 1 component, 1 check",
     ];
     assert_eq!(
         blocks.len(),

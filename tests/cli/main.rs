@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod apis;
 mod checks;
 mod cli;

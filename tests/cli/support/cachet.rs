@@ -232,6 +232,32 @@ fn handle(state: &mut State, request: &Request) -> Response {
             _ => not_found(version, id),
         },
         ("PUT", ["components", id]) => put_component(state, request, id, authorized),
+        ("GET", ["subscribers"]) if version != Version::V3 => {
+            if authorized {
+                ok(
+                    version,
+                    json!({"meta": {"pagination": {"total": 0}}, "data": []}),
+                )
+            } else {
+                error_v2(
+                    401,
+                    "Unauthorized",
+                    "Authentication is required and has failed or has not yet been provided.",
+                    &[],
+                )
+            }
+        }
+        ("GET", ["metrics", id]) => match id
+            .parse::<u64>()
+            .ok()
+            .filter(|id| state.metrics.contains_key(id))
+        {
+            Some(id) => ok(
+                version,
+                json!({"data": {"id": id, "name": "Latency", "suffix": "ms"}}),
+            ),
+            None => not_found(version, id),
+        },
         ("GET", ["incidents"]) => list_incidents(state, request, authorized),
         ("POST", ["incidents"]) => write_guard(state, request, authorized, "incidents.manage")
             .unwrap_or_else(|input| create_incident(state, &input)),
@@ -344,11 +370,20 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(20);
             let total = data.len();
-            let shown: Vec<Value> = data.into_iter().take(per_page).collect();
+            let page: usize = request
+                .query("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let shown: Vec<Value> = data
+                .into_iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .collect();
             ok(
                 version,
                 json!({"meta": {"pagination": {"total": total, "count": shown.len(), "per_page": per_page,
-                "current_page": 1, "total_pages": total.div_ceil(per_page.max(1)).max(1),
+                "current_page": page, "total_pages": total.div_ceil(per_page.max(1)).max(1),
                 "links": {"next_page": null, "previous_page": null}}}, "data": shown}),
             )
         }
@@ -364,10 +399,21 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(1)
                 .max(1);
+            // `filter[enabled]` defaults to true; only a token may ask for disabled ones.
+            let enabled = !matches!(
+                request.query("filter[enabled]").as_deref(),
+                Some("0" | "false")
+            );
             let matching: Vec<&Component> = state
                 .components
                 .values()
-                .filter(|c| c.enabled)
+                .filter(|c| {
+                    if enabled {
+                        c.enabled
+                    } else {
+                        authorized && !c.enabled
+                    }
+                })
                 .filter(|c| {
                     name.as_ref()
                         .is_none_or(|n| c.name.to_lowercase().contains(n))

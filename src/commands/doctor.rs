@@ -1,0 +1,210 @@
+//! `cachet-check doctor`: checks the setup in order and says what to fix at each step.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::{endpoint, load_config, resolve};
+use crate::cachet::{CachetError, Client, Dialect};
+use crate::cli::{Format, GlobalArgs};
+use crate::config::Config;
+use crate::deadline::Deadline;
+use crate::output::Printer;
+use crate::secret::redact_url;
+use crate::state::StateDir;
+
+/// One step's verdict.
+struct Step {
+    name: &'static str,
+    level: Level,
+    detail: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    /// Could not be verified; not an error.
+    Note,
+    Fail,
+}
+
+impl Level {
+    fn word(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Note => "note",
+            Level::Fail => "FAIL",
+        }
+    }
+}
+
+/// Runs the steps; returns the text or JSON to print and whether every step passed.
+pub fn doctor(global: &GlobalArgs, printer: Printer) -> (String, bool) {
+    let steps = steps(global, printer);
+    let ok = steps.iter().all(|step| step.level != Level::Fail);
+    let text = if printer.format == Format::Json {
+        let steps: Vec<_> = steps
+            .iter()
+            .map(|s| json!({"step": s.name, "result": s.level.word().to_lowercase(), "detail": s.detail}))
+            .collect();
+        format!("{}\n", json!({"ok": ok, "steps": steps}))
+    } else {
+        let mut text = String::new();
+        for step in &steps {
+            let _ = writeln!(
+                text,
+                "{:<5} {}: {}",
+                step.level.word(),
+                step.name,
+                step.detail
+            );
+        }
+        text
+    };
+    (text, ok)
+}
+
+fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut add = |name, level, detail: String| {
+        steps.push(Step {
+            name,
+            level,
+            detail,
+        })
+    };
+    let config = match load_config(global) {
+        Ok(config) => {
+            let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
+            let count = |n: usize, what: &str| {
+                if n == 1 {
+                    format!("1 {what}")
+                } else {
+                    format!("{n} {what}s")
+                }
+            };
+            add(
+                "config",
+                Level::Ok,
+                format!(
+                    "`{}` is valid ({}, {})",
+                    config.file,
+                    count(config.components.len(), "component"),
+                    count(checks, "check")
+                ),
+            );
+            config
+        }
+        Err(error) => {
+            add("config", Level::Fail, format!("{error:#}"));
+            return steps;
+        }
+    };
+    let deadline = Deadline::after(global.timeout);
+    let client = match server(global, &config, printer, deadline) {
+        Ok((client, detail)) => {
+            add("server", Level::Ok, detail);
+            client
+        }
+        Err(detail) => {
+            add("server", Level::Fail, detail);
+            steps.extend(state_step(&config));
+            return steps;
+        }
+    };
+    let version = client
+        .version()
+        .unwrap_or_else(|| "version not reported".to_owned());
+    let line = match client.dialect() {
+        Dialect::V2 => "2.x (API v1)",
+        Dialect::V3 => "3.x",
+    };
+    add("version", Level::Ok, format!("Cachet {line}, {version}"));
+
+    // The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
+    let first_id = config
+        .components
+        .iter()
+        .find_map(|c| resolve(&client, &c.target).ok().map(|remote| remote.id));
+    let token_step = match client.check_token(first_id) {
+        Ok(()) => (Level::Ok, "Cachet accepts it for writes".to_owned()),
+        Err(CachetError::Unauthorized { .. }) => (
+            Level::Fail,
+            "Cachet refused it (HTTP 401): use an API key from Cachet's dashboard (2.x: your profile's API token; 3.x: Manage API Keys), not expired".to_owned(),
+        ),
+        Err(error) => (Level::Fail, error.to_string()),
+    };
+    add("token", token_step.0, token_step.1);
+    if client.dialect() == Dialect::V3 {
+        let mut needed = vec!["components.manage (checked above)"];
+        if config.components.iter().any(|c| c.incident.is_some()) {
+            needed.push("incidents.manage, incident-updates.manage");
+        }
+        if config.components.iter().any(|c| c.metric.is_some()) {
+            needed.push("metric-points.manage");
+        }
+        add(
+            "abilities",
+            Level::Note,
+            format!(
+                "this config needs {}; only the first can be checked without writing: a key made with no ability ticked has them all",
+                needed.join(", ")
+            ),
+        );
+    }
+    for component in &config.components {
+        let (level, detail) = match resolve(&client, &component.target) {
+            Ok(remote) => (
+                Level::Ok,
+                format!(
+                    "`{}` is Cachet component #{} \"{}\" ({})",
+                    component.name,
+                    remote.id,
+                    remote.name,
+                    remote.status_word().replace('_', " ")
+                ),
+            ),
+            Err(error) => (Level::Fail, format!("`{}`: {error}", component.name)),
+        };
+        add("component", level, detail);
+        if let Some(metric) = component.metric {
+            let (level, detail) = match client.metric_exists(metric) {
+                Ok(()) => (
+                    Level::Ok,
+                    format!("`{}` reports to metric {metric}", component.name),
+                ),
+                Err(error) => (Level::Fail, format!("`{}`: {error}", component.name)),
+            };
+            add("metric", level, detail);
+        }
+    }
+    steps.extend(state_step(&config));
+    steps
+}
+
+/// Connects; the error says what to fix.
+fn server(
+    global: &GlobalArgs,
+    config: &Config,
+    printer: Printer,
+    deadline: Deadline,
+) -> Result<(Client, String), String> {
+    let endpoint = endpoint(global, Some(config), false).map_err(|error| format!("{error:#}"))?;
+    let url = redact_url(&endpoint.url);
+    let client = Client::connect(endpoint, printer.trace(), deadline, None)
+        .map_err(|error| error.to_string())?;
+    Ok((client, format!("{url} answers like Cachet")))
+}
+
+fn state_step(config: &Config) -> Option<Step> {
+    let (level, detail) = match StateDir::locate(config.state_dir.as_deref()) {
+        Ok(dir) => (Level::Ok, format!("`{}` is writable", dir.path.display())),
+        Err(error) => (Level::Fail, format!("{error:#}")),
+    };
+    Some(Step {
+        name: "state dir",
+        level,
+        detail,
+    })
+}
