@@ -33,8 +33,7 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         (None, None)
     } else {
         let endpoint = endpoint(global, Some(&config), true)?;
-        let state = StateDir::locate(config.state_dir.as_deref())?;
-        (Some(endpoint), Some(state))
+        (Some(endpoint), state_dir(&config, &selected)?)
     };
     let _locks = match &state {
         Some(state) => lock_all(state, &selected)?,
@@ -90,10 +89,13 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         .map(|(index, (component, outcomes))| {
             let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
             let mut report = component_report(component, status, &outcomes);
-            let (Some(state_dir), Some(cachet)) = (&state, &cachet) else {
+            let Some(cachet) = &cachet else {
                 return report;
             };
-            let mut state = state_dir.component(&component.name);
+            let mut saved = state.as_ref().map_or_else(
+                || ComponentState::new(&component.name),
+                |dir| dir.component(&component.name),
+            );
             let client = match cachet {
                 Err(error) => {
                     report.push_error = Some(error.to_string());
@@ -109,7 +111,7 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
                                 remote,
                                 status,
                                 global.force,
-                                &mut state,
+                                &mut saved,
                                 &mut report,
                             );
                         }
@@ -122,11 +124,13 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
                 report.metric = Some(lifecycle::deliver_points(
                     client,
                     point,
-                    &mut state,
+                    &mut saved,
                     unreachable,
                 ));
             }
-            if let Err(error) = state_dir.save_component(&state) {
+            if let Some(dir) = &state
+                && let Err(error) = dir.save_component(&saved)
+            {
                 crate::output::warn(format_args!("{error:#}"));
             }
             report
@@ -181,6 +185,26 @@ fn follow(
             Ok(done) => report.incident = done,
             Err(error) => report.push_error = Some(format!("incident `{}`: {error}", spec.name)),
         }
+    }
+}
+
+/// The state dir (SPEC §7). When none can be found and nothing asks for one (no `state_dir`,
+/// no `confirm`, no `metric`), the run goes on without: a warning, no locks, no cached API line.
+fn state_dir(config: &Config, selected: &[&Component]) -> Result<Option<StateDir>> {
+    match StateDir::locate(config.state_dir.as_deref()) {
+        Ok(dir) => Ok(Some(dir)),
+        Err(error)
+            if config.state_dir.is_none()
+                && selected
+                    .iter()
+                    .all(|c| c.confirm <= 1 && c.metric.is_none()) =>
+        {
+            crate::output::warn(format_args!(
+                "{error:#}; running without one: no lock, no cached API line"
+            ));
+            Ok(None)
+        }
+        Err(error) => Err(error),
     }
 }
 

@@ -506,3 +506,85 @@ fn sigterm_and_sigint_end_a_run_at_once_and_kill_its_plugins() {
         assert!(!next.stderr.contains("set aside"), "{}", next.stderr);
     }
 }
+
+// SPEC §9: -v says what became of the incident, the point and a held status.
+#[test]
+fn verbose_text_tells_the_incident_the_point_and_a_held_status() {
+    let target = Target::start();
+    target.set(0b10);
+    let cachet = FakeCachet::start(Version::V24)
+        .component(2, "API", 1)
+        .metric(7);
+    let config = config(
+        &cachet.url(),
+        &target,
+        "metric = 7\nconfirm = 2\nincident = { name = \"API degraded\" }",
+    );
+    let cmd = Cmd::new().config(&config).token(TOKEN).args(["run", "-v"]);
+    let first = cmd.run();
+    assert!(
+        first.stdout.contains("  api (#2): partial outage not pushed yet: 1 of 2 runs computed partial outage (confirm = 2); Cachet keeps showing operational\n"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .contains(" ms, 1 delivered, 0 kept for the next run\n")
+            && first.stdout.contains("  api (#2): metric 7: "),
+        "{}",
+        first.stdout
+    );
+    let second = cmd.run();
+    assert!(
+        second
+            .stdout
+            .contains("  api (#2): set to partial outage (was operational)\n"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("  api (#2): incident opened #1\n"),
+        "{}",
+        second.stdout
+    );
+}
+
+// SPEC §7: without a usable state dir, a run that needs none still pushes; one that needs it
+// (confirm, metric, state_dir) says what to fix.
+#[test]
+fn an_unusable_state_dir_is_a_warning_or_an_error_by_need() {
+    let target = Target::start();
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 4);
+    let cmd = Cmd::new();
+    let file = cmd.write("not-a-dir", "x");
+    let blocked = format!("{}/state", file.display());
+    let plain = cmd
+        .config(&config(&cachet.url(), &target, ""))
+        .token(TOKEN)
+        .env("STATE_DIRECTORY", &blocked)
+        .args(["run"]);
+    let out = plain.run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("running without one: no lock, no cached API line"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cachet.get(2).status, 1);
+
+    let needs = Cmd::new()
+        .config(&config(&cachet.url(), &target, "metric = 7"))
+        .token(TOKEN)
+        .env("STATE_DIRECTORY", &blocked)
+        .args(["run"]);
+    let out = needs.run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.summary()
+            .starts_with("CACHET-CHECK UNKNOWN - STATE_DIRECTORY: creating state directory"),
+        "{}",
+        out.stdout
+    );
+}
