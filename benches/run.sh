@@ -41,6 +41,7 @@ curl -sf -o /dev/null -XPUT -H 'X-Cachet-Token: bench-token' -H 'Content-Type: a
   -d "{\"status\":\$s}" http://127.0.0.1:$cachet/api/v1/components/1
 SH
 export CACHET_TOKEN=bench-token
+export STATE_DIRECTORY=$work/state   # the run keeps its lock and state here
 
 hyperfine --warmup 20 --runs 300 --export-json "$work/times.json" -N \
   --command-name startup "$bin validate -c $work/example.toml" \
