@@ -73,6 +73,7 @@ impl StateDir {
         File::create(&probe)
             .with_context(|| format!("state directory `{}` is not writable", path.display()))?;
         let _ = fs::remove_file(&probe);
+        remove_orphans(path);
         Ok(StateDir {
             path: path.to_owned(),
         })
@@ -214,6 +215,27 @@ impl StateDir {
             let _ = fs::remove_file(&temporary);
         }
         result.with_context(|| format!("writing state file `{}`", path.display()))
+    }
+}
+
+/// Removes the temporary files of writers that died before renaming them (`….tmp-PID` whose
+/// process is gone), so that runs killed mid-write leave nothing behind for long.
+fn remove_orphans(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.rsplit_once(".tmp-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -361,6 +383,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dir.component("api"), ComponentState::new("api"));
+    }
+
+    #[test]
+    fn temporary_files_of_dead_writers_are_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        // A pid above the kernel's limit (4194304) never runs.
+        let orphan = temp.path().join("component-api.tmp-4194305");
+        let mine = temp
+            .path()
+            .join(format!("component-web.tmp-{}", std::process::id()));
+        std::fs::write(&orphan, "{").unwrap();
+        std::fs::write(&mine, "{").unwrap();
+        StateDir::locate(Some(temp.path())).unwrap();
+        assert!(!orphan.exists());
+        assert!(mine.exists(), "a live writer's file is left alone");
     }
 
     #[test]

@@ -127,15 +127,21 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
         .components
         .iter()
         .find_map(|c| resolve(&client, &c.target).ok().map(|remote| remote.id));
-    let token_step = match client.check_token(first_id) {
-        Ok(()) => (Level::Ok, "Cachet accepts it for writes".to_owned()),
-        Err(CachetError::Unauthorized { .. }) => (
+    let token_step = match (client.has_token(), client.dialect(), first_id) {
+        (false, _, _) => (
             Level::Fail,
-            "Cachet refused it (HTTP 401): use an API key from Cachet's dashboard (2.x: your profile's API token; 3.x: Manage API Keys), not expired".to_owned(),
+            "no token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"
+                .to_owned(),
         ),
-        Err(error) => (Level::Fail, error.to_string()),
+        (true, Dialect::V3, None) => (
+            Level::Note,
+            "not verified: on 3.x it takes a configured component that exists (see below)"
+                .to_owned(),
+        ),
+        (true, _, _) => token_verdict(client.check_token(first_id)),
     };
     add("token", token_step.0, token_step.1);
+
     if client.dialect() == Dialect::V3 {
         let mut needed = vec!["components.manage (checked above)"];
         if config.components.iter().any(|c| c.incident.is_some()) {
@@ -181,6 +187,17 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     }
     steps.extend(state_step(&config));
     steps
+}
+
+fn token_verdict(result: Result<(), CachetError>) -> (Level, String) {
+    match result {
+        Ok(()) => (Level::Ok, "Cachet accepts it for writes".to_owned()),
+        Err(CachetError::Unauthorized { .. }) => (
+            Level::Fail,
+            "Cachet refused it (HTTP 401): use an API key from Cachet's dashboard (2.x: your profile's API token; 3.x: Manage API Keys), not expired".to_owned(),
+        ),
+        Err(error) => (Level::Fail, error.to_string()),
+    }
 }
 
 /// Connects; the error says what to fix.

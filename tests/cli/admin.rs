@@ -201,3 +201,27 @@ fn doctor_names_each_failure() {
         out.stdout
     );
 }
+
+#[test]
+fn doctor_without_a_token_says_where_one_comes_from() {
+    let cachet = FakeCachet::start(Version::V3).component(3, "Web", 1);
+    let out = doctor(&cachet.url(), None, "");
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stdout.contains("FAIL  token: no token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"),
+        "{}",
+        out.stdout
+    );
+    // 3.x with a token but no configured component on the server: not claimed as verified.
+    let out = doctor(&cachet.url(), Some(TOKEN), "");
+    assert!(
+        out.stdout.contains("note  token: not verified"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("FAIL  component: `api`"),
+        "{}",
+        out.stdout
+    );
+}
