@@ -145,7 +145,10 @@ pub fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> ConfigEr
     }
     let message = message
         .replace("unknown variant", "unknown value")
-        .replace("field", "key");
+        .replace("field", "key")
+        .replace("expected u64", "expected a whole number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected a boolean", "expected true or false");
     let key = key_at(source, offset);
     let message = match key {
         Some(key) if !message.contains(&format!("`{key}`")) => format!("`{key}`: {message}"),

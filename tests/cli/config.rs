@@ -150,7 +150,12 @@ fn bad_values_are_exit_3_with_a_location() {
         (
             "[components.a]\nid = 1\nmetric = \"latency\"\n",
             "3:10",
-            "`metric`",
+            "`metric`: invalid type: string \"latency\", expected a whole number",
+        ),
+        (
+            "[cachet]\nnotify_subscribers = \"no\"\n",
+            "2:22",
+            "`notify_subscribers`: invalid type: string \"no\", expected true or false",
         ),
     ];
     for (config, position, message) in cases {
