@@ -89,49 +89,14 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         .map(|(index, (component, outcomes))| {
             let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
             let mut report = component_report(component, status, &outcomes);
-            let Some(cachet) = &cachet else {
-                return report;
-            };
-            let mut saved = state.as_ref().map_or_else(
-                || ComponentState::new(&component.name),
-                |dir| dir.component(&component.name),
-            );
-            let client = match cachet {
-                Err(error) => {
-                    report.push_error = Some(error.to_string());
-                    None
-                }
-                Ok((client, remotes)) => {
-                    match &remotes[index] {
-                        Err(error) => report.push_error = Some(error.to_string()),
-                        Ok(remote) => {
-                            follow(
-                                client,
-                                component,
-                                remote,
-                                status,
-                                global.force,
-                                &mut saved,
-                                &mut report,
-                            );
-                        }
-                    }
-                    Some(client)
-                }
-            };
-            if let Some(point) = lifecycle::latency_point(component, &report, started) {
-                let unreachable = report.push_error.clone();
-                report.metric = Some(lifecycle::deliver_points(
-                    client,
-                    point,
-                    &mut saved,
-                    unreachable,
-                ));
-            }
-            if let Some(dir) = &state
-                && let Err(error) = dir.save_component(&saved)
-            {
-                crate::output::warn(format_args!("{error:#}"));
+            if let Some(cachet) = &cachet {
+                let settle = Settle {
+                    cachet,
+                    state: state.as_ref(),
+                    force: global.force,
+                    started,
+                };
+                settle.component(component, index, status, &mut report);
             }
             report
         })
@@ -148,6 +113,63 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         components,
         error: None,
     })
+}
+
+/// What the run knows when it settles each component after the checks.
+struct Settle<'a> {
+    cachet: &'a CachetView,
+    state: Option<&'a StateDir>,
+    force: bool,
+    /// The run's start, the timestamp of its metric points.
+    started: i64,
+}
+
+impl Settle<'_> {
+    /// Everything a run does for a component after its checks: its push (`follow`), its metric
+    /// point, its state saved.
+    fn component(
+        &self,
+        component: &Component,
+        index: usize,
+        status: Status,
+        report: &mut ComponentReport,
+    ) {
+        let mut saved = self.state.map_or_else(
+            || ComponentState::new(&component.name),
+            |dir| dir.component(&component.name),
+        );
+        let client = match self.cachet {
+            Err(error) => {
+                report.push_error = Some(error.to_string());
+                None
+            }
+            Ok((client, remotes)) => {
+                match &remotes[index] {
+                    Err(error) => report.push_error = Some(error.to_string()),
+                    Ok(remote) => {
+                        follow(
+                            client, component, remote, status, self.force, &mut saved, report,
+                        );
+                    }
+                }
+                Some(client)
+            }
+        };
+        if let Some(point) = lifecycle::latency_point(component, report, self.started) {
+            let unreachable = report.push_error.clone();
+            report.metric = Some(lifecycle::deliver_points(
+                client,
+                point,
+                &mut saved,
+                unreachable,
+            ));
+        }
+        if let Some(dir) = self.state
+            && let Err(error) = dir.save_component(&saved)
+        {
+            crate::output::warn(format_args!("{error:#}"));
+        }
+    }
 }
 
 /// Pushes one component's status (after `confirm`), then makes its incident follow.
