@@ -11,7 +11,7 @@ fn many(version: Version) -> FakeCachet {
         cachet =
             cachet.component_enabled(id, &format!("service {id:03}"), 1 + id % 4, id % 50 != 0);
     }
-    cachet
+    cachet.group(7, 3)
 }
 
 #[test]
@@ -30,6 +30,8 @@ fn components_are_listed_across_pages_on_2_x_and_3_x() {
         assert_eq!(listed[49]["enabled"], false);
         assert_eq!(listed[2]["status"], "major_outage");
         assert_eq!(listed[2]["status_id"], 4);
+        assert_eq!(listed[6]["group_id"], 3, "{version:?}: {}", listed[6]);
+        assert_eq!(listed[5]["group_id"], serde_json::Value::Null);
         let pages = cachet
             .requests()
             .iter()

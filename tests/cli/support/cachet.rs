@@ -26,6 +26,8 @@ pub struct Component {
     pub name: String,
     pub status: u64,
     pub enabled: bool,
+    /// The component group's id, 0 for none (2.x's way).
+    pub group: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -98,8 +100,17 @@ impl FakeCachet {
             name: name.to_owned(),
             status,
             enabled,
+            group: 0,
         };
         self.state.lock().unwrap().components.insert(id, component);
+        self
+    }
+
+    /// Puts component `id` in group `group`.
+    pub fn group(self, id: u64, group: u64) -> FakeCachet {
+        if let Some(component) = self.state.lock().unwrap().components.get_mut(&id) {
+            component.group = group;
+        }
         self
     }
 
@@ -321,7 +332,7 @@ fn present(version: Version, c: &Component) -> Value {
     match version {
         Version::V23 | Version::V24 => json!({
             "id": c.id, "name": c.name, "description": "", "link": "", "status": c.status,
-            "order": 0, "group_id": 0, "enabled": c.enabled,
+            "order": 0, "group_id": c.group, "enabled": c.enabled,
             "created_at": "2026-11-01 10:00:00", "updated_at": "2026-11-23 09:00:00",
             "deleted_at": null,
             "status_name": V2.get(c.status as usize).map_or(format!("cachet.components.status.{}", c.status), |s| (*s).to_owned()),
@@ -419,11 +430,24 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                         .is_none_or(|n| c.name.to_lowercase().contains(n))
                 })
                 .collect();
+            let include_group = request
+                .query("include")
+                .is_some_and(|include| include.split(',').any(|i| i == "group"));
             let shown: Vec<Value> = matching
                 .iter()
                 .skip((page - 1) * per_page)
                 .take(per_page)
-                .map(|c| present(version, c))
+                .map(|c| {
+                    let mut shown = present(version, c);
+                    if include_group {
+                        shown["relationships"] = json!({"group": {"data": if c.group == 0 {
+                            Value::Null
+                        } else {
+                            json!({"type": "componentGroups", "id": c.group.to_string()})
+                        }}});
+                    }
+                    shown
+                })
                 .collect();
             let mut links = json!({"first": format!("/api/components?page=1")});
             if matching.len() > page * per_page {
