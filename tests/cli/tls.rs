@@ -277,3 +277,19 @@ fn http_cert_warn_before_degrades_a_passing_check() {
     assert_eq!(outcome(&all, "fresh"), ("pass".into(), "HTTP 200".into()));
     assert_eq!(out.code, 1, "{out:?}");
 }
+
+#[test]
+fn a_peer_that_does_not_speak_tls_fails_with_the_reason() {
+    let (ssh, _) = crate::support::http::banner_server("SSH-2.0-OpenSSH_9.2p1\r\n");
+    let out = dry_run(
+        Cmd::new(),
+        &check(
+            "ssh",
+            "tls",
+            &format!("address = \"{ssh}\"\nsni = \"localhost\"\ntimeout = \"2s\""),
+        ),
+    );
+    let (kind, detail) = outcome(&outcomes(&out), "ssh");
+    assert_eq!(kind, "fail");
+    assert!(detail.starts_with("TLS handshake failed: "), "{detail}");
+}
