@@ -83,19 +83,8 @@ fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
             spec.min_series
         ));
     }
-    let outside: Vec<String> = latest
-        .iter()
-        .filter_map(|(target, value)| {
-            let why = spec.bounds.violation(*value)?;
-            Some(format!("{} {why}", sanitize(target)))
-        })
-        .collect();
-    if let Some(first) = outside.first() {
-        let more = match outside.len() {
-            1 => String::new(),
-            count => format!(" (and {} more series)", count - 1),
-        };
-        return Probed::fail(format!("graphite: {first}{more}"));
+    if let Some(outside) = spec.bounds.first_outside(&latest, "series") {
+        return Probed::fail(format!("graphite: {outside}"));
     }
     match latest.as_slice() {
         [(target, value)] => Probed::pass(format!(

@@ -134,6 +134,22 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// The first of `values` outside the bounds, in words ("db2 = 0 < min 1 (and 2 more
+    /// samples)"), or `None` when all are inside. `noun` names what the values are.
+    pub fn first_outside<N: AsRef<str>>(&self, values: &[(N, f64)], noun: &str) -> Option<String> {
+        let mut outside = values.iter().filter_map(|(name, value)| {
+            let why = self.violation(*value)?;
+            Some(format!("{} {why}", crate::output::sanitize(name.as_ref())))
+        });
+        let first = outside.next()?;
+        match outside.count() {
+            0 => Some(first),
+            more => Some(format!("{first} (and {more} more {noun})")),
+        }
+    }
+}
+
 /// A number as a person writes it: `0`, `12.5`, `0.0012`.
 pub fn format_value(value: f64) -> String {
     if value.is_finite() && value != 0.0 && value.abs() < 1e-3 {
@@ -464,5 +480,31 @@ mod tests {
             3,
         );
         assert_eq!(outcome.detail, "refused (after 3 attempts)");
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::{Bounds, format_value};
+
+    #[test]
+    fn bounds_name_the_first_value_outside_and_count_the_rest() {
+        let bounds = Bounds {
+            min: Some(1.0),
+            max: Some(10.0),
+        };
+        let values = [("a", 5.0), ("b", 0.0), ("c", 12.5), ("d", f64::NAN)];
+        assert_eq!(
+            bounds.first_outside(&values, "samples").as_deref(),
+            Some("b = 0 < min 1 (and 2 more samples)")
+        );
+        assert_eq!(bounds.first_outside(&values[..1], "samples"), None);
+        assert_eq!(
+            bounds.first_outside(&values[2..3], "series").as_deref(),
+            Some("c = 12.5 > max 10")
+        );
+        assert_eq!(Bounds::default().first_outside(&values, "samples"), None);
+        assert_eq!(format_value(0.000_25), "2.5e-4");
+        assert_eq!(format_value(1.0 / 3.0), "0.3333");
     }
 }

@@ -150,19 +150,8 @@ fn judge(spec: &PrometheusSpec, samples: &[(String, f64)]) -> Probed {
             ))
         };
     }
-    let outside: Vec<String> = samples
-        .iter()
-        .filter_map(|(series, value)| {
-            let why = spec.bounds.violation(*value)?;
-            Some(format!("{} {why}", sanitize(series)))
-        })
-        .collect();
-    if let Some(first) = outside.first() {
-        let more = match outside.len() {
-            1 => String::new(),
-            count => format!(" (and {} more samples)", count - 1),
-        };
-        return Probed::fail(format!("prometheus: {first}{more}"));
+    if let Some(outside) = spec.bounds.first_outside(samples, "samples") {
+        return Probed::fail(format!("prometheus: {outside}"));
     }
     match samples {
         [(series, value)] => Probed::pass(format!(

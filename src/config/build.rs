@@ -334,11 +334,16 @@ fn build_check(
             };
             tls::check_server_name(&server_name)
                 .map_err(|why| at.error(span, Some("sni"), format!("`sni` in `{table}`: {why}")))?;
+            let ca_file = match (&raw.ca_file, raw.insecure) {
+                (Some(_), Some(true)) => return Err(both_trusts(at, span, &table)),
+                (Some(path), _) => Some(ca_certificates(at, span, &table, path)?),
+                (None, _) => None,
+            };
             let trust = trust(
                 at,
                 span,
                 &table,
-                raw.ca_file.as_deref(),
+                ca_file.as_deref(),
                 raw.insecure.unwrap_or(false),
             )?;
             let target = address.0.clone();
@@ -545,24 +550,29 @@ fn ca_certificates(
     })
 }
 
-/// Whom a `tls` check (or `cert_warn_before`) trusts.
+fn both_trusts(at: &Locator, span: &std::ops::Range<usize>, table: &str) -> ConfigError {
+    at.error(
+        span,
+        Some("insecure"),
+        format!("`{table}` sets both `ca_file` and `insecure = true`: keep one"),
+    )
+}
+
+/// Whom a `tls` check (or `cert_warn_before`) trusts: the certificates of its `ca_file`, anyone
+/// (`insecure`), or the system's CA certificates.
 fn trust(
     at: &Locator,
     span: &std::ops::Range<usize>,
     table: &str,
-    ca_file: Option<&std::path::Path>,
+    ca_file: Option<&[ureq::tls::Certificate<'static>]>,
     insecure: bool,
 ) -> Result<Trust, ConfigError> {
     match (ca_file, insecure) {
-        (Some(_), true) => Err(at.error(
-            span,
-            Some("insecure"),
-            format!("`{table}` sets both `ca_file` and `insecure = true`: keep one"),
-        )),
+        (Some(_), true) => Err(both_trusts(at, span, table)),
         (None, true) => Ok(Trust::Anything),
         (None, false) => Ok(Trust::System),
-        (Some(path), false) => {
-            let certificates: Vec<_> = ca_certificates(at, span, table, path)?
+        (Some(certificates), false) => {
+            let certificates: Vec<_> = certificates
                 .iter()
                 .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
                 .collect();
@@ -570,7 +580,7 @@ fn trust(
                 at.error(
                     span,
                     Some("ca_file"),
-                    format!("`ca_file` in `{table}`: `{}` {why}", path.display()),
+                    format!("`ca_file` in `{table}` {why}"),
                 )
             })
         }
@@ -599,26 +609,13 @@ fn cert_warn(
     }
     let host = uri.host().ok_or_else(not_https)?.to_owned();
     let port = uri.port_u16().unwrap_or(443);
-    let trust = if options.insecure {
-        Trust::Anything
-    } else {
-        match &options.ca_file {
-            None => Trust::System,
-            Some(certificates) => {
-                let certificates: Vec<_> = certificates
-                    .iter()
-                    .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
-                    .collect();
-                Trust::only(&certificates).map_err(|why| {
-                    at.error(
-                        span,
-                        Some("ca_file"),
-                        format!("`ca_file` in `{table}`: {why}"),
-                    )
-                })?
-            }
-        }
-    };
+    let trust = trust(
+        at,
+        span,
+        table,
+        options.ca_file.as_deref(),
+        options.insecure,
+    )?;
     Ok(CertWarn {
         before,
         address: format!("{host}:{port}"),

@@ -159,21 +159,26 @@ fn bad_values_are_exit_3_with_a_location() {
         ),
     ];
     for (config, position, message) in cases {
-        let out = Cmd::new().config(config).args(["validate"]).run();
-        assert_eq!(out.code, 3, "{config}");
-        assert!(
-            out.stderr.contains(&format!("config.toml:{position}: ")),
-            "{position} in {}",
-            out.stderr
-        );
-        assert!(out.stderr.contains(message), "{message} in {}", out.stderr);
-        assert_eq!(
-            out.stderr.lines().count(),
-            1,
-            "one clear line: {}",
-            out.stderr
-        );
+        assert_invalid(config, position, message);
     }
+}
+
+/// `validate` of `config` exits 3 with one line naming `position` (line:column) and `message`.
+fn assert_invalid(config: &str, position: &str, message: &str) {
+    let out = Cmd::new().config(config).args(["validate"]).run();
+    assert_eq!(out.code, 3, "{config}");
+    assert!(
+        out.stderr.contains(&format!("config.toml:{position}: ")),
+        "{position} in {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(message), "{message} in {}", out.stderr);
+    assert_eq!(
+        out.stderr.lines().count(),
+        1,
+        "one clear line: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -425,21 +430,7 @@ fn bad_values_of_the_other_kinds_are_exit_3_with_a_location() {
         ),
     ];
     for (check, position, message) in cases {
-        let config = format!("{head}{check}");
-        let out = Cmd::new().config(&config).args(["validate"]).run();
-        assert_eq!(out.code, 3, "{config}");
-        assert!(
-            out.stderr.contains(&format!("config.toml:{position}: ")),
-            "{position} in {}",
-            out.stderr
-        );
-        assert!(out.stderr.contains(message), "{message} in {}", out.stderr);
-        assert_eq!(
-            out.stderr.lines().count(),
-            1,
-            "one clear line: {}",
-            out.stderr
-        );
+        assert_invalid(&format!("{head}{check}"), position, message);
     }
 }
 

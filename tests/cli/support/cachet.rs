@@ -306,6 +306,15 @@ fn handle(state: &mut State, request: &Request) -> Response {
     }
 }
 
+/// `per_page` (default `per_page`) and `page` (from 1) of a list request.
+fn paging(request: &Request, per_page: usize) -> (usize, usize) {
+    let number = |name: &str| request.query(name).and_then(|p| p.parse::<usize>().ok());
+    (
+        number("per_page").unwrap_or(per_page),
+        number("page").unwrap_or(1).max(1),
+    )
+}
+
 fn find<'a>(state: &'a State, id: &str) -> Option<&'a Component> {
     id.parse()
         .ok()
@@ -376,16 +385,8 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                 })
                 .map(|c| present(version, c))
                 .collect();
-            let per_page: usize = request
-                .query("per_page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(20);
+            let (per_page, page) = paging(request, 20);
             let total = data.len();
-            let page: usize = request
-                .query("page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1)
-                .max(1);
             let shown: Vec<Value> = data
                 .into_iter()
                 .skip((page - 1) * per_page)
@@ -400,16 +401,9 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
         }
         Version::V3 => {
             let name = request.query("filter[name]").map(|n| n.to_lowercase());
-            let per_page: usize = request
-                .query("per_page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(15)
-                .clamp(1, 100);
-            let page: usize = request
-                .query("page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1)
-                .max(1);
+            // 3.x: `per_page` defaults to 15 and is clamped to 1..100.
+            let (per_page, page) = paging(request, 15);
+            let per_page = per_page.clamp(1, 100);
             // `filter[enabled]` defaults to true; only a token may ask for disabled ones.
             let enabled = !matches!(
                 request.query("filter[enabled]").as_deref(),
@@ -626,16 +620,9 @@ fn list_incidents(state: &State, request: &Request, authorized: bool) -> Respons
             let statuses: Option<Vec<u64>> = request
                 .query("filter[status]")
                 .map(|list| list.split(',').filter_map(|s| s.parse().ok()).collect());
-            let per_page: usize = request
-                .query("per_page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(15)
-                .clamp(1, 100);
-            let page: usize = request
-                .query("page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1)
-                .max(1);
+            // 3.x: `per_page` defaults to 15 and is clamped to 1..100.
+            let (per_page, page) = paging(request, 15);
+            let per_page = per_page.clamp(1, 100);
             let matching: Vec<&Incident> = state
                 .incidents
                 .values()
