@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Call, Client, Dialect, RemoteComponent, number, v2, v3};
+use super::{CachetError, Call, Client, Dialect, RemoteComponent, items, number, v2, v3};
 
 /// Pages read when listing, at 100 components each.
 const MAX_PAGES: u32 = 100;
@@ -25,12 +25,7 @@ impl Client {
             Dialect::V2 => {
                 for page in 1..=MAX_PAGES {
                     let body = self.get(&format!("/components?per_page=100&page={page}"))?;
-                    for data in body
-                        .get("data")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
+                    for data in items(&body) {
                         if let Some(component) = v2::parse(data) {
                             let group = number(data.get("group_id")).filter(|g| *g != 0);
                             listed.push(Listed { component, group });
@@ -53,12 +48,7 @@ impl Client {
                         let body = self.get(&format!(
                             "/components?per_page=100&page={page}&include=group{filter}"
                         ))?;
-                        for data in body
-                            .get("data")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
+                        for data in items(&body) {
                             if let Some(component) = v3::parse(data) {
                                 let group = number(data.pointer("/relationships/group/data/id"));
                                 listed.push(Listed { component, group });

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Call, Client, Dialect, number};
+use super::{CachetError, Call, Client, Dialect, items, number};
 use crate::state::Point;
 use crate::status::Status;
 
@@ -72,12 +72,7 @@ impl Client {
                 let body = self.get(&format!(
                     "/incidents?component_id={component}&per_page=1000"
                 ))?;
-                for incident in body
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for incident in items(&body) {
                     let linked = number(incident.get("component_id")) == Some(component);
                     if let Some(parsed) = parse_v2(incident).filter(|_| linked) {
                         found.push(parsed);
@@ -89,12 +84,7 @@ impl Client {
                     let body = self.get(&format!(
                         "/incidents?filter%5Bstatus%5D=0,1,2,3&include=components&per_page=100&page={page}"
                     ))?;
-                    for incident in body
-                        .get("data")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
+                    for incident in items(&body) {
                         if linked_v3(incident, component)
                             && let Some(parsed) = parse_v3(incident)
                         {

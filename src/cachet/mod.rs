@@ -495,6 +495,14 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
+/// The items of a list answer's `data` (none when it has no list).
+fn items(body: &Value) -> impl Iterator<Item = &Value> {
+    body.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 /// Reads a number that Cachet may send as a JSON number or a string (`"3"`).
 fn number(value: Option<&Value>) -> Option<u64> {
     let value = value?;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, boolean, encode, number};
+use super::{CachetError, Client, RemoteComponent, boolean, encode, items, number};
 use crate::status::Status;
 
 /// The component in `{"data": {...}}`.
@@ -24,11 +24,7 @@ pub fn parse(data: &Value) -> Option<RemoteComponent> {
 /// column and fails (cachet-api.md §2.5).
 pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>, CachetError> {
     let body = client.get(&format!("/components?name={}&per_page=1000", encode(name)))?;
-    Ok(body
-        .get("data")
-        .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(parse).collect())
-        .unwrap_or_default())
+    Ok(items(&body).filter_map(parse).collect())
 }
 
 /// The PUT body. `enabled` is always sent, as Cachet shows it now, because 2.3 re-enables a

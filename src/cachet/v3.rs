@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, boolean, encode, number};
+use super::{CachetError, Client, RemoteComponent, boolean, encode, items, number};
 use crate::status::Status;
 
 /// Pages read when looking a name up, at 100 components each.
@@ -35,9 +35,7 @@ pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>,
             "/components?filter%5Bname%5D={}&per_page=100&page={page}",
             encode(name)
         ))?;
-        if let Some(list) = body.get("data").and_then(Value::as_array) {
-            found.extend(list.iter().filter_map(parse));
-        }
+        found.extend(items(&body).filter_map(parse));
         if body.pointer("/links/next").is_none_or(Value::is_null) {
             break;
         }
