@@ -221,3 +221,68 @@ fn dns_failures_follow_on_failure_and_slow_after() {
     assert_eq!(kind, "degraded");
     assert!(detail.contains("but took"), "{detail}");
 }
+
+// SPEC §5: without `server`, the nameservers of /etc/resolv.conf are asked. The test gives
+// cachet-check a network and mount namespace of its own (unshare(1), as root) with a
+// resolv.conf naming 127.0.0.2 (not the 127.0.0.1 used when there is none) and a responder on
+// port 53 there.
+#[test]
+#[ignore = "needs root (or passwordless sudo) for unshare(1) network and mount namespaces, and python3"]
+fn without_a_server_the_system_resolver_is_asked() {
+    let cmd = Cmd::new();
+    let resolv = cmd.write("resolv.conf", "search example.org\nnameserver 127.0.0.2\n");
+    let ready = cmd.dir().join("ready");
+    let responder = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/cli/data/dns_responder.py"
+    );
+    let config = cmd.write(
+        "config.toml",
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n\
+         [[components.c.checks]]\ntype = \"dns\"\nname = \"sys.example.test\"\nexpect = \"192.0.2.77\"\n\
+         [[components.c.checks]]\ntype = \"dns\"\nname = \"nope.example.test\"\non_failure = \"degraded\"\n",
+    );
+    let script = format!(
+        "ip link set lo up && mount --bind {resolv} /etc/resolv.conf || exit 97\n\
+         python3 {responder} {ready} 127.0.0.2 sys.example.test=192.0.2.77 &\n\
+         for _ in $(seq 100); do [ -e {ready} ] && break; sleep 0.05; done\n\
+         {bin} run --dry-run --format json -c {config}\n\
+         code=$?; kill $!; exit $code\n",
+        resolv = resolv.display(),
+        ready = ready.display(),
+        bin = crate::support::cmd::BIN,
+        config = config.display(),
+    );
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let mut command = std::process::Command::new(if root { "unshare" } else { "sudo" });
+    if !root {
+        command.args(["-n", "unshare"]);
+    }
+    let output = command
+        .args(["--net", "--mount", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_ne!(
+        output.status.code(),
+        Some(97),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&output.stderr)));
+    let checks = &report["components"][0]["checks"];
+    assert_eq!(checks[0]["outcome"], "pass", "{report}");
+    assert_eq!(checks[0]["detail"], "A sys.example.test: 192.0.2.77");
+    assert_eq!(checks[1]["outcome"], "degraded");
+    assert_eq!(
+        checks[1]["detail"], "NXDOMAIN: nope.example.test does not exist (asked 127.0.0.2:53)",
+        "the name is asked as written: no search domain appended"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
