@@ -2,7 +2,7 @@
 //!
 //! Every function that may block takes a `Deadline`, so one without it cannot hang.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline {
@@ -37,6 +37,20 @@ impl Deadline {
     fn min(self, other: Deadline) -> Deadline {
         if self.at <= other.at { self } else { other }
     }
+}
+
+/// The wall clock in Unix seconds (for timestamps and dates; deadlines use `Instant`).
+pub fn unix_now() -> i64 {
+    i64::try_from(unix_now_millis() / 1000).unwrap_or(i64::MAX)
+}
+
+/// The wall clock in Unix milliseconds (Jenkins' timestamps are in milliseconds).
+pub fn unix_now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 #[cfg(test)]

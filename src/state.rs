@@ -10,9 +10,10 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+
+use crate::deadline::unix_now;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -253,14 +254,6 @@ fn set_aside(path: &Path, why: &str) {
             path.display()
         )),
     }
-}
-
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 /// A held component lock; released when dropped (or when the process ends).

@@ -21,7 +21,7 @@ pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, RemoteIncident};
 
 use crate::check::format_millis;
-use crate::check::http::describe_error;
+use crate::check::http::{describe_error, encode_query_value as encode};
 use crate::config::Api;
 use crate::deadline::Deadline;
 use crate::output::{Trace, sanitize};
@@ -482,19 +482,6 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
 /// The items of a list answer's `data` (none when it has no list).
 fn items(body: &Value) -> impl Iterator<Item = &Value> {
     body.get("data")
@@ -521,7 +508,7 @@ fn boolean(value: Option<&Value>) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode, normalize_base, server_message};
+    use super::{normalize_base, server_message};
 
     #[test]
     fn base_urls_lose_slashes_and_api_paths() {
@@ -549,10 +536,5 @@ mod tests {
             server_message("<html>Bad Gateway</html>"),
             "not a Cachet answer: <html>Bad Gateway</html>"
         );
-    }
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(encode("API & Web/2"), "API%20%26%20Web%2F2");
     }
 }

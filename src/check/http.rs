@@ -124,7 +124,6 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
 }
 
 fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
-    let started = Instant::now();
     let budget = deadline.remaining();
     let request = match build_request(&spec.method, &spec.url, &spec.options, spec.body.as_deref())
     {
@@ -136,22 +135,11 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     } else {
         0
     };
-    context
-        .trace
-        .emit(format_args!("> {} {}", spec.method, redact_url(&spec.url)));
     let mut response = match send(request, &spec.options, redirects, context, budget) {
         Ok(response) => response,
-        Err(error) => {
-            let detail = describe_error(&error, budget);
-            context.trace.emit(format_args!("< {detail}"));
-            return Probed::fail(detail);
-        }
+        Err(detail) => return Probed::fail(detail),
     };
     let code = response.status().as_u16();
-    context.trace.emit(format_args!(
-        "< HTTP {code} after {}",
-        format_millis(started.elapsed())
-    ));
     if !spec.expect_status.contains(code) {
         return Probed::fail(format!("HTTP {code}, expected {}", spec.expect_status));
     }
@@ -169,14 +157,21 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
 }
 
-/// Sends `request` with `options`' TLS settings, within `budget`.
+/// Sends `request` with `options`' TLS settings, within `budget`, tracing it at `-vv`. A
+/// failure comes back in words (`describe_error`).
 fn send(
     request: ureq::http::Request<Vec<u8>>,
     options: &HttpOptions,
     redirects: u32,
     context: &Context,
     budget: Duration,
-) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+) -> Result<ureq::http::Response<ureq::Body>, String> {
+    let started = Instant::now();
+    context.trace.emit(format_args!(
+        "> {} {}",
+        request.method(),
+        redact_url(&request.uri().to_string())
+    ));
     let mut configured = context
         .agent
         .configure_request(request)
@@ -191,7 +186,21 @@ fn send(
         }
         configured = configured.tls_config(tls.build());
     }
-    context.agent.run(configured.build())
+    match context.agent.run(configured.build()) {
+        Ok(response) => {
+            context.trace.emit(format_args!(
+                "< HTTP {} after {}",
+                response.status().as_u16(),
+                format_millis(started.elapsed())
+            ));
+            Ok(response)
+        }
+        Err(error) => {
+            let detail = describe_error(&error, budget);
+            context.trace.emit(format_args!("< {detail}"));
+            Err(detail)
+        }
+    }
 }
 
 /// Reads at most `cap` bytes of a body; more is an error.
@@ -220,26 +229,14 @@ pub fn get_json(
     deadline: Deadline,
 ) -> Result<(u16, Vec<u8>), String> {
     let budget = deadline.remaining();
-    let started = Instant::now();
     let mut request = build_request("GET", url, options, None)
         .map_err(|error| format!("cannot build the request: {error}"))?;
     request.headers_mut().insert(
         ureq::http::header::ACCEPT,
         ureq::http::HeaderValue::from_static("application/json"),
     );
-    context
-        .trace
-        .emit(format_args!("> GET {}", redact_url(url)));
-    let mut response = send(request, options, MAX_REDIRECTS, context, budget).map_err(|error| {
-        let detail = describe_error(&error, budget);
-        context.trace.emit(format_args!("< {detail}"));
-        detail
-    })?;
+    let mut response = send(request, options, MAX_REDIRECTS, context, budget)?;
     let code = response.status().as_u16();
-    context.trace.emit(format_args!(
-        "< HTTP {code} after {}",
-        format_millis(started.elapsed())
-    ));
     let body = read_body(&mut response, cap + 1, budget)
         .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
     if body.len() as u64 > cap {
@@ -464,6 +461,21 @@ mod tests {
         assert_eq!(
             check_body(&reject, "an ERROR here"),
             Some("body matches rejected /(?i)error/ (`ERROR`)".to_owned())
+        );
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            super::encode_query_value("API & Web/2"),
+            "API%20%26%20Web%2F2"
+        );
+        assert_eq!(
+            super::with_query(
+                "http://g/render?x=1",
+                &[("target", "a.*"), ("from", "-5min")]
+            ),
+            "http://g/render?x=1&target=a.%2A&from=-5min"
         );
     }
 

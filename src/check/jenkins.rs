@@ -1,13 +1,13 @@
 //! The `jenkins` check (SPEC §5): the job's JSON API. The last completed build must be SUCCESS
 //! (UNSTABLE is a warning); with `max_queue`, a build waiting in the queue longer fails.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::http::{HttpOptions, get_json, with_query};
 use super::{Context, Level, Probed};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, unix_now_millis};
 use crate::output::sanitize;
 
 const ANSWER_CAP: u64 = 1024 * 1024;
@@ -67,7 +67,7 @@ pub fn probe(spec: &JenkinsSpec, context: &Context, deadline: Deadline) -> Probe
         _ => return Probed::fail(format!("jenkins: HTTP {code}{}", super::first_line(&body))),
     }
     match serde_json::from_slice::<Job>(&body) {
-        Ok(job) => judge(spec, &job, now_millis()),
+        Ok(job) => judge(spec, &job, unix_now_millis()),
         Err(error) => Probed::fail(format!("jenkins: the answer is not a job's JSON ({error})")),
     }
 }
@@ -115,14 +115,6 @@ fn judge(spec: &JenkinsSpec, job: &Job, now_millis: u64) -> Probed {
         (_, None) => Probed::fail(detail),
         (_, Some(queued)) => Probed::fail(format!("{detail}; {queued}")),
     }
-}
-
-fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 #[cfg(test)]

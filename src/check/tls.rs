@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::net::{IpAddr, TcpStream};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -21,7 +21,7 @@ use rustls::{
 use super::http::describe_io;
 use super::tcp::{at_least_a_millisecond, connect};
 use super::{Level, Probed};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, unix_now};
 use crate::output::sanitize;
 
 #[derive(Debug)]
@@ -47,10 +47,14 @@ pub enum Trust {
 }
 
 impl Trust {
-    /// A trust made of the certificates of a `ca_file`.
-    pub fn only(certificates: &[CertificateDer<'static>]) -> Result<Trust, String> {
+    /// A trust made of the certificates of a `ca_file` (as `http::load_ca_file` reads them).
+    pub fn only(certificates: &[ureq::tls::Certificate<'static>]) -> Result<Trust, String> {
         let mut store = RootCertStore::empty();
-        let (added, _) = store.add_parsable_certificates(certificates.iter().cloned());
+        let (added, _) = store.add_parsable_certificates(
+            certificates
+                .iter()
+                .map(|certificate| CertificateDer::from(certificate.der())),
+        );
         if added == 0 {
             return Err("holds no CA certificate rustls can use".to_owned());
         }
@@ -108,17 +112,22 @@ const BUNDLES: [&str; 5] = [
     "/etc/ssl/cert.pem",
 ];
 
-/// The same roots for ureq (HTTP checks, the Cachet client).
+/// The same roots for ureq (HTTP checks, the Cachet client), converted once per process.
 pub fn ureq_roots() -> ureq::tls::RootCerts {
-    let roots = system_roots();
-    if roots.is_empty() {
-        ureq::tls::RootCerts::WebPki
-    } else {
-        roots
-            .iter()
-            .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
-            .into()
-    }
+    static ROOTS: OnceLock<ureq::tls::RootCerts> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let roots = system_roots();
+            if roots.is_empty() {
+                ureq::tls::RootCerts::WebPki
+            } else {
+                roots
+                    .iter()
+                    .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+                    .into()
+            }
+        })
+        .clone()
 }
 
 fn system_config() -> Arc<ClientConfig> {
@@ -138,6 +147,8 @@ fn system_config() -> Arc<ClientConfig> {
 fn builder(
     provider: Arc<CryptoProvider>,
 ) -> rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier> {
+    // ring supports every version, so the fallback (rustls's own defaults) is never taken; it
+    // is there so that a provider without TLS 1.2 cannot make this panic.
     ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .unwrap_or_else(|_| ClientConfig::builder())
@@ -315,7 +326,7 @@ pub fn judge_expiry(
     warn_before: Option<Duration>,
     fail_before: Option<Duration>,
 ) -> Probed {
-    let left = not_after - now();
+    let left = not_after - unix_now();
     let date = date_of(not_after);
     let name = sanitize(server_name);
     if left <= 0 {
@@ -354,7 +365,7 @@ fn describe_tls_error(server_name: &str, error: &rustls::Error) -> String {
             let not_after = i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX);
             format!(
                 "certificate for {name} expired {} ago ({})",
-                span_in_words(now() - not_after),
+                span_in_words(unix_now() - not_after),
                 date_of(not_after)
             )
         }
@@ -377,14 +388,6 @@ fn describe_tls_error(server_name: &str, error: &rustls::Error) -> String {
         CertificateError::Revoked => format!("certificate for {name} has been revoked"),
         other => format!("certificate for {name} is not valid: {other:?}"),
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 /// `2026-11-28`.
@@ -420,7 +423,7 @@ fn span_in_words(seconds: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Level, date_of, judge_expiry, now, span_in_words};
+    use super::{Level, date_of, judge_expiry, span_in_words, unix_now as now};
     use std::time::Duration;
 
     const DAY: i64 = 86_400;

@@ -122,23 +122,31 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     };
     add("version", Level::Ok, format!("Cachet {line}, {version}"));
 
-    // The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
-    let first_id = config
+    // Each component is looked up once: the token's check (3.x) needs one that exists.
+    let remotes: Vec<_> = config
         .components
         .iter()
-        .find_map(|c| resolve(&client, &c.target).ok().map(|remote| remote.id));
-    let token_step = match (client.has_token(), client.dialect(), first_id) {
-        (false, _, _) => (
+        .map(|component| resolve(&client, &component.target))
+        .collect();
+    // The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
+    let first_id = remotes
+        .iter()
+        .find_map(|remote| remote.as_ref().ok().map(|remote| remote.id));
+    let token_step = if client.has_token() {
+        match client.check_token(first_id) {
+            Some(result) => token_verdict(result),
+            None => (
+                Level::Note,
+                "not verified: on 3.x it takes a configured component that exists (see below)"
+                    .to_owned(),
+            ),
+        }
+    } else {
+        (
             Level::Fail,
             "no token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"
                 .to_owned(),
-        ),
-        (true, Dialect::V3, None) => (
-            Level::Note,
-            "not verified: on 3.x it takes a configured component that exists (see below)"
-                .to_owned(),
-        ),
-        (true, _, _) => token_verdict(client.check_token(first_id)),
+        )
     };
     add("token", token_step.0, token_step.1);
 
@@ -159,8 +167,8 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
             ),
         );
     }
-    for component in &config.components {
-        let (level, detail) = match resolve(&client, &component.target) {
+    for (component, remote) in config.components.iter().zip(remotes) {
+        let (level, detail) = match remote {
             Ok(remote) => (
                 Level::Ok,
                 format!(

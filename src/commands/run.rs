@@ -25,7 +25,7 @@ type CachetView = Result<(Client, Vec<Result<RemoteComponent, CachetError>>), Ca
 
 pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Report> {
     let deadline = Deadline::after(global.timeout);
-    let started = crate::state::unix_now();
+    let started = crate::deadline::unix_now();
     let config = load_config(global)?;
     let selected = select(&config, names)?;
     // A dry run touches neither Cachet nor the state dir.

@@ -26,7 +26,6 @@ use crate::check::tls::{self, TlsSpec, Trust};
 use crate::check::{Bounds, CheckSpec, Probe};
 use crate::secret::Secret;
 use crate::status::OutcomeKind;
-use rustls::pki_types::CertificateDer;
 
 pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig =
@@ -571,19 +570,13 @@ fn trust(
         (Some(_), true) => Err(both_trusts(at, span, table)),
         (None, true) => Ok(Trust::Anything),
         (None, false) => Ok(Trust::System),
-        (Some(certificates), false) => {
-            let certificates: Vec<_> = certificates
-                .iter()
-                .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
-                .collect();
-            Trust::only(&certificates).map_err(|why| {
-                at.error(
-                    span,
-                    Some("ca_file"),
-                    format!("`ca_file` in `{table}` {why}"),
-                )
-            })
-        }
+        (Some(certificates), false) => Trust::only(certificates).map_err(|why| {
+            at.error(
+                span,
+                Some("ca_file"),
+                format!("`ca_file` in `{table}` {why}"),
+            )
+        }),
     }
 }
 
