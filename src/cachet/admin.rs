@@ -1,7 +1,7 @@
 //! What `components` and `doctor` ask Cachet: the component list, the version, whether the
 //! token may write, whether a metric exists.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{CachetError, Call, Client, Dialect, RemoteComponent, items, number, v2, v3};
 
@@ -54,7 +54,7 @@ impl Client {
                                 listed.push(Listed { component, group });
                             }
                         }
-                        if body.pointer("/links/next").is_none_or(Value::is_null) {
+                        if !v3::has_next(&body) {
                             break;
                         }
                     }

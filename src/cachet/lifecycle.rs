@@ -4,9 +4,9 @@
 //! again blindly. The caller reads the server to learn whether it happened (an incident) or
 //! keeps it for the next run (a metric point).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{CachetError, Call, Client, Dialect, items, number};
+use super::{CachetError, Call, Client, Dialect, items, number, v2, v3};
 use crate::state::Point;
 use crate::status::Status;
 
@@ -74,7 +74,7 @@ impl Client {
                 ))?;
                 for incident in items(&body) {
                     let linked = number(incident.get("component_id")) == Some(component);
-                    if let Some(parsed) = parse_v2(incident).filter(|_| linked) {
+                    if let Some(parsed) = v2::incident(incident).filter(|_| linked) {
                         found.push(parsed);
                     }
                 }
@@ -85,13 +85,13 @@ impl Client {
                         "/incidents?filter%5Bstatus%5D=0,1,2,3&include=components&per_page=100&page={page}"
                     ))?;
                     for incident in items(&body) {
-                        if linked_v3(incident, component)
-                            && let Some(parsed) = parse_v3(incident)
+                        if v3::linked_to(incident, component)
+                            && let Some(parsed) = v3::incident(incident)
                         {
                             found.push(parsed);
                         }
                     }
-                    if body.pointer("/links/next").is_none_or(Value::is_null) {
+                    if !v3::has_next(&body) {
                         break;
                     }
                 }
@@ -188,58 +188,5 @@ impl Client {
             ability: "incidents.delete",
         })
         .map(|_| ())
-    }
-}
-
-fn parse_v2(incident: &Value) -> Option<RemoteIncident> {
-    Some(RemoteIncident {
-        id: number(incident.get("id"))?,
-        name: incident.get("name")?.as_str()?.to_owned(),
-        status: number(incident.get("status"))?,
-    })
-}
-
-fn parse_v3(incident: &Value) -> Option<RemoteIncident> {
-    let attributes = incident.get("attributes")?;
-    let status = attributes.get("status")?;
-    Some(RemoteIncident {
-        id: number(incident.get("id")).or_else(|| number(attributes.get("id")))?,
-        name: attributes.get("name")?.as_str()?.to_owned(),
-        status: number(status.get("value")).or_else(|| number(Some(status)))?,
-    })
-}
-
-/// Whether a 3.x incident (with `include=components`) is linked to `component`.
-fn linked_v3(incident: &Value, component: u64) -> bool {
-    incident
-        .pointer("/relationships/components/data")
-        .and_then(Value::as_array)
-        .is_some_and(|linked| {
-            linked
-                .iter()
-                .any(|link| number(link.get("id")) == Some(component))
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RemoteIncident, linked_v3, parse_v2, parse_v3};
-    use serde_json::json;
-
-    #[test]
-    fn incidents_parse_from_both_api_lines() {
-        let v2 = json!({"id": 12, "component_id": 2, "name": "API degraded", "status": "1"});
-        let expected = RemoteIncident {
-            id: 12,
-            name: "API degraded".to_owned(),
-            status: 1,
-        };
-        assert_eq!(parse_v2(&v2), Some(expected.clone()));
-        let v3 = json!({"id": "12", "type": "incidents",
-            "attributes": {"id": 12, "name": "API degraded", "status": {"human": "Investigating", "value": 1}},
-            "relationships": {"components": {"data": [{"type": "components", "id": "2"}]}}});
-        assert_eq!(parse_v3(&v3), Some(expected));
-        assert!(linked_v3(&v3, 2));
-        assert!(!linked_v3(&v3, 3));
     }
 }

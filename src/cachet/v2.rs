@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, boolean, encode, items, number};
+use super::{CachetError, Client, RemoteComponent, RemoteIncident, boolean, encode, items, number};
 use crate::status::Status;
 
 /// The component in `{"data": {...}}`.
@@ -16,6 +16,15 @@ pub fn parse(data: &Value) -> Option<RemoteComponent> {
         name: data.get("name")?.as_str()?.to_owned(),
         status: number(data.get("status"))?,
         enabled: boolean(data.get("enabled")).unwrap_or(true),
+    })
+}
+
+/// An incident of a list (`/incidents`).
+pub fn incident(data: &Value) -> Option<RemoteIncident> {
+    Some(RemoteIncident {
+        id: number(data.get("id"))?,
+        name: data.get("name")?.as_str()?.to_owned(),
+        status: number(data.get("status"))?,
     })
 }
 
@@ -55,6 +64,19 @@ mod tests {
                 name: "API".to_owned(),
                 status: 3,
                 enabled: false
+            })
+        );
+    }
+
+    #[test]
+    fn incidents_parse() {
+        let data = json!({"id": 12, "component_id": 2, "name": "API degraded", "status": "1"});
+        assert_eq!(
+            super::incident(&data),
+            Some(crate::cachet::RemoteIncident {
+                id: 12,
+                name: "API degraded".to_owned(),
+                status: 1
             })
         );
     }

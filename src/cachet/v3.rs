@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, boolean, encode, items, number};
+use super::{CachetError, Client, RemoteComponent, RemoteIncident, boolean, encode, items, number};
 use crate::status::Status;
 
 /// Pages read when looking a name up, at 100 components each.
@@ -15,15 +15,50 @@ pub fn component(body: &Value) -> Option<RemoteComponent> {
 }
 
 pub fn parse(data: &Value) -> Option<RemoteComponent> {
-    let attributes = data.get("attributes")?;
-    let status = attributes.get("status")?;
+    let (id, name, status, attributes) = resource(data)?;
     Some(RemoteComponent {
-        id: number(data.get("id")).or_else(|| number(attributes.get("id")))?,
-        name: attributes.get("name")?.as_str()?.to_owned(),
-        // `status` is `{"human": …, "value": 3}`; accept a bare number too.
-        status: number(status.get("value")).or_else(|| number(Some(status)))?,
+        id,
+        name,
+        status,
         enabled: boolean(attributes.get("enabled")).unwrap_or(true),
     })
+}
+
+/// An incident of a list (`/incidents`).
+pub fn incident(data: &Value) -> Option<RemoteIncident> {
+    let (id, name, status, _) = resource(data)?;
+    Some(RemoteIncident { id, name, status })
+}
+
+/// Whether an incident (listed with `include=components`) is linked to `component`.
+pub fn linked_to(incident: &Value, component: u64) -> bool {
+    incident
+        .pointer("/relationships/components/data")
+        .and_then(Value::as_array)
+        .is_some_and(|linked| {
+            linked
+                .iter()
+                .any(|link| number(link.get("id")) == Some(component))
+        })
+}
+
+/// Whether a list answer has a next page (`links.next`; absent on the last page).
+pub fn has_next(body: &Value) -> bool {
+    body.pointer("/links/next")
+        .is_some_and(|next| !next.is_null())
+}
+
+/// What components and incidents share: the id (`data.id` is a string), `attributes.name` and
+/// the status (`{"human": …, "value": 3}`, or a bare number), with the attributes for the rest.
+fn resource(data: &Value) -> Option<(u64, String, u64, &Value)> {
+    let attributes = data.get("attributes")?;
+    let status = attributes.get("status")?;
+    Some((
+        number(data.get("id")).or_else(|| number(attributes.get("id")))?,
+        attributes.get("name")?.as_str()?.to_owned(),
+        number(status.get("value")).or_else(|| number(Some(status)))?,
+        attributes,
+    ))
 }
 
 /// Components whose name contains `name` (3.x filters by partial match); the caller keeps
@@ -36,7 +71,7 @@ pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>,
             encode(name)
         ))?;
         found.extend(items(&body).filter_map(parse));
-        if body.pointer("/links/next").is_none_or(Value::is_null) {
+        if !has_next(&body) {
             break;
         }
     }
@@ -49,7 +84,7 @@ pub fn status_body(status: Status) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::component;
+    use super::{component, incident, linked_to};
     use crate::cachet::RemoteComponent;
     use serde_json::json;
 
@@ -66,5 +101,22 @@ mod tests {
                 enabled: true
             })
         );
+    }
+
+    #[test]
+    fn incidents_parse_and_name_their_components() {
+        let data = json!({"id": "12", "type": "incidents",
+            "attributes": {"id": 12, "name": "API degraded", "status": {"human": "Investigating", "value": 1}},
+            "relationships": {"components": {"data": [{"type": "components", "id": "2"}]}}});
+        assert_eq!(
+            incident(&data),
+            Some(crate::cachet::RemoteIncident {
+                id: 12,
+                name: "API degraded".to_owned(),
+                status: 1
+            })
+        );
+        assert!(linked_to(&data, 2));
+        assert!(!linked_to(&data, 3));
     }
 }
