@@ -100,26 +100,24 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
 
 pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let probed = request(spec, context, deadline);
-    match &spec.cert_warn {
-        Some(warn) if probed.level == Level::Pass => {
-            match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
-                Ok(not_after) => {
-                    let cert =
-                        tls::judge_expiry(&warn.server_name, not_after, Some(warn.before), None);
-                    if cert.level == Level::Pass {
-                        probed
-                    } else {
-                        Probed {
-                            level: Level::Warn,
-                            detail: format!("{}, but {}", probed.detail, cert.detail),
-                            perfdata: probed.perfdata,
-                        }
-                    }
-                }
-                Err(why) => Probed::fail(format!("{}, but {why}", probed.detail)),
-            }
-        }
-        _ => probed,
+    let Some(warn) = &spec.cert_warn else {
+        return probed;
+    };
+    if probed.level != Level::Pass {
+        return probed;
+    }
+    // `cert_warn_before`: only a warning, whatever the certificate's dates say.
+    let cert = match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
+        Ok(not_after) => tls::judge_expiry(&warn.server_name, not_after, Some(warn.before), None),
+        Err(why) => return Probed::fail(format!("{}, but {why}", probed.detail)),
+    };
+    if cert.level == Level::Pass {
+        return probed;
+    }
+    Probed {
+        level: Level::Warn,
+        detail: format!("{}, but {}", probed.detail, cert.detail),
+        perfdata: probed.perfdata,
     }
 }
 

@@ -330,10 +330,7 @@ pub fn judge_expiry(
     let date = date_of(not_after);
     let name = sanitize(server_name);
     if left <= 0 {
-        return Probed::fail(format!(
-            "certificate for {name} expired {} ago ({date})",
-            span_in_words(-left)
-        ));
+        return Probed::fail(expired(&name, not_after));
     }
     let text = format!(
         "certificate for {name} expires in {} ({date})",
@@ -355,20 +352,25 @@ pub fn judge_expiry(
     }
 }
 
+/// "certificate for NAME expired 3 days ago (2026-11-20)".
+fn expired(name: &str, not_after: i64) -> String {
+    format!(
+        "certificate for {name} expired {} ago ({})",
+        span_in_words(unix_now() - not_after),
+        date_of(not_after)
+    )
+}
+
 fn describe_tls_error(server_name: &str, error: &rustls::Error) -> String {
     let name = sanitize(server_name);
     let rustls::Error::InvalidCertificate(certificate) = error else {
         return format!("TLS handshake failed: {error}");
     };
     match certificate {
-        CertificateError::ExpiredContext { not_after, .. } => {
-            let not_after = i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX);
-            format!(
-                "certificate for {name} expired {} ago ({})",
-                span_in_words(unix_now() - not_after),
-                date_of(not_after)
-            )
-        }
+        CertificateError::ExpiredContext { not_after, .. } => expired(
+            &name,
+            i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX),
+        ),
         CertificateError::Expired => format!("certificate for {name} has expired"),
         CertificateError::NotValidYetContext { not_before, .. } => {
             let not_before = i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX);
