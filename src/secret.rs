@@ -24,31 +24,25 @@ impl Secret {
         let text = fs::read_to_string(path)
             .with_context(|| format!("reading {what} file `{}`", path.display()))?;
         warn_if_readable_by_others(path, what);
-        Secret::new(text.trim(), || {
-            format!("{what} file `{}` is empty", path.display())
-        })
+        Secret::new(text.trim(), || format!("{what} file `{}`", path.display()))
     }
 
     /// Reads a secret from an environment variable; `None` when it is unset.
     pub fn from_env(name: &str) -> Result<Option<Secret>> {
         match std::env::var(name) {
-            Ok(value) => {
-                Secret::new(value.trim(), || format!("`{name}` is set but empty")).map(Some)
-            }
+            Ok(value) => Secret::new(value.trim(), || format!("`{name}`")).map(Some),
             Err(std::env::VarError::NotPresent) => Ok(None),
             Err(std::env::VarError::NotUnicode(_)) => bail!("`{name}` is not valid UTF-8"),
         }
     }
 
-    fn new(text: &str, empty: impl FnOnce() -> String) -> Result<Secret> {
+    /// `source` names where the secret came from, for the error.
+    fn new(text: &str, source: impl FnOnce() -> String) -> Result<Secret> {
         if text.is_empty() {
-            bail!(empty());
+            bail!("{} is empty", source());
         }
         if text.chars().any(char::is_control) {
-            bail!(
-                "{} contains control characters",
-                empty().replace(" is empty", "")
-            );
+            bail!("{} contains control characters", source());
         }
         Ok(Secret(text.to_owned()))
     }

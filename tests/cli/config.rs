@@ -264,6 +264,18 @@ fn token_file_permissions_and_contents_are_checked() {
         .run();
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("is empty"), "{}", out.stderr);
+
+    for (token, said) in [
+        ("  ", "`CACHET_TOKEN` is empty"),
+        ("abc\u{1b}[2J", "`CACHET_TOKEN` contains control characters"),
+    ] {
+        let out = Cmd::new()
+            .env("CACHET_TOKEN", token)
+            .args(["set", "1", "major", "--url", "http://127.0.0.1:9"])
+            .run();
+        assert_eq!(out.code, 3);
+        assert!(out.stderr.contains(said), "{said} in {}", out.stderr);
+    }
 }
 
 // The config shown in README.md is valid as written.
