@@ -10,7 +10,7 @@ use crate::cachet::{CachetError, Client, Dialect};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::Config;
 use crate::deadline::Deadline;
-use crate::output::Printer;
+use crate::output::{Printer, plural};
 use crate::secret::redact_url;
 use crate::state::StateDir;
 
@@ -77,21 +77,14 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     let config = match load_config(global) {
         Ok(config) => {
             let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
-            let count = |n: usize, what: &str| {
-                if n == 1 {
-                    format!("1 {what}")
-                } else {
-                    format!("{n} {what}s")
-                }
-            };
             add(
                 "config",
                 Level::Ok,
                 format!(
                     "`{}` is valid ({}, {})",
                     config.file,
-                    count(config.components.len(), "component"),
-                    count(checks, "check")
+                    plural(config.components.len(), "component"),
+                    plural(checks, "check")
                 ),
             );
             config

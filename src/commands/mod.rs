@@ -48,24 +48,23 @@ pub fn load_optional_config(global: &GlobalArgs) -> Result<Option<Config>> {
     load_config(global).map(Some)
 }
 
-/// Where the token comes from: `--token-file`, then `CACHET_TOKEN`, then the config's
-/// `token_file`.
-pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<Secret>> {
+/// The token and where it came from ("from CACHET_TOKEN"): `--token-file`, then
+/// `CACHET_TOKEN`, then the config's `token_file`.
+pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<(Secret, String)>> {
     if let Some(path) = &global.token_file {
-        return Secret::from_file(path, "token").map(Some);
+        return Secret::from_file(path, "token")
+            .map(|token| Some((token, "from --token-file".to_owned())));
     }
     if let Some(token) = Secret::from_env("CACHET_TOKEN")? {
-        return Ok(Some(token));
+        return Ok(Some((token, "from CACHET_TOKEN".to_owned())));
     }
-    match config.and_then(|config| config.cachet.token_file.as_deref()) {
+    let Some(config) = config else {
+        return Ok(None);
+    };
+    match config.cachet.token_file.as_deref() {
         Some(path) => Secret::from_file(path, "token")
-            .with_context(|| {
-                format!(
-                    "`token_file` in `{}`",
-                    config.map_or("", |c| c.file.as_str())
-                )
-            })
-            .map(Some),
+            .with_context(|| format!("`token_file` in `{}`", config.file))
+            .map(|token| Some((token, format!("from `token_file` {}", path.display())))),
         None => Ok(None),
     }
 }
@@ -98,7 +97,7 @@ pub fn endpoint(
             None => bail!("no Cachet URL: set `url` in `[cachet]`, CACHET_URL or --url"),
         },
     };
-    let token = token(global, config)?;
+    let token = token(global, config)?.map(|(token, _)| token);
     if needs_token && token.is_none() {
         bail!(
             "no Cachet API token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"

@@ -9,6 +9,7 @@ use super::{load_config, token};
 use crate::check::Probe;
 use crate::cli::{Format, GlobalArgs};
 use crate::config::{Api, Config, Target};
+use crate::output::plural;
 use crate::secret::redact_url;
 
 pub fn validate(global: &GlobalArgs) -> Result<String> {
@@ -21,17 +22,7 @@ pub fn validate(global: &GlobalArgs) -> Result<String> {
         Ok(None) => {
             "none (needed to push: set CACHET_TOKEN, --token-file or `token_file`)".to_owned()
         }
-        Ok(Some(_)) if global.token_file.is_some() => "from --token-file".to_owned(),
-        Ok(Some(_)) if std::env::var_os("CACHET_TOKEN").is_some() => "from CACHET_TOKEN".to_owned(),
-        Ok(Some(_)) => format!(
-            "from `token_file` {}",
-            config
-                .cachet
-                .token_file
-                .as_deref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        ),
+        Ok(Some((_, source))) => source,
     };
     Ok(match global.format {
         Format::Text => plan_text(&config, &token_source),
@@ -49,8 +40,6 @@ fn api_word(api: Api) -> &'static str {
 
 fn plan_text(config: &Config, token_source: &str) -> String {
     let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
-    let plural =
-        |count: usize, noun: &str| format!("{count} {noun}{}", if count == 1 { "" } else { "s" });
     let mut text = format!(
         "{}: valid, {}, {}\n",
         config.file,

@@ -200,6 +200,15 @@ impl Trace {
     }
 }
 
+/// "1 check", "3 checks".
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// Writes `cachet-check: MESSAGE` to stderr. A closed stderr is not worth a panic: the exit
 /// code still tells.
 pub fn warn(message: fmt::Arguments) {
