@@ -94,6 +94,20 @@ pub enum Command {
         #[arg(value_name = "STATUS", value_parser = parse_status)]
         status: Status,
     },
+    /// For a Monit exec action: push the status Monit's event implies (MONIT_EVENT), or the
+    /// one given with --status. The component is the one named, else the config component whose
+    /// `monit_service` is MONIT_SERVICE. A push that fails is retried until --timeout, then
+    /// kept in the state directory and replaced by the next invocation for the component.
+    Monit {
+        /// A config name, a Cachet component id or an exact Cachet component name; when left
+        /// out, the component whose `monit_service` is MONIT_SERVICE.
+        #[arg(value_name = "COMPONENT")]
+        component: Option<String>,
+        /// Push this status whatever MONIT_EVENT says (the recommended form: one exec per
+        /// branch of the Monit rule).
+        #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+        status: Option<Status>,
+    },
     /// List the components Cachet has (id, status, enabled, group, name), to find the ids a
     /// config needs. Needs no config when CACHET_URL (or --url) is given; with a token, disabled
     /// components are listed too.

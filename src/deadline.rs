@@ -53,6 +53,17 @@ pub fn unix_now_millis() -> u64 {
         })
 }
 
+/// `2026-11-23T11:02:03Z` (UTC), or `Unix time N` for a time before 1970.
+pub fn format_unix(unix: i64) -> String {
+    u64::try_from(unix)
+        .ok()
+        .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+        .map_or_else(
+            || format!("Unix time {unix}"),
+            |time| humantime::format_rfc3339_seconds(time).to_string(),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::Deadline;

@@ -30,7 +30,10 @@ pub fn run(cli: Cli) -> Exit {
         format: global.format,
         verbosity: Verbosity::new(global.quiet, global.verbose),
     };
-    if matches!(cli.command, Command::Run { .. } | Command::Set { .. }) {
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Set { .. } | Command::Monit { .. }
+    ) {
         watch_signals(printer);
     }
     let result = match &cli.command {
@@ -42,6 +45,12 @@ pub fn run(cli: Cli) -> Exit {
         }
         Command::Set { component, status } => {
             commands::set::set(global, component, *status, printer).map(|report| {
+                printer.report(&report, Shape::Set);
+                report.exit
+            })
+        }
+        Command::Monit { component, status } => {
+            commands::monit::monit(global, component.as_deref(), *status, printer).map(|report| {
                 printer.report(&report, Shape::Set);
                 report.exit
             })

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
-use crate::deadline::unix_now;
+use crate::deadline::{Deadline, unix_now};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,9 @@ pub const SPOOL_CAP: usize = 10_000;
 
 /// Held while a state file is replaced, so that a signal never ends the process half-way.
 pub static WRITING: Mutex<()> = Mutex::new(());
+
+/// How often a held lock is tried again while waiting for it.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The state directory of this run.
 #[derive(Clone, Debug)]
@@ -86,6 +89,12 @@ impl StateDir {
 
     /// Takes the lock of `component`, or says which process holds it.
     pub fn lock(&self, component: &str) -> Result<Lock> {
+        self.lock_until(component, None)
+    }
+
+    /// Takes the lock of `component`, waiting for its holder until `until` when given (Monit
+    /// never retries an exec, so `monit` queues behind a run instead of giving up).
+    pub fn lock_until(&self, component: &str, until: Option<Deadline>) -> Result<Lock> {
         let path = self.component_file(component, "lock");
         let mut file = OpenOptions::new()
             .read(true)
@@ -94,24 +103,31 @@ impl StateDir {
             .truncate(false)
             .open(&path)
             .with_context(|| format!("opening lock file `{}`", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                let who = if holder.is_empty() {
-                    "another cachet-check process".to_owned()
-                } else {
-                    format!("cachet-check process {holder}")
-                };
-                bail!(
-                    "component `{component}` is being run by {who} (lock `{}`); this run leaves it alone",
-                    path.display()
-                );
-            }
-            Err(TryLockError::Error(error)) => {
-                return Err(error).with_context(|| format!("locking `{}`", path.display()));
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock)
+                    if until.is_some_and(|until| until.remaining() > LOCK_POLL) =>
+                {
+                    std::thread::sleep(LOCK_POLL);
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = holder.trim();
+                    let who = if holder.is_empty() {
+                        "another cachet-check process".to_owned()
+                    } else {
+                        format!("cachet-check process {holder}")
+                    };
+                    bail!(
+                        "component `{component}` is being run by {who} (lock `{}`); this run leaves it alone",
+                        path.display()
+                    );
+                }
+                Err(TryLockError::Error(error)) => {
+                    return Err(error).with_context(|| format!("locking `{}`", path.display()));
+                }
             }
         }
         // The lock is the kernel's (flock): it ends with the process, however that ends. The
@@ -281,6 +297,18 @@ pub struct ComponentState {
     /// server decides which incident is ours).
     #[serde(default)]
     pub incident: Option<u64>,
+    /// A status `cachet-check monit` could not deliver; the next invocation for the component
+    /// replaces it (SPEC §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// An undelivered Monit push: the Cachet status id, when, and the event behind it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Pending {
+    pub status: u8,
+    pub at: i64,
+    pub event: String,
 }
 
 impl Versioned for ComponentState {
@@ -297,6 +325,7 @@ impl ComponentState {
             worse_runs: 0,
             points: Vec::new(),
             incident: None,
+            pending: None,
         }
     }
 

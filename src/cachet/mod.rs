@@ -99,6 +99,7 @@ pub struct Client {
 }
 
 /// Where Cachet is and how to speak to it.
+#[derive(Clone)]
 pub struct Endpoint {
     pub url: String,
     pub token: Option<Secret>,

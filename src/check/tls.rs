@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::net::{IpAddr, TcpStream};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -394,16 +394,10 @@ fn describe_tls_error(server_name: &str, error: &rustls::Error) -> String {
 
 /// `2026-11-28`.
 fn date_of(unix: i64) -> String {
-    let time = u64::try_from(unix)
-        .ok()
-        .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)));
-    match time {
-        Some(time) => humantime::format_rfc3339_seconds(time)
-            .to_string()
-            .chars()
-            .take(10)
-            .collect(),
-        None => format!("Unix time {unix}"),
+    let time = crate::deadline::format_unix(unix);
+    match time.get(..10) {
+        Some(date) if time.ends_with('Z') => date.to_owned(),
+        _ => time,
     }
 }
 

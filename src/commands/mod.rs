@@ -5,6 +5,7 @@ pub mod components;
 pub mod doctor;
 pub mod example;
 mod lifecycle;
+pub mod monit;
 pub mod run;
 pub mod set;
 pub mod validate;

@@ -298,7 +298,19 @@ fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>
         );
     }
     if names.is_empty() {
-        return Ok(config.components.iter().collect());
+        // Components that only Monit drives have no checks to run.
+        let checked: Vec<&Component> = config
+            .components
+            .iter()
+            .filter(|c| !c.checks.is_empty())
+            .collect();
+        if checked.is_empty() {
+            bail!(
+                "every component of `{}` is driven by Monit (`monit_service`, no checks): `cachet-check monit` pushes their status",
+                config.file
+            );
+        }
+        return Ok(checked);
     }
     let mut selected: Vec<&Component> = Vec::new();
     for name in names {
@@ -310,6 +322,11 @@ fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>
                 .find(|c| c.target == crate::config::Target::Id(id))
         });
         match found {
+            Some(component) if component.checks.is_empty() => bail!(
+                "`{}` has no checks to run: Monit drives it (`monit_service = \"{}\"`) through `cachet-check monit`",
+                component.name,
+                component.monit_service.as_deref().unwrap_or_default()
+            ),
             Some(component) if !selected.iter().any(|c| c.name == component.name) => {
                 selected.push(component)
             }
@@ -342,35 +359,25 @@ fn component_report(
     status: Status,
     outcomes: &[Outcome],
 ) -> ComponentReport {
-    ComponentReport {
-        name: component.name.clone(),
-        id: match component.target {
-            crate::config::Target::Id(id) => Some(id),
-            crate::config::Target::Name(_) => None,
-        },
-        status,
-        status_id: status.id(),
-        previous_status: None,
-        pushed: false,
-        written: false,
-        push_error: None,
-        held: None,
-        incident: None,
-        metric: None,
-        checks: component
-            .checks
-            .iter()
-            .zip(outcomes)
-            .map(|(spec, outcome)| CheckReport {
-                name: spec.name.clone(),
-                kind: spec.probe.kind(),
-                outcome: outcome.kind,
-                detail: outcome.detail.clone(),
-                duration_ms: (outcome.duration.as_secs_f64() * 10_000.0).round() / 10.0,
-                perfdata: outcome.perfdata.clone(),
-            })
-            .collect(),
-    }
+    let mut report = ComponentReport::new(&component.name, status);
+    report.id = match component.target {
+        crate::config::Target::Id(id) => Some(id),
+        crate::config::Target::Name(_) => None,
+    };
+    report.checks = component
+        .checks
+        .iter()
+        .zip(outcomes)
+        .map(|(spec, outcome)| CheckReport {
+            name: spec.name.clone(),
+            kind: spec.probe.kind(),
+            outcome: outcome.kind,
+            detail: outcome.detail.clone(),
+            duration_ms: (outcome.duration.as_secs_f64() * 10_000.0).round() / 10.0,
+            perfdata: outcome.perfdata.clone(),
+        })
+        .collect();
+    report
 }
 
 /// Writes `status` unless Cachet already shows it (SPEC §6), recording what happened.

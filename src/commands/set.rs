@@ -35,20 +35,10 @@ pub fn set(
     };
     let remote = resolve(&client, &target)?;
 
-    let mut report = ComponentReport {
-        name: configured.map_or_else(|| remote.name.clone(), |c| c.name.clone()),
-        id: Some(remote.id),
-        status,
-        status_id: status.id(),
-        previous_status: Some(remote.status_word()),
-        pushed: false,
-        written: false,
-        push_error: None,
-        held: None,
-        incident: None,
-        metric: None,
-        checks: Vec::new(),
-    };
+    let name = configured.map_or(remote.name.as_str(), |c| c.name.as_str());
+    let mut report = ComponentReport::new(name, status);
+    report.id = Some(remote.id);
+    report.previous_status = Some(remote.status_word());
     if !global.dry_run {
         push(&client, &remote, status, global.force, &mut report);
         if let Some(error) = report.push_error.take() {

@@ -25,7 +25,7 @@ use crate::check::tcp::TcpSpec;
 use crate::check::tls::{self, TlsSpec, Trust};
 use crate::check::{Bounds, CheckSpec, Probe};
 use crate::secret::Secret;
-use crate::status::OutcomeKind;
+use crate::status::{OutcomeKind, Status};
 
 pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig =
@@ -142,13 +142,43 @@ fn build_component(
             ));
         }
     };
-    if raw.checks.is_empty() {
+    if raw.checks.is_empty() && raw.monit_service.is_none() {
         return Err(at.error(
             span,
             None,
-            format!("`{table}` has no checks: add a `[[components.{name}.checks]]` table"),
+            format!(
+                "`{table}` has no checks: add a `[[components.{name}.checks]]` table (or `monit_service` when Monit drives it)"
+            ),
         ));
     }
+    let monit_service = match raw.monit_service {
+        Some(service) if service.trim().is_empty() => {
+            return Err(at.error(
+                span,
+                Some("monit_service"),
+                format!("`monit_service` in `{table}` is empty: give the name of the Monit service (`check host NAME …`)"),
+            ));
+        }
+        service => service,
+    };
+    let monit_status = match raw.monit_status.as_deref().map(Status::parse) {
+        None => Status::PartialOutage,
+        Some(Some(Status::Operational)) => {
+            return Err(at.error(
+                span,
+                Some("monit_status"),
+                format!("`monit_status` in `{table}` is what a Monit failure pushes; it cannot be operational"),
+            ));
+        }
+        Some(Some(status)) => status,
+        Some(None) => {
+            return Err(at.error(
+                span,
+                Some("monit_status"),
+                format!("`monit_status` in `{table}` must be performance, partial or major"),
+            ));
+        }
+    };
     let mut checks: Vec<std::sync::Arc<CheckSpec>> = Vec::with_capacity(raw.checks.len());
     for check in raw.checks {
         let span = check.span();
@@ -194,6 +224,8 @@ fn build_component(
         confirm: raw.confirm.unwrap_or(1),
         metric: raw.metric,
         incident,
+        monit_service,
+        monit_status,
         checks,
     })
 }

@@ -19,6 +19,7 @@ pub use error::ConfigError;
 pub use value::{StatusRanges, WebUrl};
 
 use crate::check::CheckSpec;
+use crate::status::Status;
 
 /// A loaded, checked config.
 #[derive(Debug)]
@@ -59,6 +60,12 @@ pub struct Component {
     /// The Cachet metric that receives the checks' latency.
     pub metric: Option<u64>,
     pub incident: Option<IncidentSpec>,
+    /// The Monit service (`MONIT_SERVICE`) whose events `cachet-check monit` maps to this
+    /// component (SPEC §8).
+    pub monit_service: Option<String>,
+    /// What a Monit failure event pushes (default partial outage).
+    pub monit_status: Status,
+    /// May be empty only when Monit drives the component (`monit_service`).
     pub checks: Vec<std::sync::Arc<CheckSpec>>,
 }
 

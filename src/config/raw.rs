@@ -46,6 +46,8 @@ pub(super) struct RawComponent {
     pub(super) confirm: Option<u32>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,
+    pub(super) monit_service: Option<String>,
+    pub(super) monit_status: Option<String>,
     #[serde(default)]
     pub(super) checks: Vec<Spanned<RawCheck>>,
 }

@@ -55,7 +55,31 @@ pub struct ComponentReport {
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
+    /// The undelivered push of an earlier `monit` invocation that this one replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
     pub checks: Vec<CheckReport>,
+}
+
+impl ComponentReport {
+    /// A component computed as `status`, not yet read from or pushed to Cachet.
+    pub fn new(name: &str, status: Status) -> ComponentReport {
+        ComponentReport {
+            name: name.to_owned(),
+            id: None,
+            status,
+            status_id: status.id(),
+            previous_status: None,
+            pushed: false,
+            written: false,
+            push_error: None,
+            held: None,
+            incident: None,
+            metric: None,
+            replaced: None,
+            checks: Vec::new(),
+        }
+    }
 }
 
 /// Metric points: this run's and those kept from earlier runs.

@@ -86,6 +86,12 @@ pub fn set(report: &Report) -> String {
         };
         text.push_str(&line);
         text.push('\n');
+        if let Some(incident) = &component.incident {
+            let _ = writeln!(text, "{}: incident {incident}", name(component));
+        }
+        if let Some(replaced) = &component.replaced {
+            let _ = writeln!(text, "{}: replaces {replaced}", name(component));
+        }
     }
     text
 }
@@ -211,17 +217,10 @@ mod tests {
             exit: Exit::Critical,
             dry_run: false,
             components: vec![ComponentReport {
-                name: "api".to_owned(),
                 id: Some(2),
-                status: Status::PartialOutage,
-                status_id: 3,
                 previous_status: Some("operational".to_owned()),
                 pushed: true,
                 written: true,
-                push_error: None,
-                held: None,
-                incident: None,
-                metric: None,
                 checks: vec![
                     check(
                         "health endpoint",
@@ -232,6 +231,7 @@ mod tests {
                     check("a", OutcomeKind::Pass, "HTTP 200", 1.0),
                     check("b", OutcomeKind::Pass, "HTTP 200", 2.0),
                 ],
+                ..ComponentReport::new("api", Status::PartialOutage)
             }],
             error: None,
         };

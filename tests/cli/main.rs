@@ -12,6 +12,7 @@ mod config;
 mod dns;
 mod kinds;
 mod lifecycle;
+mod monit;
 mod plugins;
 mod run;
 mod set;
