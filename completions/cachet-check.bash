@@ -28,6 +28,9 @@ _cachet__check() {
             cachet__check,help)
                 cmd="cachet__check__subcmd__help"
                 ;;
+            cachet__check,monit)
+                cmd="cachet__check__subcmd__monit"
+                ;;
             cachet__check,run)
                 cmd="cachet__check__subcmd__run"
                 ;;
@@ -49,6 +52,9 @@ _cachet__check() {
             cachet__check__subcmd__help,help)
                 cmd="cachet__check__subcmd__help__subcmd__help"
                 ;;
+            cachet__check__subcmd__help,monit)
+                cmd="cachet__check__subcmd__help__subcmd__monit"
+                ;;
             cachet__check__subcmd__help,run)
                 cmd="cachet__check__subcmd__help__subcmd__run"
                 ;;
@@ -65,7 +71,7 @@ _cachet__check() {
 
     case "${cmd}" in
         cachet__check)
-            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help --version run set components doctor validate example help"
+            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help --version run set monit components doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +255,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__subcmd__check__subcmd__help)
-            opts="run set components doctor validate example help"
+            opts="run set monit components doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,6 +324,20 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cachet__subcmd__check__subcmd__help__subcmd__monit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cachet__subcmd__check__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -353,6 +373,56 @@ _cachet__check() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__subcmd__check__subcmd__monit)
+            opts="-c -q -v -j -h --status --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

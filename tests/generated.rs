@@ -96,8 +96,9 @@ fn render_man() -> Vec<u8> {
 fn man_page_is_current() {
     let page = render_man();
     let text = String::from_utf8(page.clone()).unwrap();
+    let placeholder = regex::Regex::new("@[A-Z_]+@").unwrap();
     assert!(
-        !text.contains('@'),
+        !placeholder.is_match(&text),
         "a placeholder was left in the man page"
     );
     // Every long option of the clap definition is documented.

@@ -49,8 +49,12 @@ pub fn load_optional_config(global: &GlobalArgs) -> Result<Option<Config>> {
     load_config(global).map(Some)
 }
 
+/// The systemd credential that holds the token (`LoadCredential=cachet-token:/etc/…`).
+pub const CREDENTIAL: &str = "cachet-token";
+
 /// The token and where it came from ("from CACHET_TOKEN"): `--token-file`, then
-/// `CACHET_TOKEN`, then the config's `token_file`.
+/// `CACHET_TOKEN`, then systemd's `$CREDENTIALS_DIRECTORY/cachet-token`, then the config's
+/// `token_file`.
 pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<(Secret, String)>> {
     if let Some(path) = &global.token_file {
         return Secret::from_file(path, "token")
@@ -58,6 +62,13 @@ pub fn token(global: &GlobalArgs, config: Option<&Config>) -> Result<Option<(Sec
     }
     if let Some(token) = Secret::from_env("CACHET_TOKEN")? {
         return Ok(Some((token, "from CACHET_TOKEN".to_owned())));
+    }
+    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
+        let path = Path::new(&dir).join(CREDENTIAL);
+        if path.exists() {
+            return Secret::from_file(&path, "token")
+                .map(|token| Some((token, format!("from systemd credential `{CREDENTIAL}`"))));
+        }
     }
     let Some(config) = config else {
         return Ok(None);

@@ -70,6 +70,12 @@ fn plan_text(config: &Config, token_source: &str) -> String {
         if let Some(incident) = &component.incident {
             extras.push(format!("incident \"{}\"", incident.name));
         }
+        if let Some(service) = &component.monit_service {
+            extras.push(format!(
+                "Monit service \"{service}\", a failure pushes {}",
+                component.monit_status.label()
+            ));
+        }
         let extras = if extras.is_empty() {
             String::new()
         } else {
@@ -127,6 +133,8 @@ fn plan_json(config: &Config, token_source: &str) -> Value {
             "confirm": component.confirm,
             "metric": component.metric,
             "incident": component.incident.as_ref().map(|i| json!({"name": i.name, "visible": i.visible, "notify": i.notify})),
+            "monit_service": component.monit_service,
+            "monit_status": component.monit_service.as_ref().map(|_| component.monit_status),
             "checks": component.checks.iter().map(|check| json!({
                 "name": check.name,
                 "type": check.probe.kind(),

@@ -748,7 +748,7 @@ mod tests {
     use super::parse;
     use crate::check::Probe;
     use crate::config::Target;
-    use crate::status::OutcomeKind;
+    use crate::status::{OutcomeKind, Status};
     use std::time::Duration;
 
     fn error(source: &str) -> String {
@@ -827,6 +827,37 @@ id = 2
                 .contains("needs `id = N`")
         );
         assert!(error("[components.api]\nid = 1\n").contains("has no checks"));
+        // Monit drives a component without checks; its keys are checked.
+        let monit = |extra: &str| {
+            let source = format!("[components.web]\nid = 1\nmonit_service = \"nginx\"\n{extra}");
+            parse("test.toml", &source)
+        };
+        let web = monit("monit_status = \"major\"\n").unwrap();
+        assert!(web.components[0].checks.is_empty());
+        assert_eq!(web.components[0].monit_service.as_deref(), Some("nginx"));
+        assert_eq!(web.components[0].monit_status, Status::MajorOutage);
+        assert_eq!(
+            monit("").unwrap().components[0].monit_status,
+            Status::PartialOutage
+        );
+        for (extra, expected) in [
+            (
+                "monit_status = \"operational\"\n",
+                "it cannot be operational",
+            ),
+            (
+                "monit_status = \"down\"\n",
+                "must be performance, partial or major",
+            ),
+        ] {
+            let message = monit(extra).unwrap_err().to_string();
+            assert!(message.starts_with("test.toml:4:1: "), "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+        assert!(
+            error("[components.web]\nid = 1\nmonit_service = \" \"\n")
+                .contains("`monit_service` in `[components.web]` is empty")
+        );
         let message = error("[components.api]\nid = 1\n[[components.api.checks]]\ntype=\"tcp\"\n");
         assert!(message.contains("needs `address`"), "{message}");
     }

@@ -15,5 +15,6 @@ mod lifecycle;
 mod monit;
 mod plugins;
 mod run;
+mod schedulers;
 mod set;
 mod tls;
