@@ -104,7 +104,7 @@ pub enum Command {
         #[arg(value_name = "COMPONENT")]
         component: Option<String>,
         /// Push this status whatever MONIT_EVENT says (the recommended form: one exec per
-        /// branch of the Monit rule).
+        /// branch of the Monit rule): operational, performance, partial, major (or 1-4).
         #[arg(long, value_name = "STATUS", value_parser = parse_status)]
         status: Option<Status>,
     },
