@@ -2,13 +2,16 @@
 """Loopback servers for benches/run.sh: a check target and a minimal Cachet 2.x API.
 
 Usage: loopback.py PORT_FILE
-Starts an HTTP target (GET / -> 200 "ok") and a Cachet 2.x fake (ping, GET and PUT
-/api/v1/components/N) on 127.0.0.1, writes "TARGET_PORT CACHET_PORT" to PORT_FILE and serves
-until killed. Threaded, keep-alive off, like a small real server.
+Starts an HTTP target (GET / -> 200 "ok"; GET /slow answers the same after 200 ms) and a
+Cachet 2.x fake (ping, GET and PUT /api/v1/components/N, the status in a JSON body or the query
+string) on 127.0.0.1, writes "TARGET_PORT CACHET_PORT" to PORT_FILE and serves until killed.
+Threaded, keep-alive off, like a small real server.
 """
 import json
 import sys
 import threading
+import time
+from urllib.parse import parse_qs, urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 components = {1: {"id": 1, "name": "API", "status": 1, "enabled": True}}
@@ -31,6 +34,8 @@ class Quiet(BaseHTTPRequestHandler):
 
 class Target(Quiet):
     def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(0.2)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.send_header("Connection", "close")
@@ -57,7 +62,11 @@ class Cachet(Quiet):
     def do_PUT(self):
         found = self.component()
         length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            body = json.loads(raw or b"{}")
+        else:
+            body = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         if found is None:
             return self.send_json(404, {"errors": [{"status": 404, "title": "Not Found"}]})
         if self.headers.get("X-Cachet-Token") != "bench-token":

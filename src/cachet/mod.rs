@@ -116,17 +116,10 @@ impl Client {
         deadline: Deadline,
         known: Option<Dialect>,
     ) -> Result<Client, CachetError> {
-        let roots = if endpoint.url.to_ascii_lowercase().starts_with("https://") {
-            crate::check::tls::ureq_roots()
-        } else {
-            ureq::tls::RootCerts::WebPki
-        };
-        let agent = ureq::Agent::config_builder()
-            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-            .http_status_as_error(false)
+        let https = endpoint.url.to_ascii_lowercase().starts_with("https://");
+        let agent = crate::check::http::agent_config(https)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
         let mut client = Client {

@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use regex::Regex;
-
 use super::error::{ConfigError, Locator, toml_error};
 use super::raw::{
     Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent, RawConfig,
@@ -737,10 +735,30 @@ fn basic_auth(
     })
 }
 
-/// Whether a check's `headers` look like they carry credentials (for the SPEC §5 warning).
+/// Whether a check's `headers` look like they carry credentials (for the SPEC §5 warning): a
+/// key naming a credential, then `=`. A plain scan: compiling a regex would cost more than
+/// the rest of loading a config.
 pub(super) fn holds_credentials(source: &str) -> bool {
-    Regex::new(r#"(?i)(authorization|cookie|token|api[-_]?key|secret)\s*"?\s*="#)
-        .is_ok_and(|re| re.is_match(source) && source.contains("headers"))
+    const WORDS: [&str; 7] = [
+        "authorization",
+        "cookie",
+        "token",
+        "apikey",
+        "api-key",
+        "api_key",
+        "secret",
+    ];
+    if !source.contains("headers") {
+        return false;
+    }
+    let lower = source.to_ascii_lowercase();
+    WORDS.iter().any(|word| {
+        lower.match_indices(word).any(|(at, _)| {
+            let rest = lower[at + word.len()..].trim_start();
+            let rest = rest.strip_prefix('"').unwrap_or(rest).trim_start();
+            rest.starts_with('=')
+        })
+    })
 }
 
 #[cfg(test)]
@@ -827,6 +845,15 @@ id = 2
                 .contains("needs `id = N`")
         );
         assert!(error("[components.api]\nid = 1\n").contains("has no checks"));
+        for (source, holds) in [
+            ("headers = { Authorization = \"Bearer x\" }", true),
+            ("headers = { \"X-API-Key\" = \"k\" }", true),
+            ("headers = { Cookie=\"a\" }", true),
+            ("headers = { Accept = \"json\" }", false),
+            ("token_file = \"/t\"", false),
+        ] {
+            assert_eq!(super::holds_credentials(source), holds, "{source}");
+        }
         // Monit drives a component without checks; its keys are checked.
         let monit = |extra: &str| {
             let source = format!("[components.web]\nid = 1\nmonit_service = \"nginx\"\n{extra}");
