@@ -117,11 +117,12 @@ impl Client {
         known: Option<Dialect>,
     ) -> Result<Client, CachetError> {
         let https = endpoint.url.to_ascii_lowercase().starts_with("https://");
-        let agent = crate::check::http::agent_config(https)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .build()
-            .new_agent();
+        let agent = crate::check::http::new_agent(
+            crate::check::http::agent_config(https)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .build(),
+        );
         let mut client = Client {
             agent,
             base: normalize_base(&endpoint.url),

@@ -3,13 +3,18 @@
 //! Bodies are read up to `BODY_CAP` bytes; the assertions see that prefix. Redirects are followed
 //! (at most `MAX_REDIRECTS`) unless `follow_redirects = false`.
 
+use std::collections::HashMap;
 use std::io::Read;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use regex::Regex;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs};
+use ureq::unversioned::transport::NextTimeout;
 
 use super::tls::{self, Trust};
 use super::{Context, Level, Probed, format_millis};
@@ -66,10 +71,60 @@ pub struct BasicAuth {
 /// The agent checks share, trusting the system's CA certificates when `https`. Status codes
 /// are data here, never errors.
 pub fn agent(https: bool) -> ureq::Agent {
-    agent_config(https)
-        .max_redirects(MAX_REDIRECTS)
-        .build()
-        .new_agent()
+    new_agent(agent_config(https).max_redirects(MAX_REDIRECTS).build())
+}
+
+/// An agent with `config` and the run's resolver (`Resolver`).
+pub fn new_agent(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        Resolver::default(),
+    )
+}
+
+/// ureq's resolver with two changes for hundreds of checks in flight: an IP address is not
+/// looked up at all, and each `host:port` is looked up once per run (later checks wait for the
+/// first lookup and share its addresses). ureq alone starts a thread for every lookup that has a
+/// timeout, IP address or not, which cost more than the checks themselves.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    system: DefaultResolver,
+    /// `host:port` → its addresses once a lookup succeeded; the inner lock is held during the
+    /// lookup, so that one thread looks up a name while the others wait for it.
+    cache: Mutex<HashMap<String, Arc<Mutex<Option<ResolvedSocketAddrs>>>>>,
+}
+
+impl ureq::unversioned::resolver::Resolver for Resolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return self.system.resolve(uri, config, timeout);
+        };
+        let Some(key) = DefaultResolver::host_and_port(scheme, authority) else {
+            return self.system.resolve(uri, config, timeout);
+        };
+        if let Ok(address) = key.parse::<SocketAddr>() {
+            let mut found = self.empty();
+            found.push(address);
+            return Ok(found);
+        }
+        let entry = {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            cache.entry(key).or_default().clone()
+        };
+        let mut entry = entry.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = entry.as_ref() {
+            return Ok(found.clone());
+        }
+        let found = self.system.resolve(uri, config, timeout)?;
+        *entry = Some(found.clone());
+        Ok(found)
+    }
 }
 
 /// What every agent of cachet-check (checks and the Cachet client) is: trusting the system's CA
@@ -429,7 +484,7 @@ fn redact_urls(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{HttpSpec, check_body};
+    use super::{HttpSpec, Resolver, check_body};
     use crate::config::StatusRanges;
     use regex::Regex;
 
@@ -515,5 +570,43 @@ mod tests {
                 .unwrap()
                 .starts_with("body is not JSON")
         );
+    }
+
+    #[test]
+    fn addresses_are_not_looked_up_and_names_once() {
+        use ureq::unversioned::resolver::Resolver as _;
+        let resolver = Resolver::default();
+        let config = ureq::config::Config::default();
+        let timeout = || ureq::unversioned::transport::NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::from_secs(5),
+            reason: ureq::Timeout::Resolve,
+            per_read: None,
+            per_write: None,
+        };
+        for (url, address) in [
+            ("http://127.0.0.1:8080/x", "127.0.0.1:8080"),
+            ("https://[::1]/", "[::1]:443"),
+        ] {
+            let found = resolver
+                .resolve(&url.parse().unwrap(), &config, timeout())
+                .unwrap();
+            assert_eq!(found.as_ref(), [address.parse().unwrap()], "{url}");
+        }
+        assert!(
+            resolver.cache.lock().unwrap().is_empty(),
+            "no lookup for an address"
+        );
+        let first = resolver
+            .resolve(&"http://localhost:9/".parse().unwrap(), &config, timeout())
+            .unwrap();
+        let second = resolver
+            .resolve(
+                &"http://localhost:9/other".parse().unwrap(),
+                &config,
+                timeout(),
+            )
+            .unwrap();
+        assert_eq!(first.as_ref(), second.as_ref());
+        assert_eq!(resolver.cache.lock().unwrap().len(), 1);
     }
 }

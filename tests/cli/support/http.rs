@@ -120,7 +120,7 @@ impl Server {
     }
 
     fn start_with(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = listen();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let server = Server {
@@ -239,6 +239,18 @@ fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         _ => "Status",
     }
+}
+
+/// A loopback listener whose backlog takes a burst of hundreds of connections at once (std's
+/// 128 drops SYNs under `--jobs 512`, and the client then waits a second to retry).
+fn listen() -> TcpListener {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(4096).unwrap();
+    socket.into()
 }
 
 /// A port nothing listens on (bound, then released).

@@ -1,0 +1,212 @@
+//! How one `run` scales: wall time and peak RSS from 10 to 10,000 HTTP checks against a
+//! loopback server that answers after 20 ms, with `--jobs 512`, pushing every component to a
+//! fake Cachet 2.4; and TLS-expiry checks per second. The servers are the test suite's
+//! (`tests/cli/support`), in this process; cachet-check runs as a child under GNU time.
+//!
+//!   cargo bench --bench scale            # prints Markdown tables (needs /usr/bin/time)
+//!   SCALE_REPEAT=5 cargo bench --bench scale
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "../tests/cli/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::cachet::{FakeCachet, TOKEN, Version};
+use support::cmd::BIN;
+use support::http::{Response, Server};
+
+/// Checks per component, as a config of many components would have.
+const PER_COMPONENT: usize = 10;
+const JOBS: usize = 512;
+const LATENCY: Duration = Duration::from_millis(20);
+
+/// Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one cachet-check run.
+fn measure(args: &[&str], dir: &Path) -> (f64, u64, f64) {
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M %U %S", "-o"])
+        .arg(dir.join("time"))
+        .arg(BIN)
+        .args(args)
+        .env("CACHET_TOKEN", TOKEN)
+        .env("STATE_DIRECTORY", dir.join("state"))
+        .output()
+        .expect("GNU time at /usr/bin/time (apt-get install time)");
+    let wall = started.elapsed().as_secs_f64();
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0)),
+        "exit {code:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let time = std::fs::read_to_string(dir.join("time")).unwrap();
+    let fields: Vec<f64> = time
+        .split_whitespace()
+        .map(|field| field.parse().unwrap())
+        .collect();
+    if std::env::var_os("SCALE_DEBUG").is_some() {
+        eprintln!("user {:.2} s, system {:.2} s", fields[1], fields[2]);
+    }
+    (wall, fields[0] as u64, fields[1] + fields[2])
+}
+
+/// The median wall, the largest RSS and the median CPU time of `repeat` runs.
+fn median_of(repeat: usize, args: &[&str], dir: &Path) -> (f64, u64, f64) {
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut rss = 0;
+    for _ in 0..repeat {
+        let (wall, peak, cpu) = measure(args, dir);
+        walls.push(wall);
+        cpus.push(cpu);
+        rss = rss.max(peak);
+    }
+    walls.sort_by(f64::total_cmp);
+    cpus.sort_by(f64::total_cmp);
+    (walls[walls.len() / 2], rss, cpus[cpus.len() / 2])
+}
+
+/// A config of `checks` checks of one kind, `PER_COMPONENT` to a component.
+fn config(cachet: &str, checks: usize, check: &str) -> String {
+    let mut text = format!("[cachet]\nurl = \"{cachet}\"\napi = \"2\"\n");
+    for c in 0..checks.div_ceil(PER_COMPONENT) {
+        text.push_str(&format!("[components.c{c}]\nid = {}\n", c + 1));
+        for k in 0..PER_COMPONENT.min(checks - c * PER_COMPONENT) {
+            text.push_str(&format!(
+                "[[components.c{c}.checks]]\nname = \"k{k}\"\n{check}\n"
+            ));
+        }
+    }
+    text
+}
+
+fn main() {
+    let repeat: usize = std::env::var("SCALE_REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cachet = FakeCachet::start(Version::V24);
+    for id in 1..=1000 {
+        cachet = cachet.component(id, &format!("C{id}"), 1);
+    }
+    let target = Server::start(|_| Response::new(200, "ok").delay(LATENCY));
+    let http = format!("type = \"http\"\nurl = \"{}\"", target.url("/"));
+
+    println!(
+        "HTTP checks answering after {} ms, --jobs {JOBS}, {PER_COMPONENT} checks a component, every component pushed (--force); median of {repeat}",
+        LATENCY.as_millis()
+    );
+    println!();
+    println!(
+        "| checks | components | wall | ideal (checks only) | wall / ideal | checks only (--dry-run) | CPU | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for checks in [10, 100, 1_000, 10_000] {
+        let file = dir.path().join(format!("http-{checks}.toml"));
+        std::fs::write(&file, config(&cachet.url(), checks, &http)).unwrap();
+        let file = file.to_str().unwrap();
+        if std::env::var_os("SCALE_HOLD").is_some() && checks == 1_000 {
+            eprintln!("holding: {file}");
+            std::thread::sleep(Duration::from_secs(300));
+        }
+        let jobs = JOBS.to_string();
+        let base = ["-q", "--timeout", "60s", "-j", &jobs, "-c", file, "run"];
+        let (wall, rss, cpu) = median_of(repeat, &[&base[..], &["--force"]].concat(), dir.path());
+        let (dry, _, _) = median_of(repeat, &[&base[..], &["--dry-run"]].concat(), dir.path());
+        let ideal = checks.div_ceil(JOBS) as f64 * LATENCY.as_secs_f64();
+        if std::env::var_os("SCALE_DEBUG").is_some() {
+            let out = Command::new(BIN)
+                .args([
+                    "--format",
+                    "json",
+                    "--timeout",
+                    "60s",
+                    "-j",
+                    &jobs,
+                    "-c",
+                    file,
+                    "run",
+                    "--dry-run",
+                ])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let mut ms: Vec<f64> = report["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| {
+                    c["checks"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|k| k["duration_ms"].as_f64().unwrap())
+                })
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            eprintln!(
+                "{checks}: check ms p50 {} p90 {} max {}",
+                ms[ms.len() / 2],
+                ms[ms.len() * 9 / 10],
+                ms[ms.len() - 1]
+            );
+        }
+        println!(
+            "| {checks} | {} | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.0} ms | {:.1} MiB |",
+            checks.div_ceil(PER_COMPONENT),
+            wall * 1000.0,
+            ideal * 1000.0,
+            wall / ideal,
+            dry * 1000.0,
+            cpu * 1000.0,
+            rss as f64 / 1024.0
+        );
+    }
+
+    let pki = support::tls::pki();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let tls_target = Server::start_tls(pki.server.clone(), |_| Response::new(200, "ok"));
+    let tls = format!(
+        "type = \"tls\"\naddress = \"{}\"\nsni = \"localhost\"\nca_file = \"{}\"\nwarn_before = \"14d\"",
+        tls_target.addr,
+        ca.display()
+    );
+    println!();
+    println!(
+        "TLS-expiry checks (full handshake and chain check each) against one loopback TLS server, --jobs {JOBS}, --dry-run; median of {repeat}"
+    );
+    println!();
+    println!("| checks | wall | checks per second | CPU | peak RSS |");
+    println!("|---|---|---|---|---|");
+    for checks in [1_000, 5_000] {
+        let file = dir.path().join(format!("tls-{checks}.toml"));
+        std::fs::write(&file, config(&cachet.url(), checks, &tls)).unwrap();
+        let jobs = JOBS.to_string();
+        let args = [
+            "-q",
+            "--timeout",
+            "60s",
+            "-j",
+            &jobs,
+            "-c",
+            file.to_str().unwrap(),
+            "run",
+            "--dry-run",
+        ];
+        let (wall, rss, cpu) = median_of(repeat, &args, dir.path());
+        println!(
+            "| {checks} | {:.0} ms | {:.0} | {:.0} ms | {:.1} MiB |",
+            wall * 1000.0,
+            checks as f64 / wall,
+            cpu * 1000.0,
+            rss as f64 / 1024.0
+        );
+    }
+}
