@@ -1,16 +1,20 @@
 //! How one `run` scales: wall time and peak RSS from 10 to 10,000 HTTP checks against a
-//! loopback server that answers after 20 ms, with `--jobs 512`, pushing every component to a
-//! fake Cachet 2.4; and TLS-expiry checks per second. The servers are the test suite's
-//! (`tests/cli/support`), in this process; cachet-check runs as a child under GNU time.
+//! loopback keep-alive server that answers after 20 ms, with `--jobs 512`, ten checks to a
+//! component and a fake Cachet 2.4; and TLS-expiry checks per second. The Cachet fake and the
+//! TLS server are the test suite's (`tests/cli/support`); all servers run in this process, on
+//! the same cores as cachet-check, which runs as a child under GNU time.
 //!
 //!   cargo bench --bench scale            # prints Markdown tables (needs /usr/bin/time)
-//!   SCALE_REPEAT=5 cargo bench --bench scale
+//!   SCALE_REPEAT=5 cargo bench --bench scale   # more runs per case (default 3)
+//!   SCALE_DEBUG=1 cargo bench --bench scale    # also user/system CPU and check latency percentiles
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 #[path = "../tests/cli/support/mod.rs"]
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,6 +27,92 @@ use support::http::{Response, Server};
 const PER_COMPONENT: usize = 10;
 const JOBS: usize = 512;
 const LATENCY: Duration = Duration::from_millis(20);
+
+/// An HTTP/1.1 server that keeps connections open, as real servers do, and answers every
+/// request with 200 after `LATENCY`: a thread per connection, started once per connection.
+fn keep_alive_target() -> SocketAddr {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    // A backlog for --jobs 512 connecting at once (std's 128 drops SYNs: a second's retry).
+    socket.listen(4096).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                loop {
+                    // The request head ends with an empty line; checks send no body.
+                    let mut head_done = false;
+                    while !head_done {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => head_done = line == "\r\n",
+                        }
+                    }
+                    std::thread::sleep(LATENCY);
+                    let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if reader.get_mut().write_all(reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// What a run adds above its slowest check: one check answering after 200 ms, Cachet read
+/// (overlapped with the check) and written (`--force`), timed around the process itself.
+fn overhead(cachet: &FakeCachet) {
+    const SLOW: Duration = Duration::from_millis(200);
+    let target = Server::start(|_| Response::new(200, "ok").delay(SLOW));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slow.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[cachet]\nurl = \"{}\"\napi = \"2\"\n[components.api]\nid = 1\n[[components.api.checks]]\ntype = \"http\"\nurl = \"{}\"\n",
+            cachet.url(),
+            target.url("/")
+        ),
+    )
+    .unwrap();
+    println!(
+        "One HTTP check answering after {} ms, median of 21 runs, timed around the process",
+        SLOW.as_millis()
+    );
+    println!();
+    println!("| command | median wall | above the check |");
+    println!("|---|---|---|");
+    for mode in ["--force", "--dry-run"] {
+        let mut walls: Vec<Duration> = (0..21)
+            .map(|_| {
+                let started = Instant::now();
+                let status = Command::new(BIN)
+                    .args(["-q", "-c", file.to_str().unwrap(), "run", mode])
+                    .env("CACHET_TOKEN", TOKEN)
+                    .env("STATE_DIRECTORY", dir.path().join("state"))
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                started.elapsed()
+            })
+            .collect();
+        walls.sort();
+        let median = walls[walls.len() / 2];
+        println!(
+            "| `run {mode}` | {:.1} ms | {:.1} ms |",
+            median.as_secs_f64() * 1000.0,
+            (median - SLOW).as_secs_f64() * 1000.0
+        );
+    }
+    println!();
+}
 
 /// Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one cachet-check run.
 fn measure(args: &[&str], dir: &Path) -> (f64, u64, f64) {
@@ -95,29 +185,29 @@ fn main() {
     for id in 1..=1000 {
         cachet = cachet.component(id, &format!("C{id}"), 1);
     }
-    let target = Server::start(|_| Response::new(200, "ok").delay(LATENCY));
-    let http = format!("type = \"http\"\nurl = \"{}\"", target.url("/"));
+    let target = keep_alive_target();
+    let http = format!("type = \"http\"\nurl = \"http://{target}/\"");
+
+    overhead(&cachet);
 
     println!(
-        "HTTP checks answering after {} ms, --jobs {JOBS}, {PER_COMPONENT} checks a component, every component pushed (--force); median of {repeat}",
+        "HTTP checks of a keep-alive server answering after {} ms, --jobs {JOBS}, {PER_COMPONENT} checks a component; median of {repeat}; ideal = ceil(checks / {JOBS}) x {} ms",
+        LATENCY.as_millis(),
         LATENCY.as_millis()
     );
     println!();
     println!(
-        "| checks | components | wall | ideal (checks only) | wall / ideal | checks only (--dry-run) | CPU | peak RSS |"
+        "| checks | components | `run --force` (every component written) | `run` (Cachet read, nothing to write) | `run --dry-run` (checks only) | ideal | dry run / ideal | CPU of `run --force` | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for checks in [10, 100, 1_000, 10_000] {
         let file = dir.path().join(format!("http-{checks}.toml"));
         std::fs::write(&file, config(&cachet.url(), checks, &http)).unwrap();
         let file = file.to_str().unwrap();
-        if std::env::var_os("SCALE_HOLD").is_some() && checks == 1_000 {
-            eprintln!("holding: {file}");
-            std::thread::sleep(Duration::from_secs(300));
-        }
         let jobs = JOBS.to_string();
         let base = ["-q", "--timeout", "60s", "-j", &jobs, "-c", file, "run"];
         let (wall, rss, cpu) = median_of(repeat, &[&base[..], &["--force"]].concat(), dir.path());
+        let (read, _, _) = median_of(repeat, &base, dir.path());
         let (dry, _, _) = median_of(repeat, &[&base[..], &["--dry-run"]].concat(), dir.path());
         let ideal = checks.div_ceil(JOBS) as f64 * LATENCY.as_secs_f64();
         if std::env::var_os("SCALE_DEBUG").is_some() {
@@ -158,12 +248,13 @@ fn main() {
             );
         }
         println!(
-            "| {checks} | {} | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.0} ms | {:.1} MiB |",
+            "| {checks} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.1} MiB |",
             checks.div_ceil(PER_COMPONENT),
             wall * 1000.0,
-            ideal * 1000.0,
-            wall / ideal,
+            read * 1000.0,
             dry * 1000.0,
+            ideal * 1000.0,
+            dry / ideal,
             cpu * 1000.0,
             rss as f64 / 1024.0
         );

@@ -71,7 +71,16 @@ pub struct BasicAuth {
 /// The agent checks share, trusting the system's CA certificates when `https`. Status codes
 /// are data here, never errors.
 pub fn agent(https: bool) -> ureq::Agent {
-    new_agent(agent_config(https).max_redirects(MAX_REDIRECTS).build())
+    new_agent(
+        agent_config(https)
+            .max_redirects(MAX_REDIRECTS)
+            // Checks of one host reuse connections the server keeps open, however many are in
+            // flight; briefly, so that a server's own idle timeout never closes one under us.
+            .max_idle_connections(4096)
+            .max_idle_connections_per_host(4096)
+            .max_idle_age(Duration::from_secs(2))
+            .build(),
+    )
 }
 
 /// An agent with `config` and the run's resolver (`Resolver`).
@@ -211,6 +220,7 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         return Probed::fail(format!("HTTP {code}, expected {}", spec.expect_status));
     }
     if !needs_body(spec) {
+        drain_small_body(&mut response, budget);
         return Probed::pass(format!("HTTP {code}"));
     }
     let body = match read_body(&mut response, BODY_CAP, budget) {
@@ -267,6 +277,20 @@ fn send(
             context.trace.emit(format_args!("< {detail}"));
             Err(detail)
         }
+    }
+}
+
+/// Reads a body nobody needs when its announced length is small, so that the connection goes
+/// back to the pool for the next check of the host (an unread body closes it). A body of
+/// unknown or larger length is left unread: waiting for it could only slow the check down.
+fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
+    const SMALL: u64 = 16 * 1024;
+    if response
+        .body()
+        .content_length()
+        .is_some_and(|length| length <= SMALL)
+    {
+        let _ = read_body(response, SMALL, budget);
     }
 }
 

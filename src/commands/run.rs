@@ -82,13 +82,18 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         remember_api(state, client, known, remotes);
     }
 
-    let components: Vec<ComponentReport> = selected
+    // Components are settled side by side (their state files and locks are their own), a few
+    // Cachet requests at a time.
+    let work: Vec<(usize, &&Component, Vec<Outcome>)> = selected
         .iter()
         .zip(outcomes)
         .enumerate()
-        .map(|(index, (component, outcomes))| {
+        .map(|(index, (component, outcomes))| (index, component, outcomes))
+        .collect();
+    let components: Vec<ComponentReport> =
+        parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, outcomes)| {
             let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
-            let mut report = component_report(component, status, &outcomes);
+            let mut report = component_report(component, status, outcomes);
             if let Some(cachet) = &cachet {
                 let settle = Settle {
                     cachet,
@@ -96,11 +101,10 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
                     force: global.force,
                     started,
                 };
-                settle.component(component, index, status, &mut report);
+                settle.component(component, *index, status, &mut report);
             }
             report
-        })
-        .collect();
+        });
 
     Ok(Report {
         status: components.iter().map(|c| c.status).max(),
@@ -138,6 +142,7 @@ impl Settle<'_> {
             || ComponentState::new(&component.name),
             |dir| dir.component(&component.name),
         );
+        let loaded = saved.clone();
         let client = match self.cachet {
             Err(error) => {
                 report.push_error = Some(error.to_string());
@@ -164,7 +169,9 @@ impl Settle<'_> {
                 unreachable,
             ));
         }
+        // Most runs change nothing worth keeping: no file write (and fsync) for those.
         if let Some(dir) = self.state
+            && saved != loaded
             && let Err(error) = dir.save_component(&saved)
         {
             crate::output::warn(format_args!("{error:#}"));
@@ -277,10 +284,9 @@ fn read_cachet(
     thread::spawn(move || {
         let view = Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE), known).map(
             |client| {
-                let remotes = targets
-                    .iter()
-                    .map(|target| resolve(&client, target))
-                    .collect();
+                let remotes = parallel_map(&targets, CACHET_IN_FLIGHT, |target| {
+                    resolve(&client, target)
+                });
                 (client, remotes)
             },
         );
@@ -342,6 +348,47 @@ fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>
         }
     }
     Ok(selected)
+}
+
+/// Requests to Cachet in flight at once when a run reads or settles many components.
+const CACHET_IN_FLIGHT: usize = 8;
+
+/// `f` of each item, in order, computed by up to `workers` threads.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if items.len() <= 1 || workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(items.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(index) else {
+                            return done;
+                        };
+                        done.push((index, f(item)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_unstable_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// How much later than their deadline the outcomes of checks (and Cachet's answers) are

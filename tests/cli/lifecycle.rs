@@ -441,8 +441,29 @@ fn a_corrupt_state_file_is_set_aside() {
     let out = cmd.run();
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("set aside as"), "{}", out.stderr);
+    // The garbage is kept aside for a person to look at ...
+    let aside: Vec<_> = std::fs::read_dir(cmd.dir().join("state"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("component-api.corrupt-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(aside[0].path()).unwrap(), b"\x00\x01garbage");
+    // ... and the component starts afresh: a fresh state has nothing to write, so no file
+    // until something (here a confirm count) needs keeping.
+    assert!(!cmd.dir().join("state/component-api.json").exists());
+    target.set(0b00);
+    let (_, report) = run(&cmd);
+    assert!(report["components"][0]["held"].is_string(), "{report}");
     let state = std::fs::read_to_string(cmd.dir().join("state/component-api.json")).unwrap();
-    assert!(state.contains("\"version\": 1"), "{state}");
+    assert!(
+        state.contains("\"version\": 1") && state.contains("\"worse_runs\": 1"),
+        "{state}"
+    );
 }
 
 // SPEC §7: SIGINT/SIGTERM end the run within a second, exit 3, plugins killed, state intact.
