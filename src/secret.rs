@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -21,8 +21,10 @@ impl Secret {
     /// Reads a secret from a file: surrounding white space (the trailing newline editors add) is
     /// dropped, an empty file is an error, and a file other users can read gets a warning.
     pub fn from_file(path: &Path, what: &str) -> Result<Secret> {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("reading {what} file `{}`", path.display()))?;
+        let label = format!("{what} file `{}`", path.display());
+        let bytes = crate::config::read_file_capped(path, 64 << 10, &label)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{label} is not UTF-8 text"))?;
         warn_if_readable_by_others(path, what);
         Secret::new(text.trim(), || format!("{what} file `{}`", path.display()))
     }

@@ -30,6 +30,8 @@ use crate::status::Status;
 
 /// Largest Cachet response read (lists of components can be long).
 const RESPONSE_CAP: u64 = 8 * 1024 * 1024;
+/// How much of an error answer (4xx, 5xx) is read.
+const ERROR_CAP: u64 = 64 * 1024;
 const MAX_ATTEMPTS: u32 = 5;
 
 /// Which API line the server speaks.
@@ -356,11 +358,18 @@ impl Client {
         let retry_after = header("Retry-After")
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        // An error answer is only summed up: its first bytes are plenty, and a proxy's or a
+        // broken server's page may be huge.
+        let cap = if status < 400 {
+            RESPONSE_CAP
+        } else {
+            ERROR_CAP
+        };
         let mut text = Vec::new();
         let read = response
             .body_mut()
             .as_reader()
-            .take(RESPONSE_CAP)
+            .take(cap)
             .read_to_end(&mut text);
         let text = String::from_utf8_lossy(&text).into_owned();
         self.trace.emit(format_args!(
@@ -448,7 +457,7 @@ pub fn normalize_base(url: &str) -> String {
 /// `message`; a non-JSON body (a proxy's HTML page) is summarised.
 fn server_message(text: &str) -> String {
     let Ok(json) = serde_json::from_str::<Value>(text) else {
-        return format!("not a Cachet answer: {}", excerpt(text));
+        return not_json(text);
     };
     if let Some(first) = json.pointer("/errors/0") {
         let details: Vec<&str> = first
@@ -466,6 +475,50 @@ fn server_message(text: &str) -> String {
     match json.get("message").and_then(Value::as_str) {
         Some(message) if !message.is_empty() => sanitize(message),
         _ => excerpt(text),
+    }
+}
+
+/// A body that is not JSON, in a few words: an HTML page (a proxy's error page, a login page)
+/// by its title, anything else by its beginning.
+fn not_json(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("<html") && !lower.contains("<!doctype html") {
+        return format!("not a Cachet answer: {}", excerpt(text));
+    }
+    let inner = |tag: &str| {
+        let start = lower.find(&format!("<{tag}"))?;
+        let start = start + lower[start..].find('>')? + 1;
+        let end = start + lower[start..].find(&format!("</{tag}"))?;
+        let words = text[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!words.is_empty()).then_some(words)
+    };
+    let visible = || {
+        let mut words = String::new();
+        let mut in_tag = false;
+        for c in text.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    words.push(' ');
+                }
+                c if !in_tag => words.push(c),
+                _ => {}
+            }
+        }
+        let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!words.is_empty()).then_some(words)
+    };
+    match inner("title").or_else(|| inner("h1")).or_else(visible) {
+        Some(title) => format!(
+            "an HTML page (\"{}\"), not Cachet's JSON: a proxy's error page, or not the Cachet URL",
+            excerpt(&title)
+        ),
+        None => "an HTML page, not Cachet's JSON: a proxy's error page, or not the Cachet URL"
+            .to_owned(),
     }
 }
 
@@ -528,8 +581,20 @@ mod tests {
         let v3 = r#"{"message":"The selected status is invalid.","errors":{"status":["The selected status is invalid."]}}"#;
         assert_eq!(server_message(v3), "The selected status is invalid.");
         assert_eq!(
-            server_message("<html>Bad Gateway</html>"),
-            "not a Cachet answer: <html>Bad Gateway</html>"
+            server_message("<html><body><h1>502 Bad\n Gateway</h1><hr>nginx</body></html>"),
+            "an HTML page (\"502 Bad Gateway\"), not Cachet's JSON: a proxy's error page, or not the Cachet URL"
+        );
+        assert_eq!(
+            server_message("<!DOCTYPE html><p>hi</p>"),
+            "an HTML page (\"hi\"), not Cachet's JSON: a proxy's error page, or not the Cachet URL"
+        );
+        assert_eq!(
+            server_message("<html></html>"),
+            "an HTML page, not Cachet's JSON: a proxy's error page, or not the Cachet URL"
+        );
+        assert_eq!(
+            server_message("Bad Gateway"),
+            "not a Cachet answer: Bad Gateway"
         );
     }
 }

@@ -160,8 +160,8 @@ const MAX_HEADER: usize = 32 * 1024;
 
 /// Reads the certificates of a PEM file (`ca_file`).
 pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let pem =
-        std::fs::read(path).map_err(|error| format!("reading `{}`: {error}", path.display()))?;
+    let pem = crate::config::read_file_capped(path, 16 << 20, &format!("`{}`", path.display()))
+        .map_err(|error| format!("{error:#}"))?;
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -223,12 +223,19 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         drain_small_body(&mut response, budget);
         return Probed::pass(format!("HTTP {code}"));
     }
-    let body = match read_body(&mut response, BODY_CAP, budget) {
+    let mut body = match read_body(&mut response, BODY_CAP + 1, budget) {
         Ok(body) => body,
         Err(why) => return Probed::fail(format!("HTTP {code}, reading the body: {why}")),
     };
+    let capped = body.len() as u64 > BODY_CAP;
+    body.truncate(usize::try_from(BODY_CAP).unwrap_or(usize::MAX));
     let body = String::from_utf8_lossy(&body);
     match check_body(spec, &body) {
+        // Say so when the answer was cut: the rest was never looked at.
+        Some(problem) if capped => Probed::fail(format!(
+            "HTTP {code}, {problem} in its first {} MiB",
+            BODY_CAP >> 20
+        )),
         Some(problem) => Probed::fail(format!("HTTP {code}, {problem}")),
         None => Probed::pass(format!("HTTP {code}")),
     }

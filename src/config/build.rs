@@ -296,7 +296,7 @@ fn build_check(
                 Some(before) => Some(cert_warn(at, span, &table, &url.0, before.0, &options)?),
                 None => None,
             };
-            let target = url.0.clone();
+            let target = crate::secret::redact_url(&url.0);
             let spec = HttpSpec {
                 url: url.0,
                 method: raw.method.map_or_else(|| "GET".to_owned(), |m| m.0),

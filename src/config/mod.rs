@@ -92,17 +92,45 @@ pub enum Target {
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
+/// The largest config accepted: ten thousand checks take about a megabyte.
+const CONFIG_CAP: u64 = 16 << 20;
+
+/// Reads at most `cap` bytes from `reader`; more is an error naming `what`, so that a path to
+/// a device or a runaway file cannot fill the memory.
+pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {what}"))?;
+    if bytes.len() as u64 > cap {
+        anyhow::bail!(
+            "{what} is larger than {} KiB: not what it should be",
+            cap >> 10
+        );
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` and reads at most `cap` bytes of it (`read_capped`).
+pub fn read_file_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {what}"))?;
+    read_capped(file, cap, what)
+}
+
 /// Reads and checks the config file at `path` (`-` for standard input).
 pub fn load(path: &Path) -> Result<Config> {
     let (file, source) = if path == Path::new("-") {
-        let mut source = String::new();
-        std::io::stdin()
-            .read_to_string(&mut source)
-            .context("reading the config from standard input")?;
+        let bytes = read_capped(std::io::stdin(), CONFIG_CAP, "the config on standard input")?;
+        let source = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("the config on standard input is not UTF-8 text"))?;
         ("<stdin>".to_owned(), source)
     } else {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading config file `{}`", path.display()))?;
+        let bytes = read_file_capped(
+            path,
+            CONFIG_CAP,
+            &format!("config file `{}`", path.display()),
+        )?;
         let source = String::from_utf8(bytes).map_err(|error| {
             anyhow::anyhow!(
                 "config file `{}` is not UTF-8 text (invalid byte at offset {})",

@@ -184,7 +184,7 @@ fn http_bodies_are_read_up_to_a_cap() {
     let out = dry_run(Cmd::new(), &checks);
     assert_eq!(
         line(&out, "big"),
-        "fail - HTTP 200, body does not contain `needle`"
+        "fail - HTTP 200, body does not contain `needle` in its first 1 MiB"
     );
 }
 

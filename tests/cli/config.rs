@@ -459,3 +459,93 @@ fn a_missing_type_lists_every_kind() {
         out.stderr
     );
 }
+
+// Bad input: every file of tests/cli/data/bad-configs (its first line says what the message
+// must contain) is exit 3 with one message that names the file and a line:column.
+#[test]
+fn the_bad_config_corpus_gets_one_clear_message_each() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/data/bad-configs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{path:?} has no `# expect:` line"));
+        let out = Cmd::new()
+            .args(["validate", "-c", path.to_str().unwrap()])
+            .run();
+        assert_eq!(out.code, 3, "{path:?}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{path:?}: {}", out.stderr);
+        let located = format!("{}:", path.display());
+        assert!(out.stderr.contains(&located), "{path:?}: {}", out.stderr);
+        let after = out.stderr.split_once(&located).unwrap().1;
+        let position: Vec<&str> = after.splitn(3, ':').take(2).collect();
+        assert!(
+            position.iter().all(|n| n.parse::<u32>().is_ok()),
+            "{path:?}: no line:column in {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(expected.trim_end()),
+            "{path:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.summary().starts_with("CACHET-CHECK UNKNOWN - "),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+// Bad input that is not a config's text: a huge file, a device, a token file that is a
+// directory or holds nothing, a token with its trailing newline (fine).
+#[test]
+fn hostile_files_are_refused_without_reading_them_whole() {
+    let cmd = Cmd::new();
+    let huge = cmd.dir().join("huge.toml");
+    let line = "# padding\n".repeat(1 << 20);
+    let mut text = String::new();
+    for _ in 0..2 {
+        text.push_str(&line);
+    }
+    std::fs::write(&huge, text).unwrap();
+    let out = Cmd::new()
+        .args(["validate", "-c", huge.to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains("is larger than 16384 KiB"),
+        "{}",
+        out.stderr
+    );
+
+    // A token file that never ends: refused at its cap, in little time and memory.
+    let config = "[cachet]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"/dev/zero\"\n[components.api]\nid = 2\n[[components.api.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:1\"\n";
+    let (out, rss) = Cmd::new().config(config).args(["run"]).run_measured();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("token file `/dev/zero` is larger than 64 KiB"),
+        "{}",
+        out.stderr
+    );
+    assert!(rss < 16 * 1024, "peak RSS {rss} KiB");
+
+    let dir_token = format!(
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n[components.api]\nid = 2\n[[components.api.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:1\"\n",
+        cmd.dir().display()
+    );
+    let out = Cmd::new().config(&dir_token).args(["run"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("reading token file"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}

@@ -509,7 +509,7 @@ fn a_push_that_keeps_failing_is_unknown_but_names_the_status() {
     );
     assert!(
         out.summary()
-            .contains("not a Cachet answer: <html><body>502 Bad Gateway</body></html>"),
+            .contains("an HTML page (\"502 Bad Gateway\"), not Cachet's JSON: a proxy's error page, or not the Cachet URL"),
         "{}",
         out.stdout
     );

@@ -47,6 +47,8 @@ struct Scripted {
     method: String,
     path: String,
     response: Response,
+    /// Handle the request as usual first (the write happens), then answer `response`.
+    apply: bool,
 }
 
 struct State {
@@ -82,7 +84,11 @@ impl FakeCachet {
                 .iter()
                 .position(|s| s.method == request.method && request.target.starts_with(&s.path));
             if let Some(index) = scripted {
-                return state.scripted.remove(index).unwrap().response;
+                let scripted = state.scripted.remove(index).unwrap();
+                if scripted.apply {
+                    handle(&mut state, request);
+                }
+                return scripted.response;
             }
             handle(&mut state, request)
         });
@@ -122,10 +128,21 @@ impl FakeCachet {
 
     /// The next request with this method whose target starts with `path` gets `response`.
     pub fn script(&self, method: &str, path: &str, response: Response) {
+        self.push_script(method, path, response, false);
+    }
+
+    /// The next such request is carried out, then its connection dropped before the answer
+    /// (a write that happened, and a client that cannot know it did).
+    pub fn drop_after_applying(&self, method: &str, path: &str) {
+        self.push_script(method, path, Response::hang_up(), true);
+    }
+
+    fn push_script(&self, method: &str, path: &str, response: Response, apply: bool) {
         let scripted = Scripted {
             method: method.to_owned(),
             path: path.to_owned(),
             response,
+            apply,
         };
         self.state.lock().unwrap().scripted.push_back(scripted);
     }

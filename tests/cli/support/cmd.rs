@@ -155,4 +155,48 @@ impl Cmd {
         );
         output
     }
+
+    /// Runs the command (stdin closed) under GNU time and returns its output and peak RSS in
+    /// KiB. (The kernel's own figure for a direct child of this test would count the test's
+    /// memory at the fork; GNU time forks from a small process.)
+    pub fn run_measured(&self) -> (Output, u64) {
+        let report = self.dir.path().join("peak-rss");
+        let mut command = self.command();
+        let program = command.get_program().to_owned();
+        let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
+        let mut timed = Command::new("/usr/bin/time");
+        timed
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(program)
+            .args(args);
+        timed.env_clear();
+        for (key, value) in command.get_envs() {
+            if let Some(value) = value {
+                timed.env(key, value);
+            }
+        }
+        timed
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let output = timed
+            .output()
+            .expect("GNU time at /usr/bin/time (apt-get install time)");
+        let output = Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        };
+        assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+        let rss = std::fs::read_to_string(&report).unwrap();
+        // GNU time notes a non-zero exit on a line of its own before the figure.
+        let rss = rss.lines().last().unwrap().trim().parse().unwrap();
+        (output, rss)
+    }
 }
