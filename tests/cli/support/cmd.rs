@@ -161,7 +161,7 @@ impl Cmd {
     /// memory at the fork; GNU time forks from a small process.)
     pub fn run_measured(&self) -> (Output, u64) {
         let report = self.dir.path().join("peak-rss");
-        let mut command = self.command();
+        let command = self.command();
         let program = command.get_program().to_owned();
         let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
         let mut timed = Command::new("/usr/bin/time");
