@@ -19,6 +19,34 @@ use std::io::Write;
 
 pub use exit::Exit;
 
+/// Entry points of the fuzz targets (`fuzz/`) and their regression tests: each feeds untrusted
+/// text to one parser. Not an API.
+#[doc(hidden)]
+pub mod fuzz {
+    /// The config loader, as `-c FILE` runs it: true when the text is a valid config.
+    pub fn config(text: &str) -> bool {
+        crate::config::parse("fuzz.toml", text).is_ok()
+    }
+
+    /// Cachet's answers, read every way cachet-check reads them.
+    pub fn cachet_answer(text: &str) -> usize {
+        crate::cachet::read_any_answer(text)
+    }
+
+    /// A plugin's output as an `exec` check reads it: the detail and the perfdata of every
+    /// line. Returns how many perfdata items were found.
+    pub fn perfdata(text: &str) -> usize {
+        use std::os::unix::process::ExitStatusExt;
+        let probed = crate::check::exec::judge(std::process::ExitStatus::from_raw(0), text, "");
+        probed.perfdata.len()
+    }
+
+    /// `MONIT_EVENT`.
+    pub fn monit_event(text: &str) -> bool {
+        crate::commands::monit::meaning(text).is_some()
+    }
+}
+
 use cli::{Cli, Command};
 use output::{Printer, Shape, Verbosity};
 

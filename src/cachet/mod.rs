@@ -453,6 +453,27 @@ pub fn normalize_base(url: &str) -> String {
     trimmed.to_owned()
 }
 
+/// Every reading of a Cachet answer, for the fuzz target `cachet_answer`: as either API line's
+/// component, incident and list, and as an error body. Nothing may panic, whatever `text` is.
+pub fn read_any_answer(text: &str) -> usize {
+    let mut found = server_message(text).len();
+    if let Ok(body) = serde_json::from_str::<Value>(text) {
+        found += usize::from(v2::component(&body).is_some());
+        found += usize::from(v3::component(&body).is_some());
+        found += usize::from(v3::has_next(&body));
+        if let Some(data) = body.get("data") {
+            found += usize::from(v2::incident(data).is_some());
+            found += usize::from(v3::incident(data).is_some());
+            found += usize::from(v3::linked_to(data, 1));
+        }
+        for item in items(&body) {
+            found += usize::from(v2::parse(item).is_some());
+            found += usize::from(v3::parse(item).is_some());
+        }
+    }
+    found
+}
+
 /// Cachet's own words from an error body: 2.x `errors[].meta.details` or `detail`, 3.x
 /// `message`; a non-JSON body (a proxy's HTML page) is summarised.
 fn server_message(text: &str) -> String {

@@ -154,7 +154,7 @@ fn kill_group(group: u32) {
 }
 
 /// Maps an exit status and output to a finding, the monitoring-plugins way.
-fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
+pub(crate) fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
     let first = stdout.lines().next().unwrap_or_default();
     let (text, perf) = first.split_once('|').unwrap_or((first, ""));
     let mut perf_text = perf.to_owned();

@@ -21,7 +21,7 @@ use crate::status::{OutcomeKind, Status};
 
 /// What an event says about the service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Meaning {
+pub(crate) enum Meaning {
     Failure,
     Recovery,
     /// An action or a start/stop program: nothing about health.
@@ -72,7 +72,7 @@ const NEITHER: &[&str] = &["Action done", "Started", "Stopped", "Restarted", "No
 
 /// What `MONIT_EVENT` means, or `None` for a text Monit's table does not have. Case and
 /// surrounding blanks are not significant.
-fn meaning(event: &str) -> Option<Meaning> {
+pub(crate) fn meaning(event: &str) -> Option<Meaning> {
     let event = event.trim();
     let is = |text: &&str| text.eq_ignore_ascii_case(event);
     if NEITHER.iter().any(is) {
