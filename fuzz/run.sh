@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS seconds each (default 30), starting from the committed
-# seeds (fuzz/seeds/TARGET) and keeping what it learns in fuzz/corpus/TARGET (not committed).
+# seeds (fuzz/seeds/TARGET; for the config loader examples/ and tests/cli/data/bad-configs) and
+# keeping what it learns in fuzz/corpus/TARGET (not committed).
 # A crash stops the run with the input in fuzz/artifacts/TARGET; after fixing it, keep that
 # input in fuzz/regressions/TARGET so that `cargo test --test fuzz_inputs` replays it.
 #
@@ -16,7 +17,10 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 mkdir -p logs
 for target in config cachet_answer perfdata monit_event; do
   mkdir -p "corpus/$target"
-  if ! cargo fuzz run --sanitizer none "$target" "corpus/$target" "seeds/$target" -- \
+  seeds=("seeds/$target")
+  # The config target starts from the repository's own configs, good and bad.
+  [ "$target" = config ] && seeds=(../examples ../tests/cli/data/bad-configs)
+  if ! cargo fuzz run --sanitizer none "$target" "corpus/$target" "${seeds[@]}" -- \
     -max_total_time="$seconds" > "logs/$target.log" 2>&1; then
     tail -n 40 "logs/$target.log" >&2
     echo "fuzz target $target failed: the input is in fuzz/artifacts/$target" >&2
