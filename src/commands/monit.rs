@@ -294,15 +294,14 @@ pub fn monit(
     );
     report.replaced = saved.pending.take().map(|pending| describe(&pending));
 
-    let error = deliver(
-        &endpoint,
-        &whom,
+    let push = Push {
+        endpoint: &endpoint,
+        whom: &whom,
         status,
-        printer.trace(),
+        trace: printer.trace(),
         deadline,
-        &mut saved,
-        &mut report,
-    );
+    };
+    let error = push.deliver(&mut saved, &mut report);
     let kept = match &error {
         Some(error) if keeps(error) => {
             saved.pending = Some(Pending {
@@ -340,65 +339,68 @@ pub fn monit(
     }
 }
 
-/// Pushes `status` and makes the incident follow, trying again with backoff while the deadline
-/// allows (each attempt starts from the connection, which is what fails when Cachet is down).
-/// Returns the last error, or `None` when Cachet shows `status`.
-fn deliver(
-    endpoint: &Endpoint,
-    whom: &Whom,
+/// One push of a status to a component, as Monit's event asks.
+struct Push<'a> {
+    endpoint: &'a Endpoint,
+    whom: &'a Whom<'a>,
     status: Status,
     trace: Trace,
     deadline: Deadline,
-    saved: &mut ComponentState,
-    report: &mut ComponentReport,
-) -> Option<CachetError> {
-    let mut wait = Duration::from_millis(500);
-    loop {
-        let error = match attempt(endpoint, whom, status, trace, deadline, saved, report) {
-            Ok(()) => return None,
-            Err(error) => error,
-        };
-        if !keeps(&error) || wait + Duration::from_millis(100) >= deadline.remaining() {
-            return Some(error);
-        }
-        trace.emit(format_args!(
-            "  ({error}; trying again in {} ms)",
-            wait.as_millis()
-        ));
-        thread::sleep(wait);
-        wait = (wait * 2).min(Duration::from_secs(4));
-    }
 }
 
-fn attempt(
-    endpoint: &Endpoint,
-    whom: &Whom,
-    status: Status,
-    trace: Trace,
-    deadline: Deadline,
-    saved: &mut ComponentState,
-    report: &mut ComponentReport,
-) -> Result<(), CachetError> {
-    let client = Client::connect(endpoint.clone(), trace, deadline, None)?;
-    let remote = resolve(&client, &whom.target)?;
-    whom.found(&remote, report);
-    if remote.status != u64::from(status.id()) {
-        client.set_status(&remote, status)?;
-        report.written = true;
+impl Push<'_> {
+    /// Pushes the status and makes the incident follow, trying again with backoff while the
+    /// deadline allows (each attempt starts from the connection, which is what fails when
+    /// Cachet is down). Returns the last error, or `None` when Cachet shows the status.
+    fn deliver(
+        &self,
+        saved: &mut ComponentState,
+        report: &mut ComponentReport,
+    ) -> Option<CachetError> {
+        let mut wait = Duration::from_millis(500);
+        loop {
+            let error = match self.attempt(saved, report) {
+                Ok(()) => return None,
+                Err(error) => error,
+            };
+            if !keeps(&error) || wait + Duration::from_millis(100) >= self.deadline.remaining() {
+                return Some(error);
+            }
+            self.trace.emit(format_args!(
+                "  ({error}; trying again in {} ms)",
+                wait.as_millis()
+            ));
+            thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_secs(4));
+        }
     }
-    report.pushed = true;
-    if let Some(spec) = whom.incident {
-        report.incident = lifecycle::follow_incident(
-            &client,
-            spec,
-            &remote,
-            remote.status,
-            status,
-            report,
-            saved,
-        )?;
+
+    fn attempt(
+        &self,
+        saved: &mut ComponentState,
+        report: &mut ComponentReport,
+    ) -> Result<(), CachetError> {
+        let client = Client::connect(self.endpoint.clone(), self.trace, self.deadline, None)?;
+        let remote = resolve(&client, &self.whom.target)?;
+        self.whom.found(&remote, report);
+        if remote.status != u64::from(self.status.id()) {
+            client.set_status(&remote, self.status)?;
+            report.written = true;
+        }
+        report.pushed = true;
+        if let Some(spec) = self.whom.incident {
+            report.incident = lifecycle::follow_incident(
+                &client,
+                spec,
+                &remote,
+                remote.status,
+                self.status,
+                report,
+                saved,
+            )?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Whether a failed push is worth keeping for later: Cachet was down, overloaded or slow.

@@ -6,8 +6,20 @@ use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server};
 
-/// Component `api` with a check that takes `seconds` (an exec plugin), an incident, a metric and
-/// `confirm`, all in `cmd`'s state dir.
+/// A failing target, a Cachet 2.4 with component 2 and metric 1, and `run` of component `api`:
+/// a plugin that takes `plugin_seconds` and an HTTP check of the target, with an incident, a
+/// metric and `confirm = 2`, all in the command's own state dir.
+fn setup(plugin_seconds: &str) -> (Server, FakeCachet, Cmd) {
+    let target = Server::start(|_| Response::new(503, "down"));
+    let cachet = FakeCachet::start(Version::V24)
+        .component(2, "API", 1)
+        .metric(1);
+    let cmd = Cmd::new().token(TOKEN);
+    let toml = config(&cmd, &cachet, &target, plugin_seconds);
+    let cmd = cmd.config(&toml).args(["run"]);
+    (target, cachet, cmd)
+}
+
 fn config(cmd: &Cmd, cachet: &FakeCachet, target: &Server, plugin_seconds: &str) -> String {
     let plugin = cmd.script("slow", &format!("sleep {plugin_seconds}; echo OK; exit 0"));
     format!(
@@ -18,6 +30,11 @@ fn config(cmd: &Cmd, cachet: &FakeCachet, target: &Server, plugin_seconds: &str)
         cachet.url(),
         target.url("/")
     )
+}
+
+/// The incidents not resolved (Fixed is 4).
+fn open_incidents(cachet: &FakeCachet) -> usize {
+    cachet.incidents().iter().filter(|i| i.status != 4).count()
 }
 
 fn state_is_whole(cmd: &Cmd) {
@@ -40,13 +57,7 @@ fn state_is_whole(cmd: &Cmd) {
 // the lock (exit 3); the state file stays whole and at most one incident is open.
 #[test]
 fn fifty_simultaneous_runs_respect_the_lock() {
-    let target = Server::start(|_| Response::new(503, "down"));
-    let cachet = FakeCachet::start(Version::V24)
-        .component(2, "API", 1)
-        .metric(1);
-    let cmd = Cmd::new().token(TOKEN);
-    let toml = config(&cmd, &cachet, &target, "0.5");
-    let cmd = cmd.config(&toml).args(["run"]);
+    let (_target, cachet, cmd) = setup("0.5");
     let children: Vec<_> = (0..50).map(|_| cmd.spawn()).collect();
     let mut ran = 0;
     let mut refused = 0;
@@ -63,25 +74,14 @@ fn fifty_simultaneous_runs_respect_the_lock() {
     assert!(ran >= 1, "some run got the lock");
     assert!(refused >= 1, "runs overlapped, so some were refused");
     state_is_whole(&cmd);
-    let open: Vec<_> = cachet
-        .incidents()
-        .into_iter()
-        .filter(|i| i.status != 4)
-        .collect();
-    assert!(open.len() <= 1, "{open:?}");
+    assert!(open_incidents(&cachet) <= 1, "{:?}", cachet.incidents());
 }
 
 // kill -9 at random points of runs that write state, open incidents and post points: the next
 // run finds a consistent state dir and does its job.
 #[test]
 fn runs_killed_at_random_points_leave_a_state_the_next_run_uses() {
-    let target = Server::start(|_| Response::new(503, "down"));
-    let cachet = FakeCachet::start(Version::V24)
-        .component(2, "API", 1)
-        .metric(1);
-    let cmd = Cmd::new().token(TOKEN);
-    let toml = config(&cmd, &cachet, &target, "0");
-    let cmd = cmd.config(&toml).args(["run"]);
+    let (_target, cachet, cmd) = setup("0");
     // A fixed pseudo-random sequence of kill times (0-40 ms), printed for reproduction.
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     for round in 0..20 {
@@ -106,10 +106,5 @@ fn runs_killed_at_random_points_leave_a_state_the_next_run_uses() {
     // One of two checks fails: partial outage, pushed once confirmed.
     assert_eq!(cachet.get(2).status, 3, "confirmed outage pushed: {out:?}");
     state_is_whole(&cmd);
-    let open: Vec<_> = cachet
-        .incidents()
-        .into_iter()
-        .filter(|i| i.status != 4)
-        .collect();
-    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open_incidents(&cachet), 1, "{:?}", cachet.incidents());
 }

@@ -213,9 +213,19 @@ fn the_systemd_units_verify() {
         .current_dir(dir.path())
         .output()
         .expect("systemd-analyze is installed");
+    assert_passed(&out, "systemd-analyze verify");
     assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "{}{}",
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "a warning: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A validator's verdict: success, or its words in the failure.
+fn assert_passed(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -251,12 +261,7 @@ fn the_monit_snippet_passes_monit_t() {
         .arg(&control)
         .output()
         .expect("monit is installed");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_passed(&out, "monit -t");
 }
 
 /// Runs python3 with `script` and returns what it prints as JSON.
@@ -320,12 +325,7 @@ fn the_kubernetes_manifests_validate() {
         .arg(&file)
         .output()
         .expect("kubernetes-validate is installed");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_passed(&out, "kubernetes-validate");
     let docs = python_json(
         "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
         &file,
@@ -451,12 +451,7 @@ fn the_ci_files_validate() {
             .arg(repo(file))
             .output()
             .expect("check-jsonschema is installed");
-        assert!(
-            out.status.success(),
-            "{file}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_passed(&out, file);
         let text = read(file);
         assert!(text.contains("cachet-check set api performance"), "{file}");
         assert!(text.contains("cachet-check run api"), "{file}");
