@@ -301,7 +301,7 @@ fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Dur
     }
 }
 
-/// Reads at most `cap` bytes of a body; more is an error.
+/// Reads at most `cap` bytes of a body; the rest is left unread.
 fn read_body(
     response: &mut ureq::http::Response<ureq::Body>,
     cap: u64,
