@@ -19,8 +19,8 @@ use std::io::Write;
 
 pub use exit::Exit;
 
-/// Entry points of the fuzz targets (`fuzz/`) and their regression tests: each feeds untrusted
-/// text to one parser. Not an API.
+/// Entry points of the fuzz targets (`fuzz/`), their regression tests and `benches/hot.rs`:
+/// each feeds text to one parser. Not an API.
 #[doc(hidden)]
 pub mod fuzz {
     /// The config loader, as `-c FILE` runs it: true when the text is a valid config.
