@@ -78,6 +78,12 @@ impl CachetError {
         )
     }
 
+    /// Cachet was down, overloaded or slow: a later try may work, and a write may or may not
+    /// have happened. A refused token or a missing component needs a person instead.
+    pub fn is_transient(&self) -> bool {
+        self.is_retryable() || matches!(self, CachetError::TimedOut { .. })
+    }
+
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             CachetError::Server { retry_after, .. } => *retry_after,

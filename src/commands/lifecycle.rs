@@ -106,7 +106,7 @@ fn open_incident(
     };
     let created = match client.create_incident(&new) {
         Ok(id) => id,
-        Err(error) if error.is_retryable() || matches!(error, CachetError::TimedOut { .. }) => {
+        Err(error) if error.is_transient() => {
             // Did it happen? Only the server knows; the next run tries again if it did not.
             return match client.open_incidents(remote.id, &spec.name) {
                 Ok(found) => match found.last() {

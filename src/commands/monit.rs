@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
+use super::run::write_status;
 use super::{endpoint, lifecycle, load_optional_config, resolve};
 use crate::cachet::{CachetError, Client, Endpoint, RemoteComponent};
 use crate::cli::GlobalArgs;
@@ -298,12 +299,13 @@ pub fn monit(
         endpoint: &endpoint,
         whom: &whom,
         status,
+        force: global.force,
         trace: printer.trace(),
         deadline,
     };
     let error = push.deliver(&mut saved, &mut report);
     let kept = match &error {
-        Some(error) if keeps(error) => {
+        Some(error) if error.is_transient() => {
             saved.pending = Some(Pending {
                 status: status.id(),
                 at: unix_now(),
@@ -344,6 +346,7 @@ struct Push<'a> {
     endpoint: &'a Endpoint,
     whom: &'a Whom<'a>,
     status: Status,
+    force: bool,
     trace: Trace,
     deadline: Deadline,
 }
@@ -363,7 +366,9 @@ impl Push<'_> {
                 Ok(()) => return None,
                 Err(error) => error,
             };
-            if !keeps(&error) || wait + Duration::from_millis(100) >= self.deadline.remaining() {
+            if !error.is_transient()
+                || wait + Duration::from_millis(100) >= self.deadline.remaining()
+            {
                 return Some(error);
             }
             self.trace.emit(format_args!(
@@ -383,11 +388,7 @@ impl Push<'_> {
         let client = Client::connect(self.endpoint.clone(), self.trace, self.deadline, None)?;
         let remote = resolve(&client, &self.whom.target)?;
         self.whom.found(&remote, report);
-        if remote.status != u64::from(self.status.id()) {
-            client.set_status(&remote, self.status)?;
-            report.written = true;
-        }
-        report.pushed = true;
+        write_status(&client, &remote, self.status, self.force, report)?;
         if let Some(spec) = self.whom.incident {
             report.incident = lifecycle::follow_incident(
                 &client,
@@ -401,12 +402,6 @@ impl Push<'_> {
         }
         Ok(())
     }
-}
-
-/// Whether a failed push is worth keeping for later: Cachet was down, overloaded or slow.
-/// A refused token or a missing component needs a person, not another try.
-fn keeps(error: &CachetError) -> bool {
-    error.is_retryable() || matches!(error, CachetError::TimedOut { .. })
 }
 
 /// "an undelivered partial outage (Connection failed: …) from 2026-11-23T11:02:03Z".

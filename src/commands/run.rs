@@ -435,17 +435,25 @@ pub fn push(
     force: bool,
     report: &mut ComponentReport,
 ) {
+    if let Err(error) = write_status(client, remote, status, force, report) {
+        report.push_error = Some(error.to_string());
+    }
+}
+
+/// The write of `push`, its error returned (for a caller that tries again).
+pub fn write_status(
+    client: &Client,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    report: &mut ComponentReport,
+) -> Result<(), CachetError> {
     report.id = Some(remote.id);
     report.previous_status = Some(remote.status_word());
-    if remote.status == u64::from(status.id()) && !force {
-        report.pushed = true;
-        return;
+    if force || remote.status != u64::from(status.id()) {
+        client.set_status(remote, status)?;
+        report.written = true;
     }
-    match client.set_status(remote, status) {
-        Ok(_) => {
-            report.pushed = true;
-            report.written = true;
-        }
-        Err(error) => report.push_error = Some(error.to_string()),
-    }
+    report.pushed = true;
+    Ok(())
 }

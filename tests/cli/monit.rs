@@ -584,3 +584,26 @@ fn real_monit_drives_cachet_check() {
     });
     assert_eq!(cachet.incidents()[0].status, 4, "the incident is resolved");
 }
+
+// SPEC §2: --force writes the status even when Cachet already shows it, for `monit` too.
+#[test]
+fn force_writes_what_cachet_already_shows() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 3);
+    let out = monit_cmd(&cachet, "")
+        .env("MONIT_EVENT", "Connection failed")
+        .args(["monit"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "web (#2): Cachet already shows partial outage, nothing written\n"
+    );
+    assert!(cachet.writes().is_empty(), "{:?}", cachet.writes());
+    let out = monit_cmd(&cachet, "")
+        .env("MONIT_EVENT", "Connection failed")
+        .args(["monit", "--force"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(cachet.writes().len(), 1, "{:?}", cachet.writes());
+    assert_eq!(cachet.get(2).status, 3);
+}
