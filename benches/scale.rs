@@ -31,13 +31,7 @@ const LATENCY: Duration = Duration::from_millis(20);
 /// An HTTP/1.1 server that keeps connections open, as real servers do, and answers every
 /// request with 200 after `LATENCY`: a thread per connection, started once per connection.
 fn keep_alive_target() -> SocketAddr {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    // A backlog for --jobs 512 connecting at once (std's 128 drops SYNs: a second's retry).
-    socket.listen(4096).unwrap();
-    let listener: std::net::TcpListener = socket.into();
+    let listener = support::http::listen();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {

@@ -24,6 +24,22 @@ pub struct Output {
 }
 
 impl Output {
+    /// What a finished cachet-check left; it must not have panicked, whatever else it did.
+    fn of(output: &std::process::Output, started: Instant) -> Output {
+        let output = Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        };
+        assert!(
+            !output.stderr.contains("panicked"),
+            "cachet-check panicked:\n{}",
+            output.stderr
+        );
+        output
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}", self.stdout))
@@ -142,18 +158,7 @@ impl Cmd {
                 .unwrap();
         }
         let output = child.wait_with_output().unwrap();
-        let output = Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        };
-        assert!(
-            !output.stderr.contains("panicked"),
-            "cachet-check panicked:\n{}",
-            output.stderr
-        );
-        output
+        Output::of(&output, started)
     }
 
     /// Runs the command (stdin closed) under GNU time and returns its output and peak RSS in
@@ -187,13 +192,7 @@ impl Cmd {
         let output = timed
             .output()
             .expect("GNU time at /usr/bin/time (apt-get install time)");
-        let output = Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        };
-        assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+        let output = Output::of(&output, started);
         let rss = std::fs::read_to_string(&report).unwrap();
         // GNU time notes a non-zero exit on a line of its own before the figure.
         let rss = rss.lines().last().unwrap().trim().parse().unwrap();

@@ -243,7 +243,7 @@ fn reason(status: u16) -> &'static str {
 
 /// A loopback listener whose backlog takes a burst of hundreds of connections at once (std's
 /// 128 drops SYNs under `--jobs 512`, and the client then waits a second to retry).
-fn listen() -> TcpListener {
+pub fn listen() -> TcpListener {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     socket
