@@ -217,7 +217,7 @@ fn state_key(named: &str) -> String {
     let safe: String = named
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            if crate::config::is_name_char(c) {
                 c
             } else {
                 '_'

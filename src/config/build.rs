@@ -102,11 +102,7 @@ fn build_component(
     defaults: &RawCheck,
 ) -> Result<Component, ConfigError> {
     let table = format!("[components.{name}]");
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if name.is_empty() || !name.chars().all(super::is_name_char) {
         return Err(at.error(
             span,
             None,

@@ -92,6 +92,12 @@ pub enum Target {
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
+/// Whether `c` may stand in a component name (`[components.NAME]`), which also names its
+/// state files.
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
 /// The largest config accepted: ten thousand checks take about a megabyte.
 const CONFIG_CAP: u64 = 16 << 20;
 
