@@ -293,6 +293,7 @@ pub fn monit(
         || ComponentState::new(&whom.key),
         |dir| dir.component(&whom.key),
     );
+    let loaded = saved.clone();
     report.replaced = saved.pending.take().map(|pending| describe(&pending));
 
     let push = Push {
@@ -304,18 +305,17 @@ pub fn monit(
         deadline,
     };
     let error = push.deliver(&mut saved, &mut report);
-    let kept = match &error {
-        Some(error) if error.is_transient() => {
-            saved.pending = Some(Pending {
-                status: status.id(),
-                at: unix_now(),
-                event: env.detail(),
-            });
-            true
-        }
-        _ => false,
-    };
+    if let Some(error) = &error
+        && error.is_transient()
+    {
+        saved.pending = Some(Pending {
+            status: status.id(),
+            at: unix_now(),
+            event: env.detail(),
+        });
+    }
     if let Some(dir) = &state
+        && saved != loaded
         && let Err(error) = dir.save_component(&saved)
     {
         crate::output::warn(format_args!("{error:#}"));
@@ -329,7 +329,9 @@ pub fn monit(
                 whom.name,
                 env.detail()
             ));
-            if kept && let Some(dir) = &state {
+            if saved.pending.is_some()
+                && let Some(dir) = &state
+            {
                 error = error.context(format!(
                     "kept in `{}` for the next `cachet-check monit` of `{}`",
                     dir.path.display(),

@@ -30,10 +30,14 @@ fn monit_cmd(cachet: &FakeCachet, web: &str) -> Cmd {
         .env("MONIT_HOST", "web1")
 }
 
+/// The component's undelivered push; null when none (no state file is one: nothing to keep).
 fn pending(cmd: &Cmd, key: &str) -> serde_json::Value {
     let path = cmd.dir().join(format!("state/component-{key}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str::<serde_json::Value>(&text).unwrap()["pending"].clone()
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str::<serde_json::Value>(&text).unwrap()["pending"].clone(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => serde_json::Value::Null,
+        Err(error) => panic!("{path:?}: {error}"),
+    }
 }
 
 // SPEC §8: without --status the event decides: a failure pushes `monit_status` (default
