@@ -109,8 +109,9 @@ pub enum Command {
         status: Option<Status>,
     },
     /// List the components Cachet has (id, status, enabled, group, name), to find the ids a
-    /// config needs. Needs no config when CACHET_URL (or --url) is given; with a token, disabled
-    /// components are listed too.
+    /// config needs. Needs no config when CACHET_URL (or --url) is given. Disabled components
+    /// are listed when the server shows them: Cachet 2.x with a token, 3.x with a token or (some
+    /// 3.x cores) to anyone.
     Components,
     /// Check the setup in order and say what to fix: config, server, Cachet version, token,
     /// abilities (3.x), each component and metric, state directory.

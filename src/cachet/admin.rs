@@ -8,6 +8,18 @@ use super::{CachetError, Call, Client, Dialect, RemoteComponent, items, number, 
 /// Pages read when listing, at 100 components each.
 const MAX_PAGES: u32 = 100;
 
+/// How long `version` waits for `/version`.
+const VERSION_PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Whether the server keeps a component's `meta` (where SPEC §10's maintenance marker and
+/// §11's votes and stamps live).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetaSupport {
+    Kept,
+    /// Why not, in the server's own words where it gave some.
+    NotKept(String),
+}
+
 /// A component as `components` lists it.
 #[derive(Clone, Debug)]
 pub struct Listed {
@@ -66,9 +78,11 @@ impl Client {
         Ok(listed)
     }
 
-    /// The version Cachet reports (2.x's may fail offline: it asks GitHub, cachet-api.md §2.10).
+    /// The version Cachet reports. 2.4 asks GitHub for the latest release before answering:
+    /// behind a firewall that drops packets it stalls, so this probe has a few seconds of its
+    /// own and the caller goes on without it.
     pub fn version(&self) -> Option<String> {
-        let body = self.get("/version").ok()?;
+        let body = self.probe("/version", Some(VERSION_PROBE_LIMIT)).ok()?;
         let data = body.get("data")?;
         data.as_str()
             .or_else(|| data.get("version")?.as_str())
@@ -78,28 +92,76 @@ impl Client {
     /// Whether the token may write, without changing anything. 2.x: a read that needs a token
     /// (`/subscribers`; other reads accept any token). 3.x: an empty PUT of `component`, which
     /// changes nothing and needs `components.manage`; `None` when 3.x has no component to ask.
-    pub fn check_token(&self, component: Option<u64>) -> Option<Result<(), CachetError>> {
+    /// The PUT carries the component's current `enabled`: an empty one re-enables a disabled
+    /// component on the 3.x cores before 5a91e9.
+    pub fn check_token(
+        &self,
+        component: Option<&RemoteComponent>,
+    ) -> Option<Result<(), CachetError>> {
         let answer = match (self.dialect, component) {
             (Dialect::V2, _) => self.get("/subscribers"),
-            (Dialect::V3, Some(id)) => self.send_once(&Call {
-                method: "PUT",
-                path: &format!("/components/{id}"),
-                body: Some(&json!({})),
-                ability: "components.manage",
-            }),
+            (Dialect::V3, Some(current)) => self.send_once(&Call::new(
+                "PUT",
+                &format!("/components/{}", current.id),
+                Some(&json!({ "enabled": current.enabled })),
+                "components.manage",
+            )),
             (Dialect::V3, None) => return None,
         };
         Some(answer.map(|_| ()))
+    }
+
+    /// Whether the server keeps component `meta`, asked of component `id` without writing:
+    /// 2.4 shows `data.meta`, 2.3 has none; a 3.x core that keeps it shows it with
+    /// `include=meta`, one that does not (a744c708, 2026-06) refuses that include with 400.
+    pub fn meta_support(&self, id: u64) -> Result<MetaSupport, CachetError> {
+        let (path, pointer) = match self.dialect {
+            Dialect::V2 => (format!("/components/{id}"), "/data/meta"),
+            Dialect::V3 => (
+                format!("/components/{id}?include=meta"),
+                "/data/attributes/meta",
+            ),
+        };
+        match self.get(&path) {
+            Ok(body) if body.pointer(pointer).is_some() => Ok(MetaSupport::Kept),
+            Ok(_) => Ok(MetaSupport::NotKept(
+                "its components have no `meta` (Cachet 2.3, or a core without it)".to_owned(),
+            )),
+            Err(CachetError::Rejected {
+                status: 400,
+                message,
+                ..
+            }) => Ok(MetaSupport::NotKept(format!(
+                "it refuses `include=meta` (\"{message}\"): this 3.x core drops component meta"
+            ))),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The requests a minute the server allows this key, when its answers said
+    /// (`X-RateLimit-Limit`).
+    pub fn rate_limit(&self) -> Option<u64> {
+        match self.rate_limit.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            limit => Some(limit),
+        }
     }
 
     pub fn has_token(&self) -> bool {
         self.token.is_some()
     }
 
-    /// Whether metric `id` exists.
-    pub fn metric_exists(&self, id: u64) -> Result<(), CachetError> {
+    /// Metric `id`'s `threshold` in minutes (how close in time 3.x merges points), when it
+    /// exists; an error when it does not.
+    pub fn metric_threshold(&self, id: u64) -> Result<Option<u64>, CachetError> {
         self.get(&format!("/metrics/{id}"))
-            .map(|_| ())
+            .map(|body| {
+                let data = body.get("data");
+                number(data.and_then(|d| {
+                    d.get("threshold")
+                        .or_else(|| d.get("attributes")?.get("threshold"))
+                }))
+            })
             .map_err(|error| match error {
                 CachetError::NotFound { url, .. } => CachetError::NotFound {
                     what: format!("metric {id}"),

@@ -62,6 +62,13 @@ pub enum CachetError {
     NoApi {
         base: String,
     },
+    /// No component has exactly the name asked for. `asked` is the request that was made and
+    /// `close` the names that differ only a little (case included: names are matched exactly).
+    NoSuchName {
+        name: String,
+        asked: String,
+        close: Vec<String>,
+    },
     /// More than one component has the name asked for.
     Ambiguous {
         name: String,
@@ -165,6 +172,18 @@ impl fmt::Display for CachetError {
                 "no Cachet API at {base} (neither /api/v1/ping nor /api/ping answered): check the Cachet `url`, \
                  and on 3.x that the API is enabled"
             ),
+            CachetError::NoSuchName { name, asked, close } => {
+                write!(
+                    f,
+                    "no Cachet component is named exactly `{name}` ({asked} answered none of that name)"
+                )?;
+                match close.as_slice() {
+                    [] => {}
+                    [one] => write!(f, "; did you mean `{one}`?")?,
+                    many => write!(f, "; did you mean one of `{}`?", many.join("`, `"))?,
+                }
+                write!(f, " `cachet-check components` lists them all")
+            }
             CachetError::Ambiguous { name, ids } => {
                 let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
                 write!(

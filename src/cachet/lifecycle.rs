@@ -20,6 +20,14 @@ pub enum IncidentStatus {
     Fixed = 4,
 }
 
+/// What Cachet did with a metric point it accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointFate {
+    Stored,
+    /// Counted into the latest point, its value discarded (3.x, within the metric's threshold).
+    Merged,
+}
+
 /// An incident as Cachet lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteIncident {
@@ -39,31 +47,48 @@ pub struct NewIncident<'a> {
 }
 
 impl Client {
-    /// Sends one metric point (not retried: see the module comment).
-    pub fn post_point(&self, point: &Point) -> Result<(), CachetError> {
+    /// Sends one metric point (not retried: see the module comment). Returns whether Cachet
+    /// kept it as a point of its own or merged it into its latest one: 3.x counts a point
+    /// within the metric's `threshold` minutes and discards its value (2.x does so for a point
+    /// of the same value), which the answer shows as a counter above 1.
+    pub fn post_point(&self, point: &Point) -> Result<PointFate, CachetError> {
         let path = format!("/metrics/{}/points", point.metric);
         let body = json!({ "value": point.value, "timestamp": point.timestamp });
-        self.send_once(&Call {
-            method: "POST",
-            path: &path,
-            body: Some(&body),
-            ability: "metric-points.manage",
+        let answer = self
+            .send_once(&Call::new(
+                "POST",
+                &path,
+                Some(&body),
+                "metric-points.manage",
+            ))
+            .map_err(|error| match error {
+                CachetError::NotFound { url, .. } => CachetError::NotFound {
+                    what: format!("metric {}", point.metric),
+                    url,
+                },
+                other => other,
+            })?;
+        let data = answer.get("data");
+        let field = |name: &str| {
+            data.and_then(|data| data.get(name).or_else(|| data.get("attributes")?.get(name)))
+        };
+        // A new point starts at counter 1; a higher one is an older point counted again.
+        let merged = number(field("counter")).is_some_and(|counter| counter > 1);
+        Ok(if merged {
+            PointFate::Merged
+        } else {
+            PointFate::Stored
         })
-        .map_err(|error| match error {
-            CachetError::NotFound { url, .. } => CachetError::NotFound {
-                what: format!("metric {}", point.metric),
-                url,
-            },
-            other => other,
-        })?;
-        Ok(())
     }
 
-    /// The unresolved incidents named `name` linked to `component`, oldest first.
+    /// The unresolved incidents named `name` linked to `component`, oldest first. On 3.x the
+    /// open incidents are one list for every component: it is read once per run and shared,
+    /// unless `fresh` asks to read it again (after opening one, to settle a race).
     pub fn open_incidents(
         &self,
         component: u64,
         name: &str,
+        fresh: bool,
     ) -> Result<Vec<RemoteIncident>, CachetError> {
         let mut found = Vec::new();
         match self.dialect {
@@ -80,19 +105,18 @@ impl Client {
                 }
             }
             Dialect::V3 => {
-                for page in 1..=MAX_INCIDENT_PAGES {
-                    let body = self.get(&format!(
-                        "/incidents?filter%5Bstatus%5D=0,1,2,3&include=components&per_page=100&page={page}"
-                    ))?;
-                    for incident in items(&body) {
-                        if v3::linked_to(incident, component)
-                            && let Some(parsed) = v3::incident(incident)
-                        {
-                            found.push(parsed);
-                        }
-                    }
-                    if !v3::has_next(&body) {
-                        break;
+                let mut shared = self
+                    .open_incidents
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if fresh || shared.is_none() {
+                    *shared = Some(self.unresolved_incidents()?);
+                }
+                for incident in shared.iter().flatten() {
+                    if v3::linked_to(incident, component)
+                        && let Some(parsed) = v3::incident(incident)
+                    {
+                        found.push(parsed);
                     }
                 }
             }
@@ -102,6 +126,32 @@ impl Client {
         });
         found.sort_by_key(|incident| incident.id);
         Ok(found)
+    }
+
+    /// 3.x: every unresolved incident, with its components where the server can include them.
+    /// The 2024 cores refuse `include=components` (400); they, like the 2025 ones, keep the
+    /// link as `attributes.component_id`, which the list shows without the include.
+    fn unresolved_incidents(&self) -> Result<Vec<serde_json::Value>, CachetError> {
+        let mut listed = Vec::new();
+        let mut include = "&include=components";
+        let mut page = 1;
+        while page <= MAX_INCIDENT_PAGES {
+            let body = match self.get(&format!(
+                "/incidents?filter%5Bstatus%5D=0,1,2,3{include}&per_page=100&page={page}"
+            )) {
+                Err(CachetError::Rejected { status: 400, .. }) if !include.is_empty() => {
+                    include = "";
+                    continue;
+                }
+                answer => answer?,
+            };
+            listed.extend(items(&body).cloned());
+            if !v3::has_next(&body) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(listed)
     }
 
     /// Opens an incident: Investigating, linked to the component with its status. Returns its id.
@@ -116,22 +166,14 @@ impl Client {
                 "component_status": new.status.id(),
                 "notify": new.notify,
             }),
-            // 3.x: `visible` defaults to hidden, and only a visible incident's impact shows.
-            Dialect::V3 => json!({
-                "name": new.name,
-                "message": new.message,
-                "status": IncidentStatus::Investigating as u8,
-                "visible": new.visible,
-                "notifications": new.notify,
-                "components": [{ "id": new.component, "status": new.status.id() }],
-            }),
+            Dialect::V3 => v3::incident_body(new),
         };
-        let answer = self.send_once(&Call {
-            method: "POST",
-            path: "/incidents",
-            body: Some(&body),
-            ability: "incidents.manage",
-        })?;
+        let answer = self.send_once(&Call::new(
+            "POST",
+            "/incidents",
+            Some(&body),
+            "incidents.manage",
+        ))?;
         number(answer.pointer("/data/id"))
             .ok_or_else(|| self.invalid("/incidents", "no incident id in `data`"))
     }
@@ -149,12 +191,12 @@ impl Client {
     ) -> Result<(), CachetError> {
         let path = format!("/incidents/{}/updates", incident.id);
         let update = json!({ "status": status as u8, "message": message });
-        let posted = self.send_once(&Call {
-            method: "POST",
-            path: &path,
-            body: Some(&update),
-            ability: "incident-updates.manage",
-        });
+        let posted = self.send_once(&Call::new(
+            "POST",
+            &path,
+            Some(&update),
+            "incident-updates.manage",
+        ));
         match posted {
             Err(CachetError::NotFound { .. }) if self.dialect == Dialect::V2 => {
                 // Cachet 2.3: no update routes. A PUT resets `visible` unless sent, and needs
@@ -167,13 +209,8 @@ impl Client {
                     "component_id": component,
                     "component_status": component_status.id(),
                 });
-                self.send(&Call {
-                    method: "PUT",
-                    path: &path,
-                    body: Some(&body),
-                    ability: "incidents.manage",
-                })
-                .map(|_| ())
+                self.send(&Call::new("PUT", &path, Some(&body), "incidents.manage"))
+                    .map(|_| ())
             }
             other => other.map(|_| ()),
         }
@@ -181,12 +218,12 @@ impl Client {
 
     /// Deletes an incident this run opened twice (a race with another host).
     pub fn delete_incident(&self, id: u64) -> Result<(), CachetError> {
-        self.send_once(&Call {
-            method: "DELETE",
-            path: &format!("/incidents/{id}"),
-            body: None,
-            ability: "incidents.delete",
-        })
+        self.send_once(&Call::new(
+            "DELETE",
+            &format!("/incidents/{id}"),
+            None,
+            "incidents.delete",
+        ))
         .map(|_| ())
     }
 }

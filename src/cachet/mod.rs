@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use admin::yes_no;
+pub use admin::{MetaSupport, yes_no};
 pub use error::CachetError;
-pub use lifecycle::{IncidentStatus, NewIncident, RemoteIncident};
+pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 
 use crate::check::format_millis;
 use crate::check::http::{describe_error, encode_query_value as encode};
@@ -98,6 +98,10 @@ pub struct Client {
     notify_subscribers: bool,
     trace: Trace,
     deadline: Deadline,
+    /// 3.x: the unresolved incidents, read once per run (`open_incidents`).
+    open_incidents: std::sync::Mutex<Option<Vec<Value>>>,
+    /// `X-RateLimit-Limit` of the latest answer that had one (0: none seen).
+    rate_limit: std::sync::atomic::AtomicU64,
 }
 
 /// Where Cachet is and how to speak to it.
@@ -133,6 +137,8 @@ impl Client {
             notify_subscribers: endpoint.notify_subscribers,
             trace,
             deadline,
+            open_incidents: std::sync::Mutex::new(None),
+            rate_limit: std::sync::atomic::AtomicU64::new(0),
         };
         client.dialect = match (endpoint.api, known) {
             (Api::V2, _) => Dialect::V2,
@@ -155,7 +161,7 @@ impl Client {
     fn detect(&mut self) -> Result<Dialect, CachetError> {
         for dialect in [Dialect::V2, Dialect::V3] {
             self.dialect = dialect;
-            match self.get("/ping") {
+            match self.probe("/ping", None) {
                 Ok(body) if body.get("data").and_then(Value::as_str) == Some("Pong!") => {
                     return Ok(dialect);
                 }
@@ -205,15 +211,41 @@ impl Client {
             found.into_iter().filter(|c| c.name == name).collect();
         match exact.len() {
             1 => Ok(exact.remove(0)),
-            0 => Err(CachetError::NotFound {
-                what: format!("a component named exactly `{name}`"),
-                url: redact_url(&self.url(&format!("/components?name={}", encode(name)))),
-            }),
+            0 => {
+                let query = match self.dialect {
+                    Dialect::V2 => v2::name_query(name),
+                    Dialect::V3 => v3::name_query(name),
+                };
+                Err(CachetError::NoSuchName {
+                    name: name.to_owned(),
+                    asked: format!("GET {}", redact_url(&self.url(&query))),
+                    close: self.close_names(name),
+                })
+            }
             _ => Err(CachetError::Ambiguous {
                 name: name.to_owned(),
                 ids: exact.iter().map(|c| c.id).collect(),
             }),
         }
+    }
+
+    /// The names of components that differ from `name` only a little: in case, or by a typo.
+    fn close_names(&self, name: &str) -> Vec<String> {
+        let listed = self.list_components().unwrap_or_default();
+        let lower = name.to_lowercase();
+        let lowered: Vec<String> = listed
+            .iter()
+            .map(|l| l.component.name.to_lowercase())
+            .collect();
+        let typo = crate::config::nearest(&lower, lowered.iter().map(String::as_str));
+        let mut close: Vec<String> = listed
+            .iter()
+            .zip(&lowered)
+            .filter(|(_, low)| **low == lower || Some(low.as_str()) == typo)
+            .map(|(l, _)| l.component.name.clone())
+            .collect();
+        close.dedup();
+        close
     }
 
     /// Writes `status` to `current` and checks that Cachet shows it afterwards.
@@ -225,14 +257,9 @@ impl Client {
         let path = format!("/components/{}", current.id);
         let body = match self.dialect {
             Dialect::V2 => v2::status_body(current, status, self.notify_subscribers),
-            Dialect::V3 => v3::status_body(status),
+            Dialect::V3 => v3::status_body(current, status),
         };
-        let answer = self.send(&Call {
-            method: "PUT",
-            path: &path,
-            body: Some(&body),
-            ability: "components.manage",
-        })?;
+        let answer = self.send(&Call::new("PUT", &path, Some(&body), "components.manage"))?;
         let shown = match self.dialect {
             Dialect::V2 => v2::component(&answer),
             Dialect::V3 => v3::component(&answer),
@@ -249,12 +276,16 @@ impl Client {
     }
 
     fn get(&self, path: &str) -> Result<Value, CachetError> {
-        self.send(&Call {
-            method: "GET",
-            path,
-            body: None,
-            ability: "",
-        })
+        self.send(&Call::new("GET", path, None, ""))
+    }
+
+    /// A GET that carries no token (detection probes: a token of one API line must not be sent
+    /// to a server of the other), within `limit` when given.
+    fn probe(&self, path: &str, limit: Option<Duration>) -> Result<Value, CachetError> {
+        let mut call = Call::new("GET", path, None, "");
+        call.anonymous = true;
+        call.limit = limit;
+        self.send(&call)
     }
 
     fn url(&self, path: &str) -> String {
@@ -299,10 +330,13 @@ impl Client {
             path,
             body,
             ability,
+            anonymous,
+            limit,
         } = *call;
         let url = self.url(path);
         let shown = format!("{method} {}", redact_url(&url));
         let remaining = self.deadline.remaining();
+        let remaining = limit.map_or(remaining, |limit| limit.min(remaining));
         if remaining.is_zero() {
             return Err(CachetError::TimedOut { url: shown });
         }
@@ -310,7 +344,7 @@ impl Client {
             .method(method)
             .uri(&url)
             .header("Accept", "application/json");
-        if let Some(token) = &self.token {
+        if let Some(token) = self.token.as_ref().filter(|_| !anonymous) {
             request = match self.dialect {
                 Dialect::V2 => request.header("X-Cachet-Token", token.expose()),
                 Dialect::V3 => {
@@ -355,6 +389,10 @@ impl Client {
                 .map(str::to_owned)
         };
         let location = header("Location");
+        if let Some(limit) = header("X-RateLimit-Limit").and_then(|l| l.trim().parse().ok()) {
+            self.rate_limit
+                .store(limit, std::sync::atomic::Ordering::Relaxed);
+        }
         let retry_after = header("Retry-After")
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
@@ -433,6 +471,28 @@ struct Call<'a> {
     path: &'a str,
     body: Option<&'a Value>,
     ability: &'static str,
+    /// Sent without the token.
+    anonymous: bool,
+    /// A time limit of its own, shorter than the run's deadline.
+    limit: Option<Duration>,
+}
+
+impl<'a> Call<'a> {
+    fn new(
+        method: &'a str,
+        path: &'a str,
+        body: Option<&'a Value>,
+        ability: &'static str,
+    ) -> Call<'a> {
+        Call {
+            method,
+            path,
+            body,
+            ability,
+            anonymous: false,
+            limit: None,
+        }
+    }
 }
 
 /// The base URL a redirect points at: `location` less the API path asked for, when it ends with

@@ -32,8 +32,13 @@ pub fn incident(data: &Value) -> Option<RemoteIncident> {
 /// `per_page` is large rather than paging: 2.x turns `page` next to a filter into an SQL
 /// column and fails (cachet-api.md §2.5).
 pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>, CachetError> {
-    let body = client.get(&format!("/components?name={}&per_page=1000", encode(name)))?;
+    let body = client.get(&name_query(name))?;
     Ok(items(&body).filter_map(parse).collect())
+}
+
+/// The request `find_by_name` makes.
+pub fn name_query(name: &str) -> String {
+    format!("/components?name={}&per_page=1000", encode(name))
 }
 
 /// The PUT body. `enabled` is always sent, as Cachet shows it now, because 2.3 re-enables a

@@ -30,16 +30,19 @@ pub fn incident(data: &Value) -> Option<RemoteIncident> {
     Some(RemoteIncident { id, name, status })
 }
 
-/// Whether an incident (listed with `include=components`) is linked to `component`.
+/// Whether an incident is linked to `component`: through `relationships.components` (listed
+/// with `include=components`, cores from 2025-12 on) or the legacy `attributes.component_id`
+/// that earlier cores keep instead (cachet-api.md, "Observed on real servers").
 pub fn linked_to(incident: &Value, component: u64) -> bool {
-    incident
+    let related = incident
         .pointer("/relationships/components/data")
         .and_then(Value::as_array)
         .is_some_and(|linked| {
             linked
                 .iter()
                 .any(|link| number(link.get("id")) == Some(component))
-        })
+        });
+    related || number(incident.pointer("/attributes/component_id")) == Some(component)
 }
 
 /// Whether a list answer has a next page (`links.next`; absent on the last page).
@@ -66,10 +69,7 @@ fn resource(data: &Value) -> Option<(u64, String, u64, &Value)> {
 pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>, CachetError> {
     let mut found = Vec::new();
     for page in 1..=MAX_PAGES {
-        let body = client.get(&format!(
-            "/components?filter%5Bname%5D={}&per_page=100&page={page}",
-            encode(name)
-        ))?;
+        let body = client.get(&format!("{}&page={page}", name_query(name)))?;
         found.extend(items(&body).filter_map(parse));
         if !has_next(&body) {
             break;
@@ -78,8 +78,32 @@ pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>,
     Ok(found)
 }
 
-pub fn status_body(status: Status) -> Value {
-    json!({ "status": status.id() })
+/// The PUT body. `enabled` is sent as Cachet shows it now: the cores before 5a91e9 default it
+/// to true and so re-enable a disabled component on a PUT without it.
+/// The request `find_by_name` makes (its first page).
+pub fn name_query(name: &str) -> String {
+    format!("/components?filter%5Bname%5D={}&per_page=100", encode(name))
+}
+
+pub fn status_body(current: &RemoteComponent, status: Status) -> Value {
+    json!({ "status": status.id(), "enabled": current.enabled })
+}
+
+/// The incident-create body: the `components` list that cores from 2025-12 attach, and the
+/// legacy `component_id` + `component_status` that earlier ones keep instead (both are merged
+/// into one link where both are understood).
+pub fn incident_body(new: &super::NewIncident) -> Value {
+    json!({
+        "name": new.name,
+        "message": new.message,
+        "status": super::IncidentStatus::Investigating as u8,
+        // `visible` defaults to hidden, and only a visible incident's impact shows.
+        "visible": new.visible,
+        "notifications": new.notify,
+        "components": [{ "id": new.component, "status": new.status.id() }],
+        "component_id": new.component,
+        "component_status": new.status.id(),
+    })
 }
 
 #[cfg(test)]
@@ -116,6 +140,15 @@ mod tests {
                 status: 1
             })
         );
+        assert!(linked_to(&data, 2));
+        assert!(!linked_to(&data, 3));
+    }
+
+    #[test]
+    fn incidents_of_2025_cores_link_by_their_legacy_attribute() {
+        let data = json!({"id": "7", "type": "incidents",
+            "attributes": {"id": 7, "name": "API degraded", "component_id": 2,
+                "status": {"human": "Investigating", "value": 1}}});
         assert!(linked_to(&data, 2));
         assert!(!linked_to(&data, 3));
     }

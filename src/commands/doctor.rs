@@ -5,8 +5,8 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{endpoint, load_config, resolve};
-use crate::cachet::{CachetError, Client, Dialect};
+use super::{endpoint, load_config, resolve_all};
+use crate::cachet::{CachetError, Client, Dialect, MetaSupport};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::Config;
 use crate::deadline::Deadline;
@@ -116,17 +116,12 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     add("version", Level::Ok, format!("Cachet {line}, {version}"));
 
     // Each component is looked up once: the token's check (3.x) needs one that exists.
-    let remotes: Vec<_> = config
-        .components
-        .iter()
-        .map(|component| resolve(&client, &component.target))
-        .collect();
+    let targets: Vec<_> = config.components.iter().map(|c| c.target.clone()).collect();
+    let remotes = resolve_all(&client, &targets, 1);
     // The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
-    let first_id = remotes
-        .iter()
-        .find_map(|remote| remote.as_ref().ok().map(|remote| remote.id));
+    let first = remotes.iter().find_map(|remote| remote.as_ref().ok());
     let token_step = if client.has_token() {
-        match client.check_token(first_id) {
+        match client.check_token(first) {
             Some(result) => token_verdict(result),
             None => (
                 Level::Note,
@@ -160,6 +155,24 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
             ),
         );
     }
+    if let Some(first) = first {
+        let (level, detail) = match client.meta_support(first.id) {
+            Ok(MetaSupport::Kept) => (
+                Level::Ok,
+                "this server keeps component meta (maintenance markers, quorum votes, stamps)"
+                    .to_owned(),
+            ),
+            Ok(MetaSupport::NotKept(why)) => (
+                Level::Note,
+                format!(
+                    "this server keeps no component meta: {why}; maintenance markers, quorum and stale stamps cannot work here (on 3.x maintenance uses Cachet's schedules)"
+                ),
+            ),
+            Err(error) => (Level::Note, format!("could not tell: {error}")),
+        };
+        add("meta", level, detail);
+    }
+    let dialect = client.dialect();
     for (component, remote) in config.components.iter().zip(remotes) {
         let (level, detail) = match remote {
             Ok(remote) => (
@@ -176,8 +189,17 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
         };
         add("component", level, detail);
         if let Some(metric) = component.metric {
-            let (level, detail) = match client.metric_exists(metric) {
-                Ok(()) => (
+            let (level, detail) = match client.metric_threshold(metric) {
+                // 3.x merges a point within `threshold` minutes of the latest into it and
+                // keeps the first value: a slow run would never show.
+                Ok(Some(threshold)) if dialect == Dialect::V3 && threshold > 1 => (
+                    Level::Note,
+                    format!(
+                        "`{}` reports to metric {metric}, whose threshold is {threshold} minutes: Cachet 3.x merges every point within {threshold} minutes of the latest into it and discards its value, so runs a minute apart show one value in {threshold}; set the metric's threshold to 1 minute",
+                        component.name
+                    ),
+                ),
+                Ok(_) => (
                     Level::Ok,
                     format!("`{}` reports to metric {metric}", component.name),
                 ),
@@ -186,8 +208,45 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
             add("metric", level, detail);
         }
     }
+    add("requests", Level::Note, request_budget(&config, &client));
     steps.extend(state_step(&config));
     steps
+}
+
+/// What a run of this config costs in requests, beside the limit the server announced: 3.x
+/// apps allow 60 a minute per key (cachet-api.md, "Observed on real servers").
+fn request_budget(config: &Config, client: &Client) -> String {
+    let components = config.components.iter().filter(|c| !c.checks.is_empty());
+    let count = components.clone().count();
+    let with_incident = components.clone().filter(|c| c.incident.is_some()).count();
+    let with_metric = components.clone().filter(|c| c.metric.is_some()).count();
+    let v3 = client.dialect() == Dialect::V3;
+    // Reading: one component, or the listing (3.x: enabled and disabled ones, a request each).
+    let reads = match count {
+        0 | 1 => count,
+        _ if v3 => 2 * count.div_ceil(100),
+        _ => count.div_ceil(100),
+    };
+    // The open incidents: one list on 3.x, one per component on 2.x.
+    let incident_reads = match (v3, with_incident) {
+        (_, 0) => 0,
+        (true, _) => 1,
+        (false, n) => n,
+    };
+    let quiet = reads + incident_reads + with_metric;
+    // Every component changing: its write, and its incident opened (with a re-read) or resolved.
+    let busy = quiet + count + 2 * with_incident;
+    let limit = match client.rate_limit() {
+        Some(limit) => format!("Cachet allows {limit} requests a minute to this key"),
+        None => "Cachet announced no rate limit".to_owned(),
+    };
+    let mut text = format!(
+        "{limit}; a run of this config makes about {quiet} when no status changes, up to {busy} when every component changes at once"
+    );
+    if client.rate_limit().is_some_and(|limit| busy as u64 > limit) {
+        text.push_str(": past the limit, Cachet answers 429 and what it refused is done by the next run; split the components over several keys or runs");
+    }
+    text
 }
 
 fn token_verdict(result: Result<(), CachetError>) -> (Level, String) {

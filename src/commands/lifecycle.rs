@@ -2,7 +2,7 @@
 //! incident, and the latency point with its spool.
 
 use crate::cachet::{
-    CachetError, Client, IncidentStatus, NewIncident, RemoteComponent, RemoteIncident,
+    CachetError, Client, IncidentStatus, NewIncident, PointFate, RemoteComponent, RemoteIncident,
 };
 use crate::config::{Component, IncidentSpec};
 use crate::output::{ComponentReport, MetricReport};
@@ -47,7 +47,7 @@ pub fn follow_incident(
     report: &ComponentReport,
     state: &mut ComponentState,
 ) -> Result<Option<String>, CachetError> {
-    let open = client.open_incidents(remote.id, &spec.name)?;
+    let open = client.open_incidents(remote.id, &spec.name, false)?;
     let (done, still_open) = match (now, open.first()) {
         (Status::Operational, None) => (None, None),
         (Status::Operational, Some(incident)) => {
@@ -108,7 +108,7 @@ fn open_incident(
         Ok(id) => id,
         Err(error) if error.is_transient() => {
             // Did it happen? Only the server knows; the next run tries again if it did not.
-            return match client.open_incidents(remote.id, &spec.name) {
+            return match client.open_incidents(remote.id, &spec.name, true) {
                 Ok(found) => match found.last() {
                     Some(incident) => Ok((format!("opened #{}", incident.id), incident.id)),
                     None => Err(error),
@@ -118,7 +118,7 @@ fn open_incident(
         }
         Err(error) => return Err(error),
     };
-    let open: Vec<RemoteIncident> = client.open_incidents(remote.id, &spec.name)?;
+    let open: Vec<RemoteIncident> = client.open_incidents(remote.id, &spec.name, true)?;
     match open.first() {
         Some(older) if older.id < created => {
             client.delete_incident(created)?;
@@ -195,12 +195,27 @@ pub fn deliver_points(
     let mut kept = Vec::new();
     let mut stopped = false;
     for point in std::mem::take(&mut state.points) {
+        if report.refused {
+            report.dropped += 1;
+            continue;
+        }
         if stopped {
             kept.push(point);
             continue;
         }
         match client.post_point(&point) {
-            Ok(()) => report.delivered += 1,
+            Ok(PointFate::Stored) => report.delivered += 1,
+            Ok(PointFate::Merged) => {
+                report.delivered += 1;
+                report.merged += 1;
+            }
+            // The key may not post points: a configuration to fix, not an outage to wait out.
+            // Nothing is kept for a server that will never take it.
+            Err(error @ CachetError::Forbidden { .. }) => {
+                report.refused = true;
+                report.dropped += 1;
+                report.error = Some(error.to_string());
+            }
             // Cachet will never take this point (a metric that does not exist, a value it
             // rejects): keeping it would block the spool for good.
             Err(error @ (CachetError::NotFound { .. } | CachetError::Rejected { .. })) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use super::{endpoint, lifecycle, load_config, resolve};
+use super::{endpoint, lifecycle, load_config, parallel_map, resolve_all};
 use crate::cachet::{CachetError, Client, Dialect, Endpoint, RemoteComponent};
 use crate::check::{self, CheckSpec, Context, Outcome};
 use crate::cli::GlobalArgs;
@@ -212,7 +212,9 @@ fn follow(
     if let Some(spec) = &component.incident {
         match lifecycle::follow_incident(client, spec, remote, remote.status, now, report, state) {
             Ok(done) => report.incident = done,
-            Err(error) => report.push_error = Some(format!("incident `{}`: {error}", spec.name)),
+            Err(error) => {
+                report.incident_error = Some(format!("incident `{}`: {error}", spec.name));
+            }
         }
     }
 }
@@ -284,9 +286,7 @@ fn read_cachet(
     thread::spawn(move || {
         let view = Client::connect(endpoint, trace, deadline.earlier_by(COLLECT_GRACE), known).map(
             |client| {
-                let remotes = parallel_map(&targets, CACHET_IN_FLIGHT, |target| {
-                    resolve(&client, target)
-                });
+                let remotes = resolve_all(&client, &targets, CACHET_IN_FLIGHT);
                 (client, remotes)
             },
         );
@@ -352,44 +352,6 @@ fn select<'a>(config: &'a Config, names: &[String]) -> Result<Vec<&'a Component>
 
 /// Requests to Cachet in flight at once when a run reads or settles many components.
 const CACHET_IN_FLIGHT: usize = 8;
-
-/// `f` of each item, in order, computed by up to `workers` threads.
-fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    workers: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    if items.len() <= 1 || workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers.min(items.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(index) else {
-                            return done;
-                        };
-                        done.push((index, f(item)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    results.sort_unstable_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
-}
 
 /// How much later than their deadline the outcomes of checks (and Cachet's answers) are
 /// waited for: timers fire a little late, and a check that ends at its timeout should be

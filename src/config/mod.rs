@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use error::ConfigError;
+pub use error::{ConfigError, nearest};
 pub use value::{StatusRanges, WebUrl};
 
 use crate::check::CheckSpec;

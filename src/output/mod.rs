@@ -52,6 +52,10 @@ pub struct ComponentReport {
     /// "resolved #12", "#12 open".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident: Option<String>,
+    /// Why the incident could not be opened, updated or resolved. The status itself was pushed
+    /// (or not: `push_error`); the exit code stays that of the checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident_error: Option<String>,
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
@@ -75,6 +79,7 @@ impl ComponentReport {
             push_error: None,
             held: None,
             incident: None,
+            incident_error: None,
             metric: None,
             replaced: None,
             checks: Vec::new(),
@@ -94,6 +99,14 @@ pub struct MetricReport {
     pub spooled: usize,
     /// Points given up: rejected by Cachet, or beyond the spool's cap.
     pub dropped: usize,
+    /// Points Cachet 3.x took but merged into its latest one within the metric's `threshold`
+    /// (their value discarded, its counter raised).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub merged: usize,
+    /// The API key may not post points (3.x `metric-points.manage`): nothing is kept for a
+    /// server that will never take it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -108,6 +121,10 @@ pub struct CheckReport {
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub perfdata: Vec<Perfdata>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 fn exit_code<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S::Ok, S::Error> {

@@ -53,6 +53,9 @@ pub fn run(report: &Report, verbose: bool) -> String {
                 if let Some(incident) = &component.incident {
                     let _ = writeln!(text, "  {}: incident {incident}", name(component));
                 }
+                if let Some(error) = &component.incident_error {
+                    let _ = writeln!(text, "  {}: incident not kept up: {error}", name(component));
+                }
                 if let Some(metric) = &component.metric {
                     let _ = writeln!(text, "  {}: {}", name(component), metric_line(metric));
                 }
@@ -140,8 +143,22 @@ fn component_summary(component: &ComponentReport) -> String {
         component.name,
         component.status.label()
     );
-    if let Some(error) = &component.push_error {
-        let _ = write!(text, ", not pushed: {error}");
+    match (&component.push_error, &component.incident_error) {
+        (Some(error), _) => {
+            let _ = write!(text, ", not pushed: {error}");
+        }
+        (None, Some(error)) => {
+            let _ = write!(text, ", pushed, but its incident was not kept up: {error}");
+        }
+        (None, None) => {}
+    }
+    if let Some(metric) = component.metric.as_ref().filter(|metric| metric.refused) {
+        let _ = write!(
+            text,
+            ", metric {} refused: {}",
+            metric.id,
+            metric.error.as_deref().unwrap_or_default()
+        );
     }
     text
 }
@@ -152,6 +169,13 @@ fn metric_line(metric: &super::MetricReport) -> String {
         "metric {}: {} ms, {} delivered, {} kept for the next run",
         metric.id, metric.value, metric.delivered, metric.spooled
     );
+    if metric.merged > 0 {
+        let _ = write!(
+            line,
+            ", {} merged by Cachet into its latest point (value discarded: the metric's threshold is longer than the run interval)",
+            metric.merged
+        );
+    }
     if metric.dropped > 0 {
         let _ = write!(line, ", {} dropped", metric.dropped);
     }

@@ -10,6 +10,7 @@ mod checks;
 mod cli;
 mod concurrency;
 mod config;
+mod cores;
 mod dns;
 mod hostile;
 mod kinds;

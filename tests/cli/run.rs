@@ -724,7 +724,8 @@ fn cachet_3_is_detected_and_spoken() {
         Some(format!("Bearer {TOKEN}").as_str())
     );
     assert_eq!(write.header("X-Cachet-Token"), None);
-    assert_eq!(write.body, r#"{"status":2}"#);
+    // `enabled` as Cachet showed it: the 3.x cores before 5a91e9 re-enable without it.
+    assert_eq!(write.body, r#"{"enabled":true,"status":2}"#);
     assert_eq!(
         out.json()["components"][0]["previous_status"],
         "operational"

@@ -54,7 +54,7 @@ fn set_by_exact_name_on_3x() {
     assert_eq!(out.code, 3);
     assert!(
         out.stderr
-            .contains("a component named exactly `Nothing` not found on Cachet"),
+            .contains("no Cachet component is named exactly `Nothing` (GET "),
         "{}",
         out.stderr
     );

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -13,11 +14,70 @@ use super::http::{Request, Response, Server};
 
 pub const TOKEN: &str = "s3cr3t-t0ken-4f9a";
 
+/// The server's API line, and for 3.x the core build, each with the behaviours observed on the
+/// real server (cachet-api.md, "Observed on real servers").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
     V23,
     V24,
+    /// 3.x as the core's HEAD reads (§3): incidents link `components`, partial updates keep
+    /// `enabled`, component `meta` is kept, Cachet's own 300/min limit.
     V3,
+    /// Core `a34c0607` (2024-10): no API authentication, bare-int component status, `enabled`
+    /// null, `include=components` refused on incidents, `components` dropped on create (the
+    /// legacy `component_id` kept), 60 requests a minute.
+    V3Core2024,
+    /// Core `bb03e8a7` (2025-08): `components` dropped on create (legacy fields stored and shown
+    /// as `attributes.component_id`), an incident's status shown is its latest update's while
+    /// `filter[status]` filters the stored column, a PUT without `enabled` re-enables, disabled
+    /// components listed without a token, 60 requests a minute.
+    V3Core2025,
+    /// Core `a744c708` (2026-06): `components` attached, a PUT without `enabled` re-enables,
+    /// `meta` silently dropped on PUT and `include=meta` refused, 60 requests a minute.
+    V3Core2026,
+}
+
+impl Version {
+    /// Every profile, for tests that must hold on each.
+    pub const ALL: [Version; 6] = [
+        Version::V23,
+        Version::V24,
+        Version::V3,
+        Version::V3Core2024,
+        Version::V3Core2025,
+        Version::V3Core2026,
+    ];
+
+    pub fn v3(self) -> bool {
+        !matches!(self, Version::V23 | Version::V24)
+    }
+
+    /// Requests a key (or address) may make a minute: the application's `throttleApi()` on the
+    /// observed cores, Cachet's own limit otherwise.
+    fn rate_limit(self) -> u32 {
+        match self {
+            Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => 60,
+            _ => 300,
+        }
+    }
+
+    /// Whether incidents attach the `components` list sent on create.
+    fn links_components(self) -> bool {
+        matches!(self, Version::V3 | Version::V3Core2026)
+    }
+
+    /// Whether a PUT without `enabled` turns the component back on.
+    fn reenables(self) -> bool {
+        matches!(
+            self,
+            Version::V23 | Version::V3Core2025 | Version::V3Core2026
+        )
+    }
+
+    /// Whether component `meta` is kept (written by PUT, read with `include=meta`).
+    fn keeps_meta(self) -> bool {
+        !matches!(self, Version::V23 | Version::V3Core2026)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -28,6 +88,8 @@ pub struct Component {
     pub enabled: bool,
     /// The component group's id, 0 for none (2.x's way).
     pub group: u64,
+    /// The component's `meta` object (2.4 and the 3.x cores that keep it).
+    pub meta: Value,
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +101,12 @@ pub struct Incident {
     pub visible: bool,
     pub component_id: Option<u64>,
     pub component_status: Option<u64>,
+    /// The incident's own `status` column, as `filter[status]` sees it: core `bb03e8a7` never
+    /// updates it (it shows the latest update's status instead).
+    pub stored_status: u64,
+    /// Whether the component is attached through the incident–component pivot (3.x
+    /// `relationships.components`); the 3.x cores of 2024–2025 keep only `component_id`.
+    pub attached: bool,
     /// (status, message) of each incident update.
     pub updates: Vec<(u64, String)>,
 }
@@ -57,8 +125,12 @@ struct State {
     abilities: Vec<String>,
     scripted: VecDeque<Scripted>,
     incidents: BTreeMap<u64, Incident>,
-    /// Metric id → its points (value, timestamp).
-    metrics: BTreeMap<u64, Vec<(f64, i64)>>,
+    /// Metric id → its points (value, timestamp, counter).
+    metrics: BTreeMap<u64, Vec<(f64, i64, u64)>>,
+    /// Metric id → its `threshold` in minutes (3.x merges points within it; default 5).
+    thresholds: BTreeMap<u64, i64>,
+    /// The rate limiter's window: when it began and the requests counted in it.
+    window: (Instant, u32),
 }
 
 pub struct FakeCachet {
@@ -75,10 +147,16 @@ impl FakeCachet {
             scripted: VecDeque::new(),
             incidents: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            thresholds: BTreeMap::new(),
+            window: (Instant::now(), 0),
         }));
         let shared = state.clone();
         let server = Server::start(move |request| {
             let mut state = shared.lock().unwrap();
+            let remaining = match throttle(&mut state) {
+                Ok(remaining) => remaining,
+                Err(refused) => return refused,
+            };
             let scripted = state
                 .scripted
                 .iter()
@@ -90,7 +168,14 @@ impl FakeCachet {
                 }
                 return scripted.response;
             }
-            handle(&mut state, request)
+            let response = handle(&mut state, request);
+            // Laravel's throttle middleware announces the limit on every answer.
+            match remaining {
+                Some(remaining) => response
+                    .header("X-RateLimit-Limit", &state.version.rate_limit().to_string())
+                    .header("X-RateLimit-Remaining", &remaining.to_string()),
+                None => response,
+            }
         });
         FakeCachet { server, state }
     }
@@ -107,6 +192,7 @@ impl FakeCachet {
             status,
             enabled,
             group: 0,
+            meta: Value::Null,
         };
         self.state.lock().unwrap().components.insert(id, component);
         self
@@ -157,9 +243,31 @@ impl FakeCachet {
         self
     }
 
-    /// The points metric `id` received: (value, timestamp), in the order received.
+    /// Sets metric `id`'s `threshold` in minutes (3.x merges a point within it of the latest).
+    pub fn threshold(self, id: u64, minutes: i64) -> FakeCachet {
+        self.state.lock().unwrap().thresholds.insert(id, minutes);
+        self
+    }
+
+    /// The points metric `id` keeps: (value, timestamp), oldest first.
     pub fn points(&self, id: u64) -> Vec<(f64, i64)> {
-        self.state.lock().unwrap().metrics[&id].clone()
+        self.state.lock().unwrap().metrics[&id]
+            .iter()
+            .map(|&(value, timestamp, _)| (value, timestamp))
+            .collect()
+    }
+
+    /// The counters of metric `id`'s points (3.x counts the posts merged into a point).
+    pub fn counters(&self, id: u64) -> Vec<u64> {
+        let state = self.state.lock().unwrap();
+        state.metrics[&id].iter().map(|point| point.2).collect()
+    }
+
+    /// Sets component `id`'s `enabled` as an admin would in the dashboard.
+    pub fn set_enabled(&self, id: u64, enabled: bool) {
+        if let Some(component) = self.state.lock().unwrap().components.get_mut(&id) {
+            component.enabled = enabled;
+        }
     }
 
     pub fn incidents(&self) -> Vec<Incident> {
@@ -184,6 +292,8 @@ impl FakeCachet {
             visible: true,
             component_id: Some(component),
             component_status: Some(3),
+            stored_status: status,
+            attached: true,
             updates: Vec::new(),
         };
         state.incidents.insert(id, incident);
@@ -210,7 +320,7 @@ impl FakeCachet {
 fn prefix(version: Version) -> &'static str {
     match version {
         Version::V23 | Version::V24 => "/api/v1",
-        Version::V3 => "/api",
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => "/api",
     }
 }
 
@@ -220,16 +330,20 @@ fn handle(state: &mut State, request: &Request) -> Response {
         return not_found(version, "");
     };
     // 3.x's /api prefix also matches 2.x's /api/v1 paths: those are unknown routes there.
-    if version == Version::V3 && route.starts_with("/v1/") {
+    if version.v3() && route.starts_with("/v1/") {
         return not_found(version, "");
     }
     let authorized = match version {
         Version::V23 | Version::V24 => request.header("X-Cachet-Token") == Some(TOKEN),
-        Version::V3 => request.header("Authorization") == Some(&format!("Bearer {TOKEN}")),
+        // Core a34c0607 has no API authentication at all: writes are open.
+        Version::V3Core2024 => true,
+        Version::V3 | Version::V3Core2025 | Version::V3Core2026 => {
+            request.header("Authorization") == Some(&format!("Bearer {TOKEN}"))
+        }
     };
     // 2.x's `Acceptable` middleware: 406 unless the client accepts JSON (3.x forces JSON).
     let accept = request.header("Accept").unwrap_or("*/*");
-    if version != Version::V3 && !accept.contains("json") && !accept.contains("*/*") {
+    if !version.v3() && !accept.contains("json") && !accept.contains("*/*") {
         return error_v2(
             406,
             "Not Acceptable",
@@ -245,7 +359,9 @@ fn handle(state: &mut State, request: &Request) -> Response {
             match version {
                 Version::V23 => json!({"meta": {"on_latest": true}, "data": "2.3.18"}),
                 Version::V24 => json!({"meta": {"on_latest": true}, "data": "2.4.0-dev"}),
-                Version::V3 => json!({"data": {"version": "3.x-dev"}}),
+                Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+                    json!({"data": {"version": "3.x-dev"}})
+                }
             },
         ),
         ("GET", ["incidents", "templates"]) if version == Version::V24 => ok(
@@ -253,14 +369,27 @@ fn handle(state: &mut State, request: &Request) -> Response {
             json!({"meta": {"pagination": {"total": 0}}, "data": []}),
         ),
         ("GET", ["components"]) => list(state, request, authorized),
-        ("GET", ["components", id]) => match find(state, id) {
-            Some(c) if c.enabled || version != Version::V3 || authorized => {
-                ok(version, json!({"data": present(version, c)}))
+        ("GET", ["components", id]) => {
+            let include_meta = includes(request, "meta");
+            if include_meta && version.v3() && !version.keeps_meta() {
+                return refused_include(
+                    "meta",
+                    "group, groupCount, groupExists, incidents, incidentsCount, incidentsExists",
+                );
             }
-            _ => not_found(version, id),
-        },
+            match find(state, id) {
+                Some(c) if c.enabled || !version.v3() || authorized => {
+                    let mut shown = present(version, c);
+                    if include_meta && version.v3() {
+                        shown["attributes"]["meta"] = c.meta.clone();
+                    }
+                    ok(version, json!({"data": shown}))
+                }
+                _ => not_found(version, id),
+            }
+        }
         ("PUT", ["components", id]) => put_component(state, request, id, authorized),
-        ("GET", ["subscribers"]) if version != Version::V3 => {
+        ("GET", ["subscribers"]) if !version.v3() => {
             if authorized {
                 ok(
                     version,
@@ -280,10 +409,19 @@ fn handle(state: &mut State, request: &Request) -> Response {
             .ok()
             .filter(|id| state.metrics.contains_key(id))
         {
-            Some(id) => ok(
-                version,
-                json!({"data": {"id": id, "name": "Latency", "suffix": "ms"}}),
-            ),
+            Some(id) => {
+                let threshold = state.thresholds.get(&id).copied().unwrap_or(5);
+                let metric =
+                    json!({"id": id, "name": "Latency", "suffix": "ms", "threshold": threshold});
+                ok(
+                    version,
+                    if version.v3() {
+                        json!({"data": {"id": id.to_string(), "type": "metrics", "attributes": metric}})
+                    } else {
+                        json!({"data": metric})
+                    },
+                )
+            }
             None => not_found(version, id),
         },
         ("GET", ["incidents"]) => list_incidents(state, request, authorized),
@@ -363,8 +501,27 @@ fn present(version: Version, c: &Component) -> Value {
             "deleted_at": null,
             "status_name": V2.get(c.status as usize).map_or(format!("cachet.components.status.{}", c.status), |s| (*s).to_owned()),
             "tags": [],
+        })
+        .as_object()
+        .map(|shown| {
+            // 2.3 has no `meta` column; 2.4 shows it (null until written).
+            let mut shown = shown.clone();
+            if version == Version::V24 {
+                shown.insert("meta".to_owned(), c.meta.clone());
+            }
+            Value::Object(shown)
+        })
+        .unwrap(),
+        // a34c0607: a bare-int status, and `enabled` null unless an admin set it.
+        Version::V3Core2024 => json!({
+            "id": c.id.to_string(), "type": "components",
+            "attributes": {
+                "id": c.id, "name": c.name, "description": null, "link": null, "order": 0,
+                "status": c.status,
+                "enabled": if c.enabled { Value::Null } else { json!(false) },
+            },
         }),
-        Version::V3 => json!({
+        Version::V3 | Version::V3Core2025 | Version::V3Core2026 => json!({
             "id": c.id.to_string(), "type": "components",
             "attributes": {
                 "id": c.id, "name": c.name, "description": null, "link": null, "order": 0,
@@ -416,7 +573,7 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                 "links": {"next_page": null, "previous_page": null}}}, "data": shown}),
             )
         }
-        Version::V3 => {
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
             let name = request.query("filter[name]").map(|n| n.to_lowercase());
             // 3.x: `per_page` defaults to 15 and is clamped to 1..100.
             let (per_page, page) = paging(request, 15);
@@ -430,7 +587,10 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
                 .components
                 .values()
                 .filter(|c| {
-                    if enabled {
+                    if version == Version::V3Core2025 {
+                        // bb03e8a7 lists disabled components to anyone.
+                        true
+                    } else if enabled {
                         c.enabled
                     } else {
                         authorized && !c.enabled
@@ -475,7 +635,7 @@ fn list(state: &State, request: &Request, authorized: bool) -> Response {
 fn put_component(state: &mut State, request: &Request, id: &str, authorized: bool) -> Response {
     let version = state.version;
     // 2.x binds the model before authenticating: 404 comes before 401. 3.x authenticates first.
-    if version == Version::V3 && !authorized {
+    if version.v3() && !authorized {
         return Response::json(401, &json!({"message": "Unauthenticated."}));
     }
     if find(state, id).is_none() {
@@ -510,13 +670,15 @@ fn put_component(state: &mut State, request: &Request, id: &str, authorized: boo
                 &["The status may not be greater than 4."],
             );
         }
-        Version::V3 if status.is_some() && status_number.is_none_or(|s| !(1..=6).contains(&s)) => {
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026
+            if status.is_some() && status_number.is_none_or(|s| !(1..=6).contains(&s)) =>
+        {
             return Response::json(
                 422,
                 &json!({"message": "The selected status is invalid.", "errors": {"status": ["The selected status is invalid."]}}),
             );
         }
-        Version::V3
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026
             if !state
                 .abilities
                 .iter()
@@ -539,14 +701,18 @@ fn put_component(state: &mut State, request: &Request, id: &str, authorized: boo
     let enabled = input
         .get("enabled")
         .map(|e| e.as_bool().unwrap_or_else(|| e.as_u64() == Some(1)));
-    match version {
-        // 2.3: `(bool) Binput::get('enabled', true)` re-enables a component on a PUT without it.
-        Version::V23 => component.enabled = enabled.unwrap_or(true),
-        _ => {
-            if let Some(enabled) = enabled {
-                component.enabled = enabled;
-            }
-        }
+    // 2.3 (`(bool) Binput::get('enabled', true)`) and the 3.x cores before 5a91e9 (`bool
+    // $enabled = true`) re-enable a component on a PUT without `enabled`.
+    match enabled {
+        Some(enabled) => component.enabled = enabled,
+        None if version.reenables() => component.enabled = true,
+        None => {}
+    }
+    // `meta` is replaced wholesale where it is kept, silently dropped where not.
+    if let Some(meta) = input.get("meta")
+        && version.keeps_meta()
+    {
+        component.meta = meta.clone();
     }
     let presented = present(version, component);
     ok(version, json!({"data": presented}))
@@ -562,7 +728,9 @@ fn write_guard(
 ) -> Result<Response, Value> {
     if !authorized {
         return Ok(match state.version {
-            Version::V3 => Response::json(401, &json!({"message": "Unauthenticated."})),
+            Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+                Response::json(401, &json!({"message": "Unauthenticated."}))
+            }
             _ => error_v2(
                 401,
                 "Unauthorized",
@@ -571,7 +739,7 @@ fn write_guard(
             ),
         });
     }
-    if state.version == Version::V3 && !state.abilities.iter().any(|a| a == "*" || a == ability) {
+    if state.version.v3() && !state.abilities.iter().any(|a| a == "*" || a == ability) {
         return Ok(Response::json(
             403,
             &json!({"message": "Invalid ability provided."}),
@@ -589,7 +757,9 @@ fn write_guard(
 
 fn invalid(version: Version, field: &str, why: &str) -> Response {
     match version {
-        Version::V3 => Response::json(422, &json!({"message": why, "errors": {field: [why]}})),
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+            Response::json(422, &json!({"message": why, "errors": {field: [why]}}))
+        }
         _ => error_v2(
             400,
             "Bad Request",
@@ -611,17 +781,34 @@ fn as_bool(value: Option<&Value>) -> Option<bool> {
         .or_else(|| as_number(Some(value)).map(|n| n != 0))
 }
 
-fn present_incident(version: Version, incident: &Incident) -> Value {
+/// An incident as the server shows it; on 3.x `relationships` only when `include=components`
+/// asked for them.
+fn present_incident(version: Version, incident: &Incident, include_components: bool) -> Value {
     match version {
-        Version::V3 => json!({
-            "id": incident.id.to_string(), "type": "incidents",
-            "attributes": {
-                "id": incident.id, "name": incident.name, "message": incident.message,
-                "visible": u8::from(incident.visible),
-                "status": {"human": "Investigating", "value": incident.status},
-            },
-            "relationships": {"components": {"data": incident.component_id.map_or(vec![], |id| vec![json!({"type": "components", "id": id.to_string()})])}},
-        }),
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+            let mut shown = json!({
+                "id": incident.id.to_string(), "type": "incidents",
+                "attributes": {
+                    "id": incident.id, "name": incident.name, "message": incident.message,
+                    "visible": u8::from(incident.visible),
+                    "status": {"human": "Investigating", "value": incident.status},
+                },
+            });
+            if matches!(version, Version::V3Core2024 | Version::V3Core2025) {
+                shown["attributes"]["component_id"] = json!(incident.component_id);
+                shown["attributes"]["component_status"] = json!(incident.component_status);
+            }
+            if include_components {
+                let linked = incident
+                    .component_id
+                    .filter(|_| incident.attached)
+                    .map_or(vec![], |id| {
+                        vec![json!({"type": "components", "id": id.to_string()})]
+                    });
+                shown["relationships"] = json!({"components": {"data": linked}});
+            }
+            shown
+        }
         _ => json!({
             "id": incident.id, "component_id": incident.component_id.unwrap_or(0),
             "name": incident.name, "status": incident.status,
@@ -633,7 +820,11 @@ fn present_incident(version: Version, incident: &Incident) -> Value {
 fn list_incidents(state: &State, request: &Request, authorized: bool) -> Response {
     let version = state.version;
     match version {
-        Version::V3 => {
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+            let include_components = includes(request, "components");
+            if include_components && version == Version::V3Core2024 {
+                return refused_include("components", "updates, updatesCount, updatesExists");
+            }
             let statuses: Option<Vec<u64>> = request
                 .query("filter[status]")
                 .map(|list| list.split(',').filter_map(|s| s.parse().ok()).collect());
@@ -645,13 +836,17 @@ fn list_incidents(state: &State, request: &Request, authorized: bool) -> Respons
                 .values()
                 .rev()
                 .filter(|i| authorized || i.visible)
-                .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
+                .filter(|i| {
+                    statuses
+                        .as_ref()
+                        .is_none_or(|s| s.contains(&i.stored_status))
+                })
                 .collect();
             let shown: Vec<Value> = matching
                 .iter()
                 .skip((page - 1) * per_page)
                 .take(per_page)
-                .map(|i| present_incident(version, i))
+                .map(|i| present_incident(version, i, include_components))
                 .collect();
             let mut links = json!({"first": "/api/incidents?page=1"});
             if matching.len() > page * per_page {
@@ -679,7 +874,7 @@ fn list_incidents(state: &State, request: &Request, authorized: bool) -> Respons
                 .values()
                 .filter(|i| authorized || i.visible)
                 .filter(|i| component.is_none_or(|c| i.component_id == Some(c)))
-                .map(|i| present_incident(version, i))
+                .map(|i| present_incident(version, i, false))
                 .collect();
             ok(
                 version,
@@ -700,34 +895,32 @@ fn create_incident(state: &mut State, input: &Value) -> Response {
     let Some(status) = as_number(input.get("status")).filter(|s| *s <= 4) else {
         return invalid(version, "status", "The selected status is invalid.");
     };
-    let (component_id, component_status) = match version {
-        Version::V3 => {
-            let first = input.pointer("/components/0");
-            (
-                first.and_then(|c| as_number(c.get("id"))),
-                first.and_then(|c| as_number(c.get("status"))),
-            )
-        }
-        _ => {
-            let pair = (
-                as_number(input.get("component_id")),
-                as_number(input.get("component_status")),
-            );
-            if pair.0.is_some() != pair.1.is_some() {
-                return invalid(
-                    version,
-                    "component_status",
-                    "The component status field is required when component id is present.",
-                );
-            }
-            pair
-        }
+    // Every line takes the legacy pair (`component_status` required with `component_id`);
+    // the 3.x cores from 2025-12 also attach the `components` list, the earlier ones drop it.
+    let legacy = (
+        as_number(input.get("component_id")),
+        as_number(input.get("component_status")),
+    );
+    if legacy.0.is_some() != legacy.1.is_some() {
+        return invalid(
+            version,
+            "component_status",
+            "The component status field is required when component id is present.",
+        );
+    }
+    let listed = input
+        .pointer("/components/0")
+        .map(|first| (as_number(first.get("id")), as_number(first.get("status"))));
+    let (component_id, component_status) = match listed {
+        Some(listed) if version.links_components() => listed,
+        _ => legacy,
     };
+    let attached = version.links_components() || !version.v3();
     // 2.x: `visible` defaults to true; 3.x: to false (authenticated only).
-    let visible = as_bool(input.get("visible")).unwrap_or(version != Version::V3);
+    let visible = as_bool(input.get("visible")).unwrap_or(!version.v3());
     let id = state.incidents.keys().last().map_or(1, |last| last + 1);
     // 2.x sets the component's status as a side effect; 3.x records an impact only.
-    if version != Version::V3
+    if !version.v3()
         && let (Some(component), Some(status)) = (component_id, component_status)
         && let Some(component) = state.components.get_mut(&component)
     {
@@ -741,12 +934,14 @@ fn create_incident(state: &mut State, input: &Value) -> Response {
         visible,
         component_id,
         component_status,
+        stored_status: status,
+        attached,
         updates: Vec::new(),
     };
-    let presented = present_incident(version, &incident);
+    let presented = present_incident(version, &incident, false);
     state.incidents.insert(id, incident);
     let mut response = ok(version, json!({"data": presented}));
-    if version == Version::V3 {
+    if version.v3() {
         response.status = 201;
     }
     response
@@ -754,7 +949,7 @@ fn create_incident(state: &mut State, input: &Value) -> Response {
 
 fn update_incident(state: &mut State, id: &str, input: &Value) -> Response {
     let version = state.version;
-    let minimum = if version == Version::V3 { 0 } else { 1 };
+    let minimum = if version.v3() { 0 } else { 1 };
     let Some(status) = as_number(input.get("status")).filter(|s| (minimum..=4).contains(s)) else {
         return invalid(version, "status", "The selected status is invalid.");
     };
@@ -766,9 +961,13 @@ fn update_incident(state: &mut State, id: &str, input: &Value) -> Response {
     };
     incident.updates.push((status, message.to_owned()));
     incident.status = status;
+    // bb03e8a7 shows the latest update's status but never updates the column it filters on.
+    if version != Version::V3Core2025 {
+        incident.stored_status = status;
+    }
     let update = json!({"id": incident.updates.len(), "incident_id": incident.id, "status": status, "message": message});
     let mut response = ok(version, json!({"data": update}));
-    if version == Version::V3 {
+    if version.v3() {
         response.status = 201;
     }
     response
@@ -778,7 +977,7 @@ fn put_incident(state: &mut State, id: &str, input: &Value) -> Response {
     let version = state.version;
     let component_id = as_number(input.get("component_id"));
     let component_status = as_number(input.get("component_status"));
-    if version != Version::V3 && component_id.is_some() && component_status.is_none() {
+    if !version.v3() && component_id.is_some() && component_status.is_none() {
         return invalid(
             version,
             "component_status",
@@ -790,14 +989,15 @@ fn put_incident(state: &mut State, id: &str, input: &Value) -> Response {
     };
     if let Some(status) = as_number(input.get("status")) {
         incident.status = status;
+        incident.stored_status = status;
     }
     if let Some(message) = input.get("message").and_then(Value::as_str) {
         incident.message = message.to_owned();
     }
     // 2.x: the controller always sends `visible`, so a PUT without it makes the incident visible.
     incident.visible = as_bool(input.get("visible")).unwrap_or(true);
-    let presented = present_incident(version, incident);
-    if version != Version::V3
+    let presented = present_incident(version, incident, false);
+    if !version.v3()
         && let (Some(component), Some(status)) = (component_id, component_status)
         && let Some(component) = state.components.get_mut(&component)
     {
@@ -818,20 +1018,86 @@ fn add_point(state: &mut State, id: &str, input: &Value) -> Response {
             None => return invalid(version, "timestamp", "The timestamp must be an integer."),
         },
     };
-    let points = state.metrics.entry(id.parse().unwrap_or(0)).or_default();
-    points.push((value, timestamp));
-    let mut response = ok(
-        version,
-        json!({"data": {"id": points.len(), "metric_id": id, "value": value, "counter": 1}}),
-    );
-    if version == Version::V3 {
-        response.status = 201;
+    let metric: u64 = id.parse().unwrap_or(0);
+    let threshold = state.thresholds.get(&metric).copied().unwrap_or(5);
+    let points = state.metrics.entry(metric).or_default();
+    // 3.x: a point within `threshold` minutes of the latest one only counts; its value is
+    // discarded. 2.x keeps every value (observed on 2.4.1).
+    match points.last_mut() {
+        Some(latest) if version.v3() && (timestamp - latest.1).abs() < threshold * 60 => {
+            latest.2 += 1;
+        }
+        _ => points.push((value, timestamp, 1)),
     }
-    response
+    let (kept, _, counter) = points[points.len() - 1];
+    let number = points.len();
+    match version {
+        Version::V23 | Version::V24 => ok(
+            version,
+            json!({"data": {"id": number, "metric_id": metric, "value": kept, "counter": counter}}),
+        ),
+        _ => {
+            let mut response = ok(
+                version,
+                json!({"data": {"id": number.to_string(), "type": "metricPoints", "attributes": {
+                    "id": number, "metric_id": metric, "value": kept, "counter": counter}}}),
+            );
+            response.status = 201;
+            response
+        }
+    }
+}
+
+/// Whether the request's `include` names `what`.
+fn includes(request: &Request, what: &str) -> bool {
+    request
+        .query("include")
+        .is_some_and(|include| include.split(',').any(|i| i == what))
+}
+
+/// Spatie query-builder's answer to an include the endpoint does not allow.
+fn refused_include(asked: &str, allowed: &str) -> Response {
+    Response::json(
+        400,
+        &json!({"message": format!("Requested include(s) `{asked}` are not allowed. Allowed include(s) are `{allowed}`.")}),
+    )
+}
+
+/// The rate limiter: 60 or 300 requests a minute (`Version::rate_limit`); past it, Laravel's
+/// 429 with `Retry-After` until the window ends.
+/// `Ok` with the requests left this minute (none on 2.x), or the refusal.
+fn throttle(state: &mut State) -> Result<Option<u32>, Response> {
+    if !state.version.v3() {
+        return Ok(None);
+    }
+    let limit = state.version.rate_limit();
+    let (began, count) = &mut state.window;
+    if began.elapsed() >= Duration::from_secs(60) {
+        *began = Instant::now();
+        *count = 0;
+    }
+    *count += 1;
+    if *count <= limit {
+        return Ok(Some(limit - *count));
+    }
+    let wait = 60u64.saturating_sub(began.elapsed().as_secs()).max(1);
+    Err(
+        Response::json(429, &json!({"message": "Too Many Attempts."}))
+            .header("Retry-After", &wait.to_string())
+            .header("X-RateLimit-Limit", &limit.to_string())
+            .header("X-RateLimit-Remaining", "0"),
+    )
+}
+
+/// Requests the server has counted against its rate limit in the current minute.
+impl FakeCachet {
+    pub fn requests_this_minute(&self) -> u32 {
+        self.state.lock().unwrap().window.1
+    }
 }
 
 fn ok(version: Version, body: Value) -> Response {
-    let kind = if version == Version::V3 {
+    let kind = if version.v3() {
         "application/vnd.api+json"
     } else {
         "application/json"
@@ -851,10 +1117,12 @@ fn not_found(version: Version, id: &str) -> Response {
             },
             &[],
         ),
-        Version::V3 => Response::json(
-            404,
-            &json!({"message": if id.is_empty() { String::new() } else { format!("No query results for model [Cachet\\Models\\Component] {id}") }}),
-        ),
+        Version::V3 | Version::V3Core2024 | Version::V3Core2025 | Version::V3Core2026 => {
+            Response::json(
+                404,
+                &json!({"message": if id.is_empty() { String::new() } else { format!("No query results for model [Cachet\\Models\\Component] {id}") }}),
+            )
+        }
     }
 }
 
