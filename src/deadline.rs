@@ -64,6 +64,29 @@ pub fn format_unix(unix: i64) -> String {
         )
 }
 
+/// `2026-11-28`: the day of a Unix time, in UTC.
+pub fn format_date(unix: i64) -> String {
+    let time = format_unix(unix);
+    match time.get(..10) {
+        Some(date) if time.ends_with('Z') => date.to_owned(),
+        _ => time,
+    }
+}
+
+/// A span as a person says it: `800 ms`, `2.9 s`, `10 s`.
+pub fn format_span(span: Duration) -> String {
+    let millis = (span.as_secs_f64() * 1000.0).round();
+    if millis < 1000.0 {
+        return format!("{millis} ms");
+    }
+    let tenths = (span.as_secs_f64() * 10.0).round() / 10.0;
+    if tenths.fract() == 0.0 || tenths >= 60.0 {
+        format!("{} s", tenths.round())
+    } else {
+        format!("{tenths:.1} s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Deadline;

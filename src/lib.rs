@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod deadline;
 mod exit;
+mod net;
 mod output;
 mod secret;
 mod state;

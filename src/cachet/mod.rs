@@ -21,9 +21,10 @@ pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 
 use crate::check::format_millis;
-use crate::check::http::{describe_error, encode_query_value as encode};
+use crate::check::http::encode_query_value as encode;
 use crate::config::Api;
 use crate::deadline::Deadline;
+use crate::net::{describe_error, host_of};
 use crate::output::{Trace, sanitize};
 use crate::secret::{Secret, redact_url};
 use crate::status::Status;
@@ -377,7 +378,7 @@ impl Client {
             ureq::Error::Timeout(_) => CachetError::TimedOut { url: shown.clone() },
             other => CachetError::Unreachable {
                 url: shown.clone(),
-                reason: describe_error(&other, remaining),
+                reason: describe_error(&other, remaining, &host_of(&self.base)),
             },
         })?;
         let status = response.status().as_u16();

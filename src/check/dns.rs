@@ -17,9 +17,9 @@ use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::Probed;
-use super::http::describe_io;
 use super::tcp::at_least_a_millisecond;
 use crate::deadline::Deadline;
+use crate::net::describe_io;
 use crate::output::sanitize;
 
 /// How many values a detail line lists before "…".

@@ -83,7 +83,7 @@ fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
             spec.min_series
         ));
     }
-    if let Some(outside) = spec.bounds.first_outside(&latest, "series") {
+    if let Some(outside) = spec.bounds.first_outside(&latest, ("series", "series")) {
         return Probed::fail(format!("graphite: {outside}"));
     }
     match latest.as_slice() {

@@ -24,7 +24,7 @@ use crate::output::sanitize;
 use crate::secret::{Secret, redact_url};
 
 pub const BODY_CAP: u64 = 1024 * 1024;
-pub const MAX_REDIRECTS: u32 = 10;
+pub use crate::net::MAX_REDIRECTS;
 
 #[derive(Debug)]
 pub struct HttpSpec {
@@ -85,11 +85,13 @@ pub fn agent(https: bool) -> ureq::Agent {
 
 /// An agent with `config` and the run's resolver (`Resolver`).
 pub fn new_agent(config: ureq::config::Config) -> ureq::Agent {
-    ureq::Agent::with_parts(
-        config,
-        ureq::unversioned::transport::DefaultConnector::new(),
-        Resolver::default(),
-    )
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    // ureq's own chain, with the TLS layer of `net::tls` in place of ureq's rustls one.
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(crate::net::tls::Connector::default());
+    ureq::Agent::with_parts(config, connector, Resolver::default())
 }
 
 /// ureq's resolver with two changes for hundreds of checks in flight: an IP address is not
@@ -142,7 +144,7 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
 /// would be most of the memory (and zeroing them most of the CPU) of a run.
 pub fn agent_config(https: bool) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     let roots = if https {
-        tls::ureq_roots()
+        crate::net::tls::ureq_roots()
     } else {
         RootCerts::WebPki
     };
@@ -256,6 +258,7 @@ fn send(
         request.method(),
         redact_url(&request.uri().to_string())
     ));
+    let host = request.uri().host().unwrap_or_default().to_owned();
     let mut configured = context
         .agent
         .configure_request(request)
@@ -280,7 +283,7 @@ fn send(
             Ok(response)
         }
         Err(error) => {
-            let detail = describe_error(&error, budget);
+            let detail = crate::net::describe_error(&error, budget, &host);
             context.trace.emit(format_args!("< {detail}"));
             Err(detail)
         }
@@ -313,7 +316,7 @@ fn read_body(
         .as_reader()
         .take(cap)
         .read_to_end(&mut body)
-        .map_err(|error| describe_io(&error, budget))?;
+        .map_err(|error| crate::net::describe_io(&error, budget))?;
     Ok(body)
 }
 
@@ -460,57 +463,6 @@ fn excerpt(text: &str) -> String {
         Some((end, _)) => format!("{}…", &clean[..end]),
         None => clean,
     }
-}
-
-/// An error of ureq's in words an operator can act on. ureq's own messages can hold URLs; this
-/// never includes one.
-pub fn describe_error(error: &ureq::Error, budget: Duration) -> String {
-    match error {
-        ureq::Error::Timeout(_) => super::timed_out(budget),
-        ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_owned(),
-        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
-        ureq::Error::Io(io) => describe_io(io, budget),
-        ureq::Error::TooManyRedirects => {
-            format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")
-        }
-        ureq::Error::RedirectFailed => "a redirect could not be followed".to_owned(),
-        ureq::Error::BadUri(_) => "the URL is not valid".to_owned(),
-        ureq::Error::Tls(reason) => format!("TLS error: {reason}"),
-        ureq::Error::Rustls(error) => format!("TLS error: {error}"),
-        ureq::Error::Pem(error) => format!("TLS error: {error}"),
-        ureq::Error::Protocol(error) => format!("invalid HTTP response: {error}"),
-        ureq::Error::LargeResponseHeader(_, limit) => {
-            format!("response headers larger than {limit} bytes")
-        }
-        ureq::Error::BodyExceedsLimit(limit) => format!("body larger than {limit} bytes"),
-        ureq::Error::BodyStalled => "the body stalled".to_owned(),
-        other => sanitize(&redact_urls(&other.to_string())),
-    }
-}
-
-pub fn describe_io(error: &std::io::Error, budget: Duration) -> String {
-    use std::io::ErrorKind;
-    if let Some(tls) = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        return format!("TLS error: {tls}");
-    }
-    match error.kind() {
-        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        ErrorKind::ConnectionReset => "connection reset by the peer".to_owned(),
-        ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => super::timed_out(budget),
-        ErrorKind::UnexpectedEof => "the connection closed early".to_owned(),
-        _ => sanitize(&redact_urls(&error.to_string())),
-    }
-}
-
-fn redact_urls(text: &str) -> String {
-    text.split(' ')
-        .map(redact_url)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

@@ -115,20 +115,23 @@ pub struct Bounds {
 
 impl Bounds {
     /// Why `value` is outside the bounds ("= 0 < min 1"), or `None` when it is inside.
+    /// Both numbers are shown with as many digits as it takes to tell them apart, so that
+    /// the words never contradict the verdict (`0.99994 < min 0.99995`, not `0.9999 < min 1`).
     pub fn violation(&self, value: f64) -> Option<String> {
-        let shown = format_value(value);
         if value.is_nan() && (self.min.is_some() || self.max.is_some()) {
             return Some("= NaN, not a number".to_owned());
         }
         if let Some(min) = self.min
             && value < min
         {
-            return Some(format!("= {shown} < min {}", format_value(min)));
+            let shown = format_beside(value, |shown| shown < min);
+            return Some(format!("= {shown} < min {}", format_exact(min)));
         }
         if let Some(max) = self.max
             && value > max
         {
-            return Some(format!("= {shown} > max {}", format_value(max)));
+            let shown = format_beside(value, |shown| shown > max);
+            return Some(format!("= {shown} > max {}", format_exact(max)));
         }
         None
     }
@@ -136,8 +139,12 @@ impl Bounds {
 
 impl Bounds {
     /// The first of `values` outside the bounds, in words ("db2 = 0 < min 1 (and 2 more
-    /// samples)"), or `None` when all are inside. `noun` names what the values are.
-    pub fn first_outside<N: AsRef<str>>(&self, values: &[(N, f64)], noun: &str) -> Option<String> {
+    /// samples)"), or `None` when all are inside. `nouns` names one value and several.
+    pub fn first_outside<N: AsRef<str>>(
+        &self,
+        values: &[(N, f64)],
+        nouns: (&str, &str),
+    ) -> Option<String> {
         let mut outside = values.iter().filter_map(|(name, value)| {
             let why = self.violation(*value)?;
             Some(format!("{} {why}", crate::output::sanitize(name.as_ref())))
@@ -145,24 +152,56 @@ impl Bounds {
         let first = outside.next()?;
         match outside.count() {
             0 => Some(first),
-            more => Some(format!("{first} (and {more} more {noun})")),
+            1 => Some(format!("{first} (and 1 more {})", nouns.0)),
+            more => Some(format!("{first} (and {more} more {})", nouns.1)),
         }
     }
 }
 
-/// A number as a person writes it: `0`, `12.5`, `0.0012`.
+/// A number as a person writes it: `0`, `12.5`, `0.0012`, `1e300`.
 pub fn format_value(value: f64) -> String {
-    if value.is_finite() && value != 0.0 && value.abs() < 1e-3 {
+    format_digits(value, 4)
+}
+
+/// `value` with the fewest digits, from 4 on, whose written number still `holds` what the
+/// comparison found (still below the min it is below), so the text never contradicts it.
+fn format_beside(value: f64, holds: impl Fn(f64) -> bool) -> String {
+    (4..=17)
+        .map(|digits| format_digits(value, digits))
+        .find(|text| text.parse().is_ok_and(&holds))
+        .unwrap_or_else(|| format_exact(value))
+}
+
+/// A configured bound as written: every digit it has, in exponent form when huge or tiny.
+fn format_exact(value: f64) -> String {
+    if value.is_finite() && value != 0.0 && (value.abs() >= 1e15 || value.abs() < 1e-3) {
         format!("{value:e}")
-    } else if value.is_finite() && value.fract() != 0.0 {
-        let rounded = format!("{value:.4}");
-        rounded
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_owned()
     } else {
         value.to_string()
     }
+}
+
+/// `value` with `digits` decimals, less trailing zeros; in exponent form (`1.5e300`,
+/// `2e-7`) when it is huge or tiny, so that no number runs to hundreds of digits.
+fn format_digits(value: f64, digits: usize) -> String {
+    let trim = |text: String| {
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            text
+        }
+    };
+    if !value.is_finite() || value == 0.0 {
+        return value.to_string();
+    }
+    if value.abs() >= 1e15 || value.abs() < 1e-3 {
+        let text = format!("{value:.digits$e}");
+        return match text.split_once('e') {
+            Some((mantissa, exponent)) => format!("{}e{exponent}", trim(mantissa.to_owned())),
+            None => text,
+        };
+    }
+    trim(format!("{value:.digits$}"))
 }
 
 /// ": <the body's first line>" for an error answer, short and safe to print; empty for none.
@@ -310,13 +349,7 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
 }
 
 /// "timed out after 10s", with the budget rounded to the millisecond.
-pub fn timed_out(budget: Duration) -> String {
-    let millis = (budget.as_secs_f64() * 1000.0).round() as u64;
-    format!(
-        "timed out after {}",
-        humantime::format_duration(Duration::from_millis(millis))
-    )
-}
+pub use crate::net::timed_out;
 
 pub fn format_millis(duration: Duration) -> String {
     let millis = duration.as_secs_f64() * 1000.0;
@@ -495,16 +528,53 @@ mod bounds_tests {
         };
         let values = [("a", 5.0), ("b", 0.0), ("c", 12.5), ("d", f64::NAN)];
         assert_eq!(
-            bounds.first_outside(&values, "samples").as_deref(),
+            bounds.first_outside(&values, SAMPLES).as_deref(),
             Some("b = 0 < min 1 (and 2 more samples)")
         );
-        assert_eq!(bounds.first_outside(&values[..1], "samples"), None);
+        assert_eq!(bounds.first_outside(&values[..1], SAMPLES), None);
         assert_eq!(
-            bounds.first_outside(&values[2..3], "series").as_deref(),
+            bounds.first_outside(&values[2..3], SAMPLES).as_deref(),
             Some("c = 12.5 > max 10")
         );
-        assert_eq!(Bounds::default().first_outside(&values, "samples"), None);
+        assert_eq!(Bounds::default().first_outside(&values, SAMPLES), None);
         assert_eq!(format_value(0.000_25), "2.5e-4");
         assert_eq!(format_value(1.0 / 3.0), "0.3333");
+        assert_eq!(
+            bounds.first_outside(&values[1..3], SAMPLES).as_deref(),
+            Some("b = 0 < min 1 (and 1 more sample)")
+        );
+    }
+
+    const SAMPLES: (&str, &str) = ("sample", "samples");
+
+    // SPEC §9: numbers never contradict the verdict; huge ones in exponent form.
+    #[test]
+    fn numbers_are_shown_as_far_as_it_takes_to_tell_them_apart() {
+        let min = Bounds {
+            min: Some(0.99995),
+            max: None,
+        };
+        assert_eq!(
+            min.violation(0.99994).as_deref(),
+            Some("= 0.9999 < min 0.99995")
+        );
+        let max = |max| Bounds {
+            min: None,
+            max: Some(max),
+        };
+        assert_eq!(
+            max(90.0).violation(90.000_001).as_deref(),
+            Some("= 90.000001 > max 90")
+        );
+        assert_eq!(
+            max(0.3).violation(0.1 + 0.2).as_deref(),
+            Some("= 0.30000000000000004 > max 0.3")
+        );
+        assert_eq!(
+            max(1e299).violation(1e300).as_deref(),
+            Some("= 1e300 > max 1e299")
+        );
+        assert_eq!(format_value(1e300), "1e300");
+        assert_eq!(format_value(-2.5e16), "-2.5e16");
     }
 }

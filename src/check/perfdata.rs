@@ -16,14 +16,28 @@ pub struct Perfdata {
 impl Perfdata {
     /// The item as a plugin would print it, with `prefix/` before the label.
     pub fn render(&self, prefix: &str) -> String {
-        let label = format!("{prefix}/{}", self.label).replace('\'', "''");
-        let mut text = format!("'{label}'={}{}", self.value, self.unit);
+        let label = quote_label(&format!("{prefix}/{}", self.label));
+        let mut text = format!("{label}={}{}", self.value, self.unit);
         if !self.thresholds.is_empty() {
             text.push(';');
             text.push_str(&self.thresholds);
         }
         text
     }
+}
+
+/// A perfdata label as the monitoring-plugins guidelines write it: in single quotes, a quote
+/// inside doubled, and no `=` (which would end the label) nor `|` (which would end the text).
+pub fn quote_label(label: &str) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| match c {
+            '=' => '_',
+            '|' => '¦',
+            c => c,
+        })
+        .collect();
+    format!("'{}'", clean.replace('\'', "''"))
 }
 
 /// Parses the perfdata items of `text`; items that do not parse are skipped, as Nagios does.

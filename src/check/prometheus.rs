@@ -150,7 +150,7 @@ fn judge(spec: &PrometheusSpec, samples: &[(String, f64)]) -> Probed {
             ))
         };
     }
-    if let Some(outside) = spec.bounds.first_outside(samples, "samples") {
+    if let Some(outside) = spec.bounds.first_outside(samples, ("sample", "samples")) {
         return Probed::fail(format!("prometheus: {outside}"));
     }
     match samples {

@@ -1,21 +1,40 @@
-//! The `tcp` check (SPEC §5): connect, optionally send, optionally wait for a banner substring.
+//! The `tcp` check (SPEC §5): connect, optionally wait for the server's greeting
+//! (`expect_banner`), optionally send, optionally wait for a substring of the answer.
+//!
+//! `send` goes out the moment the connection opens unless `expect_banner` asks to wait for the
+//! greeting first: servers that speak first (SMTP, FTP, POP3, IMAP, SSH) may take a client that
+//! talks before their greeting for a bot and drop it (Postfix postscreen's pre-greeting test).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use super::Probed;
-use super::http::describe_io;
 use crate::deadline::Deadline;
+use crate::net::describe_io;
 use crate::output::sanitize;
 
 /// How much of the peer's answer is read while looking for `expect`.
 const READ_CAP: usize = 64 * 1024;
+/// How much of what came is shown when it was not what was expected.
+const SHOWN: usize = 200;
+
+/// Whether to read the server's greeting before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Banner {
+    /// Do not wait for one (`send` goes out at once).
+    None,
+    /// Wait for a whole first line, whatever it says.
+    Any,
+    /// Wait until the greeting holds this text.
+    Containing(String),
+}
 
 #[derive(Debug)]
 pub struct TcpSpec {
     /// `host:port`, IPv6 as `[::1]:port`.
     pub address: String,
+    pub banner: Banner,
     pub send: Option<String>,
     /// A substring the peer must send (a banner).
     pub expect: Option<String>,
@@ -27,6 +46,26 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
         Ok(stream) => stream,
         Err(why) => return Probed::fail(why),
     };
+    let greeting = match &spec.banner {
+        Banner::None => None,
+        Banner::Any => Some(read_until(&mut stream, Wanted::Line, deadline, budget)),
+        Banner::Containing(text) => Some(read_until(
+            &mut stream,
+            Wanted::Text(text),
+            deadline,
+            budget,
+        )),
+    };
+    match greeting {
+        Some(Err(why)) => return Probed::fail(format!("no greeting as expected: {why}")),
+        Some(Ok(_)) if spec.send.is_none() && spec.expect.is_none() => {
+            return Probed::pass(format!(
+                "connected, greeted `{}`",
+                greeting_line(greeting.as_ref())
+            ));
+        }
+        _ => {}
+    }
     if let Some(send) = &spec.send {
         let written = stream
             .set_write_timeout(Some(at_least_a_millisecond(deadline.remaining())))
@@ -41,21 +80,47 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     let Some(expect) = &spec.expect else {
         return Probed::pass("connected");
     };
-    read_until(&mut stream, expect, deadline, budget)
+    match read_until(&mut stream, Wanted::Text(expect), deadline, budget) {
+        Ok(_) => Probed::pass(format!("connected, got `{}`", sanitize(expect))),
+        Err(why) => Probed::fail(why),
+    }
 }
 
-/// Reads until `expect` appears, the peer closes, the cap is reached or the deadline passes.
+/// The first line of a greeting that was read, for the detail.
+fn greeting_line(greeting: Option<&Result<String, String>>) -> String {
+    let text = greeting.and_then(|g| g.as_ref().ok()).map_or("", String::as_str);
+    let line = text.lines().next().unwrap_or_default().trim();
+    sanitize(&line.chars().take(SHOWN).collect::<String>())
+}
+
+/// What `read_until` waits for.
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    /// A whole line (a greeting).
+    Line,
+    /// This text.
+    Text(&'a str),
+}
+
+/// Reads until what is wanted has come, the peer closes, the cap is reached or the deadline
+/// passes. `Ok` holds what came; `Err` says what was wanted, what came (its first 200 bytes, or
+/// "nothing came") and why the waiting stopped.
 fn read_until(
     stream: &mut TcpStream,
-    expect: &str,
+    wanted: Wanted,
     deadline: Deadline,
     budget: Duration,
-) -> Probed {
+) -> Result<String, String> {
     let mut received = Vec::new();
     let mut buffer = [0u8; 4096];
     loop {
-        if String::from_utf8_lossy(&received).contains(expect) {
-            return Probed::pass(format!("connected, got `{}`", sanitize(expect)));
+        let text = String::from_utf8_lossy(&received);
+        let done = match wanted {
+            Wanted::Line => text.contains('\n'),
+            Wanted::Text(expect) => text.contains(expect),
+        };
+        if done {
+            return Ok(text.into_owned());
         }
         let remaining = deadline.remaining();
         let why = if remaining.is_zero() {
@@ -75,12 +140,20 @@ fn read_until(
                 Err(error) => describe_io(&error, budget),
             }
         };
-        let got = String::from_utf8_lossy(&received[..received.len().min(60)]).into_owned();
-        return Probed::fail(format!(
-            "expected `{}` from the peer, got `{}` ({why})",
-            sanitize(expect),
-            sanitize(got.trim_end())
-        ));
+        let wanted = match wanted {
+            Wanted::Line => "a greeting line".to_owned(),
+            Wanted::Text(expect) => format!("`{}`", sanitize(expect)),
+        };
+        let got = String::from_utf8_lossy(&received[..received.len().min(SHOWN)]).into_owned();
+        let got = got.trim_end();
+        return Err(if got.is_empty() {
+            format!("expected {wanted} from the peer, nothing came ({why})")
+        } else {
+            format!(
+                "expected {wanted} from the peer, got `{}` ({why})",
+                sanitize(got)
+            )
+        });
     }
 }
 

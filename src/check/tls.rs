@@ -8,20 +8,17 @@
 
 use std::io::Write;
 use std::net::{IpAddr, TcpStream};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection};
 
-use super::http::describe_io;
 use super::tcp::{at_least_a_millisecond, connect};
 use super::{Level, Probed};
 use crate::deadline::{Deadline, unix_now};
+use crate::net::describe_io;
+use crate::net::tls::{Verifier, accept_anything, expired, span_in_words, system_config};
 use crate::output::sanitize;
 
 #[derive(Debug)]
@@ -49,153 +46,19 @@ pub enum Trust {
 impl Trust {
     /// A trust made of the certificates of a `ca_file` (as `http::load_ca_file` reads them).
     pub fn only(certificates: &[ureq::tls::Certificate<'static>]) -> Result<Trust, String> {
-        let mut store = RootCertStore::empty();
-        let (added, _) = store.add_parsable_certificates(
-            certificates
-                .iter()
-                .map(|certificate| CertificateDer::from(certificate.der())),
-        );
-        if added == 0 {
-            return Err("holds no CA certificate rustls can use".to_owned());
-        }
-        Ok(Trust::Only(Arc::new(client_config(store))))
+        let roots = certificates
+            .iter()
+            .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+            .collect();
+        Ok(Trust::Only(Arc::new(Verifier::new(roots)?.client_config())))
     }
 
     fn config(&self) -> Arc<ClientConfig> {
         match self {
             Trust::System => system_config(),
             Trust::Only(config) => Arc::clone(config),
-            Trust::Anything => {
-                static ANYTHING: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-                Arc::clone(ANYTHING.get_or_init(|| {
-                    let provider = Arc::new(rustls::crypto::ring::default_provider());
-                    let verifier = AcceptAnything(provider.signature_verification_algorithms);
-                    Arc::new(
-                        builder(provider)
-                            .dangerous()
-                            .with_custom_certificate_verifier(Arc::new(verifier))
-                            .with_no_client_auth(),
-                    )
-                }))
-            }
+            Trust::Anything => accept_anything(),
         }
-    }
-}
-
-/// The system's CA certificates, read once per process; empty when the system has none.
-fn system_roots() -> &'static [CertificateDer<'static>] {
-    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let chosen = std::env::var_os("SSL_CERT_FILE").is_some()
-            || std::env::var_os("SSL_CERT_DIR").is_some();
-        // One bundle file is read much faster than a directory of hashed links to the same
-        // certificates, which is what a search of every path would also read.
-        let bundle = BUNDLES
-            .iter()
-            .map(std::path::Path::new)
-            .find(|path| path.is_file());
-        match bundle {
-            Some(bundle) if !chosen => {
-                rustls_native_certs::load_certs_from_paths(Some(bundle), None).certs
-            }
-            _ => rustls_native_certs::load_native_certs().certs,
-        }
-    })
-}
-
-/// Where distributions keep their CA bundle, most common first.
-const BUNDLES: [&str; 5] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
-/// The same roots for ureq (HTTP checks, the Cachet client), converted once per process.
-pub fn ureq_roots() -> ureq::tls::RootCerts {
-    static ROOTS: OnceLock<ureq::tls::RootCerts> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let roots = system_roots();
-            if roots.is_empty() {
-                ureq::tls::RootCerts::WebPki
-            } else {
-                roots
-                    .iter()
-                    .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
-                    .into()
-            }
-        })
-        .clone()
-}
-
-fn system_config() -> Arc<ClientConfig> {
-    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    Arc::clone(CONFIG.get_or_init(|| {
-        let mut store = RootCertStore::empty();
-        let roots = system_roots();
-        if roots.is_empty() {
-            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        } else {
-            store.add_parsable_certificates(roots.iter().cloned());
-        }
-        Arc::new(client_config(store))
-    }))
-}
-
-fn builder(
-    provider: Arc<CryptoProvider>,
-) -> rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier> {
-    // ring supports every version, so the fallback (rustls's own defaults) is never taken; it
-    // is there so that a provider without TLS 1.2 cannot make this panic.
-    ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(rustls::ALL_VERSIONS)
-        .unwrap_or_else(|_| ClientConfig::builder())
-}
-
-fn client_config(store: RootCertStore) -> ClientConfig {
-    builder(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_root_certificates(store)
-        .with_no_client_auth()
-}
-
-/// Verifies nothing but the handshake's signatures: for `insecure = true`.
-#[derive(Debug)]
-struct AcceptAnything(WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.supported_schemes()
     }
 }
 
@@ -224,8 +87,12 @@ pub fn expiry(
     let mut socket = connect(address, deadline, budget)?;
     let mut connection = ClientConnection::new(trust.config(), name)
         .map_err(|error| format!("TLS setup failed: {error}"))?;
-    handshake(&mut connection, &mut socket, deadline, budget).map_err(|why| match why {
-        Failure::Tls(error) => describe_tls_error(server_name, &error),
+    let mut first = Vec::new();
+    handshake(&mut connection, &mut socket, deadline, budget, &mut first).map_err(|why| match why {
+        Failure::Tls(
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. },
+        ) => crate::net::tls::not_tls(&first),
+        Failure::Tls(error) => crate::net::tls::describe(server_name, &error),
         Failure::Other(why) => why,
     })?;
     let leaf = connection
@@ -248,6 +115,7 @@ fn handshake(
     socket: &mut TcpStream,
     deadline: Deadline,
     budget: Duration,
+    first: &mut Vec<u8>,
 ) -> Result<(), Failure> {
     let io = |error: std::io::Error| match error
         .get_ref()
@@ -281,6 +149,12 @@ fn handshake(
             socket.flush().map_err(io)?;
         } else if connection.wants_read() {
             socket.set_read_timeout(timeout).map_err(io)?;
+            if first.is_empty() {
+                // What the server says first, kept to name its protocol if it is not TLS.
+                let mut peeked = [0; 64];
+                let seen = socket.peek(&mut peeked).map_err(io)?;
+                first.extend_from_slice(&peeked[..seen]);
+            }
             if connection.read_tls(socket).map_err(io)? == 0 {
                 return Err(Failure::Other(
                     "TLS handshake failed: the server closed the connection".to_owned(),
@@ -327,7 +201,7 @@ pub fn judge_expiry(
     fail_before: Option<Duration>,
 ) -> Probed {
     let left = not_after - unix_now();
-    let date = date_of(not_after);
+    let date = crate::deadline::format_date(not_after);
     let name = sanitize(server_name);
     if left <= 0 {
         return Probed::fail(expired(&name, not_after));
@@ -352,74 +226,10 @@ pub fn judge_expiry(
     }
 }
 
-/// "certificate for NAME expired 3 days ago (2026-11-20)".
-fn expired(name: &str, not_after: i64) -> String {
-    format!(
-        "certificate for {name} expired {} ago ({})",
-        span_in_words(unix_now() - not_after),
-        date_of(not_after)
-    )
-}
-
-fn describe_tls_error(server_name: &str, error: &rustls::Error) -> String {
-    let name = sanitize(server_name);
-    let rustls::Error::InvalidCertificate(certificate) = error else {
-        return format!("TLS handshake failed: {error}");
-    };
-    match certificate {
-        CertificateError::ExpiredContext { not_after, .. } => expired(
-            &name,
-            i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX),
-        ),
-        CertificateError::Expired => format!("certificate for {name} has expired"),
-        CertificateError::NotValidYetContext { not_before, .. } => {
-            let not_before = i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX);
-            format!(
-                "certificate for {name} is not valid before {}",
-                date_of(not_before)
-            )
-        }
-        CertificateError::NotValidForNameContext { presented, .. } => format!(
-            "certificate is not valid for {name} (it names {})",
-            sanitize(&presented.join(", "))
-        ),
-        CertificateError::NotValidForName => format!("certificate is not valid for {name}"),
-        CertificateError::UnknownIssuer => format!(
-            "certificate for {name} is not trusted: issued by an unknown CA (is it in the system's CA certificates, or set `ca_file`)"
-        ),
-        CertificateError::Revoked => format!("certificate for {name} has been revoked"),
-        other => format!("certificate for {name} is not valid: {other:?}"),
-    }
-}
-
-/// `2026-11-28`.
-fn date_of(unix: i64) -> String {
-    let time = crate::deadline::format_unix(unix);
-    match time.get(..10) {
-        Some(date) if time.ends_with('Z') => date.to_owned(),
-        _ => time,
-    }
-}
-
-/// "5 days", "1 day", "7 hours", "12 minutes".
-fn span_in_words(seconds: i64) -> String {
-    let plural = |count: i64, unit: &str| {
-        if count == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{count} {unit}s")
-        }
-    };
-    match seconds {
-        s if s >= 86_400 => plural(s / 86_400, "day"),
-        s if s >= 3_600 => plural(s / 3_600, "hour"),
-        s => plural((s / 60).max(1), "minute"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Level, date_of, judge_expiry, span_in_words, unix_now as now};
+    use super::{Level, judge_expiry, unix_now as now};
+    use crate::net::tls::span_in_words;
     use std::time::Duration;
 
     const DAY: i64 = 86_400;
@@ -447,7 +257,7 @@ mod tests {
 
     #[test]
     fn dates_and_spans_read_naturally() {
-        assert_eq!(date_of(1_795_824_000), "2026-11-28");
+        assert_eq!(crate::deadline::format_date(1_795_824_000), "2026-11-28");
         assert_eq!(span_in_words(5 * DAY + 3), "5 days");
         assert_eq!(span_in_words(DAY), "1 day");
         assert_eq!(span_in_words(7 * 3_600), "7 hours");

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::error::{ConfigError, Locator, toml_error};
 use super::raw::{
-    Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent, RawConfig,
+    BoolOrText, Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent,
+    RawConfig,
 };
 use super::value::{StatusRanges, WebUrl};
 use super::{
@@ -19,7 +20,7 @@ use crate::check::graphite::GraphiteSpec;
 use crate::check::http::{BasicAuth, CertWarn, HttpOptions, HttpSpec};
 use crate::check::jenkins::JenkinsSpec;
 use crate::check::prometheus::PrometheusSpec;
-use crate::check::tcp::TcpSpec;
+use crate::check::tcp::{Banner, TcpSpec};
 use crate::check::tls::{self, TlsSpec, Trust};
 use crate::check::{Bounds, CheckSpec, Probe};
 use crate::secret::Secret;
@@ -340,9 +341,15 @@ fn build_check(
                 }
             };
             let target = address.0.clone();
+            let banner = match raw.expect_banner {
+                None | Some(BoolOrText::Bool(false)) => Banner::None,
+                Some(BoolOrText::Bool(true)) => Banner::Any,
+                Some(BoolOrText::Text(text)) => Banner::Containing(text),
+            };
             (
                 Probe::Tcp(TcpSpec {
                     address: address.0,
+                    banner,
                     send: raw.send,
                     expect,
                 }),

@@ -121,7 +121,7 @@ impl Kind {
                 "ca_file",
                 "cert_warn_before",
             ],
-            Kind::Tcp => &["address", "send", "expect"],
+            Kind::Tcp => &["address", "expect_banner", "send", "expect"],
             Kind::Tls => &[
                 "address",
                 "sni",
@@ -174,6 +174,14 @@ pub(super) struct RawBasicAuth {
     pub(super) password_env: Option<String>,
 }
 
+/// `true`/`false`, or a string.
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+pub(super) enum BoolOrText {
+    Bool(bool),
+    Text(String),
+}
+
 /// One string or a list of strings.
 #[derive(Clone, Deserialize)]
 #[serde(untagged)]
@@ -218,6 +226,7 @@ pub(super) struct RawCheck {
     pub(super) ca_file: Option<PathBuf>,
     pub(super) cert_warn_before: Option<HumanDuration>,
     pub(super) address: Option<Address>,
+    pub(super) expect_banner: Option<BoolOrText>,
     pub(super) send: Option<String>,
     pub(super) expect: Option<OneOrMany>,
     pub(super) sni: Option<String>,
@@ -242,7 +251,8 @@ macro_rules! kind_fields {
     ($macro:ident!($($args:tt)*)) => {
         $macro!($($args)*; url, method, headers, body, basic_auth, expect_status,
             expect_body_contains, expect_body_regex, reject_body_regex, expect_json,
-            follow_redirects, insecure, ca_file, cert_warn_before, address, send, expect, sni,
+            follow_redirects, insecure, ca_file, cert_warn_before, address, expect_banner, send,
+            expect, sni,
             warn_before, fail_before, record, server, command, env, target, from, min, max,
             min_series, max_queue, query, allow_empty)
     };

@@ -220,7 +220,11 @@ impl Printer {
             Format::Text => {
                 let reason = format!("{error:#}");
                 let first = reason.lines().next().unwrap_or_default();
-                let _ = writeln!(std::io::stdout(), "CACHET-CHECK UNKNOWN - {first}");
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "CACHET-CHECK UNKNOWN - {}",
+                    text::no_bar(first)
+                );
             }
         }
     }

@@ -14,6 +14,7 @@ pub fn run(report: &Report, verbose: bool) -> String {
     if report.dry_run {
         text.push_str(" [dry run: nothing pushed]");
     }
+    let mut text = no_bar(&text);
     let perfdata: Vec<String> = report
         .components
         .iter()
@@ -21,8 +22,8 @@ pub fn run(report: &Report, verbose: bool) -> String {
             component.checks.iter().flat_map(move |check| {
                 let prefix = format!("{}/{}", component.name, check.name);
                 let own = format!(
-                    "'{}'={:.3}s",
-                    prefix.replace('\'', "''"),
+                    "{}={:.3}s",
+                    crate::check::perfdata::quote_label(&prefix),
                     check.duration_ms / 1000.0
                 );
                 std::iter::once(own)
@@ -36,10 +37,11 @@ pub fn run(report: &Report, verbose: bool) -> String {
     }
     text.push('\n');
     if verbose {
+        let mut more = String::new();
         for component in &report.components {
             for check in &component.checks {
                 let _ = writeln!(
-                    text,
+                    more,
                     "  {}/{}: {} - {} ({:.1} ms)",
                     component.name,
                     check.name,
@@ -49,18 +51,19 @@ pub fn run(report: &Report, verbose: bool) -> String {
                 );
             }
             if !report.dry_run {
-                let _ = writeln!(text, "  {}", push_line(component));
+                let _ = writeln!(more, "  {}", push_line(component));
                 if let Some(incident) = &component.incident {
-                    let _ = writeln!(text, "  {}: incident {incident}", name(component));
+                    let _ = writeln!(more, "  {}: incident {incident}", name(component));
                 }
                 if let Some(error) = &component.incident_error {
-                    let _ = writeln!(text, "  {}: incident not kept up: {error}", name(component));
+                    let _ = writeln!(more, "  {}: incident not kept up: {error}", name(component));
                 }
                 if let Some(metric) = &component.metric {
-                    let _ = writeln!(text, "  {}: {}", name(component), metric_line(metric));
+                    let _ = writeln!(more, "  {}: {}", name(component), metric_line(metric));
                 }
             }
         }
+        text.push_str(&no_bar(&more));
     }
     text
 }
@@ -198,6 +201,12 @@ fn push_line(component: &ComponentReport) -> String {
             name(component)
         ),
     }
+}
+
+/// Text that Nagios, Icinga and Monit must not split: a `|` (from a name, a detail, a query)
+/// is shown as `¦`, so that the only `|` of the output is the one before the perfdata (SPEC §9).
+pub fn no_bar(text: &str) -> String {
+    text.replace('|', "¦")
 }
 
 fn name(component: &ComponentReport) -> String {

@@ -165,7 +165,7 @@ fn a_silent_resolver_times_out_within_the_check_timeout() {
         outcome(&outcomes(&out), "dns A silent.test"),
         (
             "fail".into(),
-            format!("{}: no answer, timed out after 600ms", dns.addr)
+            format!("{}: no answer, timed out after 600 ms", dns.addr)
         )
     );
     assert!(out.elapsed < Duration::from_secs(3), "{out:?}");

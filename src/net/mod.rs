@@ -1,0 +1,115 @@
+//! What the check kinds and the Cachet client both stand on: TLS trust and verification
+//! (`tls`), and the one place a network failure becomes a sentence (`describe_error`,
+//! `describe_io`, `timed_out`).
+
+pub mod tls;
+
+use std::time::Duration;
+
+use crate::output::sanitize;
+use crate::secret::redact_url;
+
+/// Redirects an HTTP request follows at most.
+pub const MAX_REDIRECTS: u32 = 10;
+
+/// An error of ureq's in words an operator can act on, `host` being the server asked. ureq's
+/// own messages can hold URLs; this never includes one.
+pub fn describe_error(error: &ureq::Error, budget: Duration, host: &str) -> String {
+    match error {
+        ureq::Error::Timeout(_) => timed_out(budget),
+        ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_owned(),
+        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::Io(io) => describe_io_at(io, budget, host),
+        ureq::Error::TooManyRedirects => {
+            format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+        }
+        ureq::Error::RedirectFailed => "a redirect could not be followed".to_owned(),
+        ureq::Error::BadUri(_) => "the URL is not valid".to_owned(),
+        ureq::Error::Tls(reason) => format!("TLS failed: {reason}"),
+        ureq::Error::Rustls(error) => tls::describe(host, error),
+        ureq::Error::Pem(_) => "a certificate file could not be read as PEM".to_owned(),
+        ureq::Error::Protocol(_) => {
+            "the answer is not HTTP (is this port speaking TLS, or another protocol?)".to_owned()
+        }
+        ureq::Error::LargeResponseHeader(_, limit) => {
+            format!("response headers larger than {limit} bytes")
+        }
+        ureq::Error::BodyExceedsLimit(limit) => format!("body larger than {limit} bytes"),
+        ureq::Error::BodyStalled => "the body stalled".to_owned(),
+        other => sanitize(&redact_urls(&other.to_string())),
+    }
+}
+
+/// An I/O error of a connection in words.
+pub fn describe_io(error: &std::io::Error, budget: Duration) -> String {
+    describe_io_at(error, budget, "the server")
+}
+
+fn describe_io_at(error: &std::io::Error, budget: Duration, host: &str) -> String {
+    use std::io::ErrorKind;
+    if let Some(failure) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return tls::describe(host, failure);
+    }
+    if let Some(inner) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+    {
+        return describe_error(inner, budget, host);
+    }
+    match error.kind() {
+        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        ErrorKind::ConnectionReset => "connection reset by the peer".to_owned(),
+        ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => timed_out(budget),
+        ErrorKind::UnexpectedEof => "the connection closed early".to_owned(),
+        ErrorKind::HostUnreachable => "no route to the host".to_owned(),
+        ErrorKind::NetworkUnreachable => "the network is unreachable from this host".to_owned(),
+        ErrorKind::PermissionDenied => {
+            "this host may not connect there (permission denied)".to_owned()
+        }
+        _ => sanitize(&redact_urls(&error.to_string())),
+    }
+}
+
+fn redact_urls(text: &str) -> String {
+    text.split(' ')
+        .map(redact_url)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The host of `url` (`https://status.example.com/x` → `status.example.com`), for sentences.
+pub fn host_of(url: &str) -> String {
+    url.parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_owned))
+        .unwrap_or_else(|| "the server".to_owned())
+}
+
+/// "timed out after 2.9 s".
+pub fn timed_out(budget: Duration) -> String {
+    format!("timed out after {}", crate::deadline::format_span(budget))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timed_out;
+    use std::time::Duration;
+
+    #[test]
+    fn timeouts_read_in_seconds_or_milliseconds() {
+        assert_eq!(
+            timed_out(Duration::from_millis(2895)),
+            "timed out after 2.9 s"
+        );
+        assert_eq!(timed_out(Duration::from_secs(10)), "timed out after 10 s");
+        assert_eq!(
+            timed_out(Duration::from_millis(800)),
+            "timed out after 800 ms"
+        );
+        assert_eq!(timed_out(Duration::from_secs(90)), "timed out after 90 s");
+    }
+}
