@@ -456,6 +456,7 @@ mod tests {
             retry_delay: Duration::ZERO,
             probe: Probe::Tcp(TcpSpec {
                 address: "h:1".to_owned(),
+                banner: super::tcp::Banner::None,
                 send: None,
                 expect: None,
             }),
