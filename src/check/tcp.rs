@@ -88,7 +88,9 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
 
 /// The first line of a greeting that was read, for the detail.
 fn greeting_line(greeting: Option<&Result<String, String>>) -> String {
-    let text = greeting.and_then(|g| g.as_ref().ok()).map_or("", String::as_str);
+    let text = greeting
+        .and_then(|g| g.as_ref().ok())
+        .map_or("", String::as_str);
     let line = text.lines().next().unwrap_or_default().trim();
     sanitize(&line.chars().take(SHOWN).collect::<String>())
 }

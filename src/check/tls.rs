@@ -88,13 +88,15 @@ pub fn expiry(
     let mut connection = ClientConnection::new(trust.config(), name)
         .map_err(|error| format!("TLS setup failed: {error}"))?;
     let mut first = Vec::new();
-    handshake(&mut connection, &mut socket, deadline, budget, &mut first).map_err(|why| match why {
-        Failure::Tls(
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. },
-        ) => crate::net::tls::not_tls(&first),
-        Failure::Tls(error) => crate::net::tls::describe(server_name, &error),
-        Failure::Other(why) => why,
-    })?;
+    handshake(&mut connection, &mut socket, deadline, budget, &mut first).map_err(
+        |why| match why {
+            Failure::Tls(
+                rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. },
+            ) => crate::net::tls::not_tls(&first),
+            Failure::Tls(error) => crate::net::tls::describe(server_name, &error),
+            Failure::Other(why) => why,
+        },
+    )?;
     let leaf = connection
         .peer_certificates()
         .and_then(|chain| chain.first())

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use super::error::{ConfigError, Locator, toml_error};
 use super::raw::{
-    BoolOrText, Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent,
-    RawConfig,
+    BoolOrText, Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent, RawConfig,
 };
 use super::value::{StatusRanges, WebUrl};
 use super::{

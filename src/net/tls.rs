@@ -88,12 +88,15 @@ impl ServerCertVerifier for Verifier {
             {
                 trusted_leaf(end_entity, server_name, now)
             }
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
-                if intermediates.is_empty() && !self_issued(end_entity) =>
+            Err(rustls::Error::InvalidCertificate(_))
+                if intermediates.is_empty() && self_issued(end_entity) =>
             {
-                Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                    OtherError(Arc::new(Incomplete)),
-                )))
+                Err(untrusted(Untrusted::SelfSigned))
+            }
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                if intermediates.is_empty() =>
+            {
+                Err(untrusted(Untrusted::Incomplete))
             }
             other => other,
         }
@@ -166,17 +169,38 @@ fn self_issued(certificate: &CertificateDer<'_>) -> bool {
         .is_ok_and(|(_, parsed)| parsed.issuer() == parsed.subject())
 }
 
-/// The chain the server sent ends at its own certificate, whose issuer it did not send.
-#[derive(Debug)]
-struct Incomplete;
+/// Why a certificate webpki refused is not trusted, where the chain the server sent tells more
+/// than webpki's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Untrusted {
+    /// The server sent only its own certificate, whose issuer it did not send.
+    Incomplete,
+    /// The server's certificate signed itself and is not among the trusted ones.
+    SelfSigned,
+}
 
-impl std::fmt::Display for Incomplete {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("chain incomplete")
+impl Untrusted {
+    fn sentence(self) -> &'static str {
+        match self {
+            Untrusted::Incomplete => {
+                "the chain is incomplete (the server sent no intermediate certificate)"
+            }
+            Untrusted::SelfSigned => "it is self-signed (name it in `ca_file` to trust it)",
+        }
     }
 }
 
-impl std::error::Error for Incomplete {}
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.sentence())
+    }
+}
+
+impl std::error::Error for Untrusted {}
+
+fn untrusted(why: Untrusted) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(why))))
+}
 
 /// The crypto provider of every connection.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -231,18 +255,23 @@ fn describe_certificate(name: &str, error: &CertificateError) -> String {
             date(not_before)
         ),
         CertificateError::NotValidYet => format!("certificate for {name} is not valid yet"),
-        CertificateError::NotValidForNameContext { presented, .. } => format!(
-            "certificate is not valid for {name} (it names {})",
-            sanitize(&presented.join(", "))
-        ),
+        CertificateError::NotValidForNameContext { presented, .. } => {
+            let presented: Vec<&str> = presented.iter().map(|n| bare_name(n)).collect();
+            format!(
+                "certificate is not valid for {name} (it names {})",
+                sanitize(&presented.join(", "))
+            )
+        }
         CertificateError::NotValidForName => format!("certificate is not valid for {name}"),
         CertificateError::UnknownIssuer => format!(
             "certificate for {name} is not trusted: issued by an unknown CA (add it to the system's CA certificates, or name it in `ca_file`)"
         ),
-        CertificateError::Other(other) if other.0.downcast_ref::<Incomplete>().is_some() => {
-            format!(
-                "certificate for {name} is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
-            )
+        CertificateError::Other(other) if other.0.downcast_ref::<Untrusted>().is_some() => {
+            let why = other
+                .0
+                .downcast_ref::<Untrusted>()
+                .map_or("", |w| w.sentence());
+            format!("certificate for {name} is not trusted: {why}")
         }
         CertificateError::BadSignature => {
             format!("certificate for {name} is not trusted: its signature is invalid")
@@ -283,7 +312,6 @@ pub fn span_in_words(seconds: i64) -> String {
     }
 }
 
-
 /// A server that answered a TLS handshake with something else, named by its first bytes.
 pub fn not_tls(first: &[u8]) -> String {
     let text = String::from_utf8_lossy(first);
@@ -303,6 +331,20 @@ pub fn not_tls(first: &[u8]) -> String {
         None => "the server does not speak TLS on this port (its answer is not a TLS handshake)"
             .to_owned(),
     }
+}
+
+/// A name as webpki presents it, without its type: `DnsName("a.example")` → `a.example`,
+/// `IpAddress(127.0.0.1)` → `127.0.0.1`.
+fn bare_name(presented: &str) -> &str {
+    let Some((kind, rest)) = presented.split_once('(') else {
+        return presented;
+    };
+    if !kind.chars().all(|c| c.is_ascii_alphabetic()) {
+        return presented;
+    }
+    rest.strip_suffix(')')
+        .map(|inner| inner.trim_matches('"'))
+        .unwrap_or(presented)
 }
 
 fn alert_in_words(alert: rustls::AlertDescription) -> &'static str {

@@ -12,6 +12,7 @@ mod concurrency;
 mod config;
 mod cores;
 mod dns;
+mod fidelity;
 mod hostile;
 mod kinds;
 mod lifecycle;

@@ -37,6 +37,11 @@ impl Output {
             "cachet-check panicked:\n{}",
             output.stderr
         );
+        for text in [&output.stdout, &output.stderr] {
+            if let Some(shape) = debug_shape(text) {
+                panic!("Rust's Debug text reached the output ({shape}):\n{text}");
+            }
+        }
         output
     }
 
@@ -49,6 +54,20 @@ impl Output {
     pub fn summary(&self) -> &str {
         self.stdout.lines().next().unwrap_or_default()
     }
+}
+
+/// Rust `Debug` shapes of the error types cachet-check handles (rustls, webpki, io, ureq):
+/// `Other(OtherError(…))`, `DnsName("…")`, `Kind(…)`, or a bare variant name. Users read
+/// sentences, never these (SPEC §9); every output of the suite is checked.
+pub fn debug_shape(text: &str) -> Option<String> {
+    static SHAPES: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        regex::Regex::new(
+            r#"\b(?:Other|OtherError|DnsName|IpAddress|InvalidCertificate|InvalidMessage|AlertReceived|Custom|Os|Kind|Io|Tls|Rustls|Some|Error)\((?:[A-Z"]|\d)|\b(?:UnknownIssuer|CaUsedAsEndEntity|BadSignature|NotValidForName|UnexpectedEof|ConnectionRefused|TimedOut|CertExpired|CertNotValidYet)\b"#,
+        )
+        .unwrap()
+    });
+    shapes.find(text).map(|found| found.as_str().to_owned())
 }
 
 impl Cmd {

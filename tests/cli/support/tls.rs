@@ -73,3 +73,72 @@ impl Pki {
         Arc::new(server)
     }
 }
+
+/// A server config presenting `chain` (leaf first) with the leaf's `key`.
+fn serving(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: &rcgen::KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            chain,
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    Arc::new(server)
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1 with `CA:TRUE`, as `openssl req
+/// -x509` makes by default: its PEM (what `ca_file` names) and a server presenting it.
+pub fn self_signed_ca_true() -> (String, Arc<rustls::ServerConfig>) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(IpAddr::from([127, 0, 0, 1])));
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+    params.not_after = OffsetDateTime::now_utc() + Duration::days(60);
+    let certificate = params.self_signed(&key).unwrap();
+    (
+        certificate.pem(),
+        serving(vec![certificate.der().clone()], &key),
+    )
+}
+
+/// A root CA (its PEM) and a server whose leaf (for `localhost`, 127.0.0.1) is signed by an
+/// intermediate CA the server does not send: an incomplete chain.
+pub fn missing_intermediate() -> (String, Arc<rustls::ServerConfig>) {
+    let ca_params = |name: &str| {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(10);
+        params.not_after = OffsetDateTime::now_utc() + Duration::days(400);
+        params
+    };
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let root = ca_params("test root").self_signed(&root_key).unwrap();
+    let root_issuer = rcgen::Issuer::new(ca_params("test root"), root_key);
+    let middle_key = rcgen::KeyPair::generate().unwrap();
+    let _middle = ca_params("test intermediate")
+        .signed_by(&middle_key, &root_issuer)
+        .unwrap();
+    let middle_issuer = rcgen::Issuer::new(ca_params("test intermediate"), middle_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(IpAddr::from([127, 0, 0, 1])));
+    let leaf = params.signed_by(&key, &middle_issuer).unwrap();
+    (root.pem(), serving(vec![leaf.der().clone()], &key))
+}

@@ -1,0 +1,316 @@
+//! What real servers and a new user found wrong (SPEC §9 and the kinds' details): the summary
+//! never holds a stray `|`, TLS failures read as sentences, a self-signed `CA:TRUE` certificate
+//! is trusted through `ca_file`, numbers never contradict the verdict, and `tcp` waits for a
+//! greeting when asked.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread;
+use std::time::Duration;
+
+use crate::support::cachet::TOKEN;
+use crate::support::cmd::{Cmd, Output};
+use crate::support::http::{Response, Server, banner_server};
+
+/// What nginx sends a client that speaks TLS to its plain-HTTP port.
+const NGINX_400: &str =
+    "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+use crate::support::tls::{missing_intermediate, pki, self_signed_ca_true};
+
+/// Runs component `c` with `checks` (TOML), dry, verbose.
+fn dry_run(cmd: Cmd, checks: &str) -> Output {
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
+}
+
+fn check(name: &str, kind: &str, keys: &str) -> String {
+    format!("[[components.c.checks]]\nname = \"{name}\"\ntype = \"{kind}\"\n{keys}\n")
+}
+
+/// The `-v` line of check `name`: `outcome - detail`.
+fn line<'a>(out: &'a Output, name: &str) -> &'a str {
+    let prefix = format!("  c/{name}: ");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line for {name}:\n{}", out.stdout));
+    let rest = &line[prefix.len()..];
+    rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
+}
+
+// SPEC §9: the text part never holds `|` (Nagios, Icinga and Monit split the line there).
+#[test]
+fn a_bar_in_a_name_a_detail_or_a_pattern_never_splits_the_summary() {
+    let server = Server::start(|_| Response::new(200, "status: degraded"));
+    let checks = check(
+        "a|b",
+        "http",
+        &format!(
+            "url = \"{}\"\nreject_body_regex = \"up|degraded\"",
+            server.url("/")
+        ),
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 2, "{out:?}");
+    let summary = out.summary();
+    assert_eq!(summary.matches('|').count(), 1, "{summary}");
+    let (text, perfdata) = summary.split_once(" | ").unwrap();
+    assert_eq!(
+        text,
+        "CACHET-CHECK CRITICAL - c: major outage (1/1 checks failed: a¦b: HTTP 200, body matches rejected /up¦degraded/ (`degraded`)) [dry run: nothing pushed]"
+    );
+    assert!(perfdata.starts_with("'c/a¦b'="), "{perfdata}");
+    assert!(
+        out.stdout.lines().skip(1).all(|l| !l.contains('|')),
+        "{}",
+        out.stdout
+    );
+}
+
+// A self-signed certificate with CA:TRUE (openssl req -x509's default) named in `ca_file` is
+// trusted as curl --cacert trusts it, on the tls kind and on http; its names and dates are
+// still judged.
+#[test]
+fn a_self_signed_ca_true_certificate_in_ca_file_is_trusted() {
+    let (pem, config) = self_signed_ca_true();
+    let server = Server::start_tls(config, |_| Response::new(200, "ok"));
+    let cmd = Cmd::new();
+    let ca = cmd.write("self-signed.pem", &pem);
+    let url = server.url("/");
+    let address = url.trim_start_matches("https://").trim_end_matches('/');
+    let checks = [
+        check(
+            "tls",
+            "tls",
+            &format!(
+                "address = \"{address}\"\nsni = \"localhost\"\nca_file = \"{}\"",
+                ca.display()
+            ),
+        ),
+        check(
+            "http",
+            "http",
+            &format!("url = \"{url}\"\nca_file = \"{}\"", ca.display()),
+        ),
+        check(
+            "wrong name",
+            "tls",
+            &format!(
+                "address = \"{address}\"\nsni = \"wrong.example\"\nca_file = \"{}\"",
+                ca.display()
+            ),
+        ),
+        check("not trusted", "http", &format!("url = \"{url}\"")),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    assert!(
+        line(&out, "tls").starts_with("pass - certificate for localhost expires in "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(line(&out, "http"), "pass - HTTP 200");
+    assert_eq!(
+        line(&out, "wrong name"),
+        "fail - certificate is not valid for wrong.example (it names localhost, 127.0.0.1)"
+    );
+    assert_eq!(
+        line(&out, "not trusted"),
+        "fail - certificate for 127.0.0.1 is not trusted: it is self-signed (name it in `ca_file` to trust it)"
+    );
+}
+
+// A server that sends its leaf without the intermediate that signed it: the chain is called
+// incomplete, not "unknown issuer".
+#[test]
+fn a_missing_intermediate_is_named_an_incomplete_chain() {
+    let (root, config) = missing_intermediate();
+    let server = Server::start_tls(config, |_| Response::new(200, "ok"));
+    let cmd = Cmd::new();
+    let ca = cmd.write("root.pem", &root);
+    let url = server.url("/");
+    let address = url.trim_start_matches("https://").trim_end_matches('/');
+    let checks = [
+        check(
+            "tls",
+            "tls",
+            &format!(
+                "address = \"{address}\"\nsni = \"localhost\"\nca_file = \"{}\"",
+                ca.display()
+            ),
+        ),
+        check(
+            "http",
+            "http",
+            &format!("url = \"{url}\"\nca_file = \"{}\"", ca.display()),
+        ),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    assert_eq!(
+        line(&out, "tls"),
+        "fail - certificate for localhost is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
+    );
+    assert_eq!(
+        line(&out, "http"),
+        "fail - certificate for 127.0.0.1 is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
+    );
+}
+
+// The HTTP kinds say what is wrong with a certificate in the same words as the tls kind.
+#[test]
+fn http_certificate_failures_are_sentences() {
+    let pki = pki();
+    let expired = Server::start_tls(pki.leaf(&["localhost"], time::Duration::days(-3)), |_| {
+        Response::new(200, "ok")
+    });
+    // nginx answers a TLS handshake on its plain port with a plain-text 400.
+    let (plain, _) = banner_server(NGINX_400);
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let checks = [
+        check(
+            "expired",
+            "http",
+            &format!(
+                "url = \"{}\"\nca_file = \"{}\"",
+                expired.url("/"),
+                ca.display()
+            ),
+        ),
+        check("plain", "http", &format!("url = \"https://{plain}/\"")),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    let expired = line(&out, "expired");
+    assert!(
+        expired.starts_with("fail - certificate for 127.0.0.1 expired 3 days ago (20")
+            || expired.starts_with("fail - certificate for 127.0.0.1 expired 2 days ago (20"),
+        "{expired}"
+    );
+    assert_eq!(
+        line(&out, "plain"),
+        "fail - the server does not speak TLS on this port (its answer is not a TLS handshake: plain HTTP, or a protocol that starts TLS later)"
+    );
+}
+
+// `https://` against a plain-HTTP Cachet: a sentence, not "received corrupt message".
+#[test]
+fn https_against_a_plain_http_cachet_says_it_does_not_speak_tls() {
+    let (plain, _) = banner_server(NGINX_400);
+    let out = Cmd::new()
+        .env("CACHET_URL", &format!("https://{plain}"))
+        .token(TOKEN)
+        .args(["set", "1", "major"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the server does not speak TLS on this port"),
+        "{out:?}"
+    );
+}
+
+/// A server that greets after `delay`, as Postfix's postscreen does, and drops a client that
+/// talks first; else answers a command with `221 bye`.
+fn postscreen(delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                thread::sleep(delay);
+                stream.set_nonblocking(true).unwrap();
+                let mut early = [0u8; 64];
+                if stream.peek(&mut early).is_ok_and(|n| n > 0) {
+                    // Pre-greeting traffic: a bot. Hang up.
+                    let _ = stream.write_all(b"521 protocol error\r\n");
+                    return;
+                }
+                stream.set_nonblocking(false).unwrap();
+                let _ = stream.write_all(b"220 mx.example.test ESMTP\r\n");
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut command = [0u8; 64];
+                if stream.read(&mut command).is_ok_and(|n| n > 0) {
+                    let _ = stream.write_all(b"221 bye\r\n");
+                }
+            });
+        }
+    });
+    addr
+}
+
+// `expect_banner` reads the greeting before `send`: a server that drops clients that talk
+// first (postscreen) passes; without it the same check fails, saying what came.
+#[test]
+fn expect_banner_waits_for_the_greeting_before_send() {
+    let mx = postscreen(Duration::from_millis(300));
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let checks = [
+        check(
+            "patient",
+            "tcp",
+            &format!(
+                "address = \"{mx}\"\nexpect_banner = \"ESMTP\"\nsend = \"QUIT\\r\\n\"\nexpect = \"221\""
+            ),
+        ),
+        check(
+            "hasty",
+            "tcp",
+            &format!("address = \"{mx}\"\nsend = \"QUIT\\r\\n\"\nexpect = \"221\""),
+        ),
+        check(
+            "greeting only",
+            "tcp",
+            &format!("address = \"{mx}\"\nexpect_banner = true"),
+        ),
+        check(
+            "silent",
+            "tcp",
+            &format!("address = \"{silent_addr}\"\nexpect_banner = true\ntimeout = \"500ms\""),
+        ),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(line(&out, "patient"), "pass - connected, got `221`");
+    assert_eq!(
+        line(&out, "hasty"),
+        "fail - expected `221` from the peer, got `521 protocol error` (connection reset by the peer)"
+    );
+    assert_eq!(
+        line(&out, "greeting only"),
+        "pass - connected, greeted `220 mx.example.test ESMTP`"
+    );
+    assert!(
+        line(&out, "silent").starts_with(
+            "fail - no greeting as expected: expected a greeting line from the peer, nothing came (timed out after "
+        ),
+        "{}",
+        out.stdout
+    );
+    drop(silent);
+}
+
+// The suite's guard against Debug text in any output recognises the shapes seen in the wild.
+#[test]
+fn the_debug_text_guard_catches_what_reached_users_before() {
+    use crate::support::cmd::debug_shape;
+    for seen in [
+        "certificate is not valid: Other(OtherError(CaUsedAsEndEntity))",
+        "TLS handshake failed: BadSignature",
+        "(it names DnsName(\"wrong.example\"))",
+        "invalid peer certificate: UnknownIssuer",
+    ] {
+        assert!(debug_shape(seen).is_some(), "{seen}");
+    }
+    for sentence in [
+        "certificate for localhost expired 3 days ago (2026-11-26)",
+        "a|b (and 1 more sample)",
+        "CACHET-CHECK OK - api: operational (1 check passed)",
+    ] {
+        assert_eq!(debug_shape(sentence), None, "{sentence}");
+    }
+}
