@@ -93,9 +93,9 @@ pub fn run(cli: Cli) -> Exit {
             let _ = std::io::stdout().write_all(text.as_bytes());
             Ok(if ok { Exit::Ok } else { Exit::Unknown })
         }
-        Command::Validate => commands::validate::validate(global).map(|plan| {
+        Command::Validate => commands::validate::validate(global).map(|(plan, runnable)| {
             let _ = std::io::stdout().write_all(plan.as_bytes());
-            Exit::Ok
+            if runnable { Exit::Ok } else { Exit::Unknown }
         }),
         Command::Example => {
             commands::example::example();

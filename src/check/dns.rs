@@ -309,6 +309,42 @@ fn display_name(name: &str) -> String {
     name.trim_end_matches('.').to_lowercase()
 }
 
+/// Whether an `expect` value has the shape of `record`'s values: an IPv4 address for A, an
+/// IPv6 one for AAAA, a host name for CNAME and NS, `[preference] name` for MX; any text for
+/// TXT. A name where an address belongs can never match and would fail every run.
+pub fn check_expect(record: Record, expected: &str) -> Result<(), String> {
+    let is_name = |text: &str| parse_name(text).is_ok() && text.parse::<IpAddr>().is_err();
+    let fits = match record {
+        Record::A => expected.parse::<std::net::Ipv4Addr>().is_ok(),
+        Record::Aaaa => expected.parse::<std::net::Ipv6Addr>().is_ok(),
+        Record::Cname | Record::Ns => is_name(expected),
+        Record::Mx => match expected.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [name] => is_name(name),
+            [preference, name] => preference.parse::<u16>().is_ok() && is_name(name),
+            _ => false,
+        },
+        Record::Txt => true,
+    };
+    if fits {
+        return Ok(());
+    }
+    let shape = match record {
+        Record::A => "an IPv4 address like \"192.0.2.10\"",
+        Record::Aaaa => "an IPv6 address like \"2001:db8::10\"",
+        Record::Cname | Record::Ns => "a host name like \"ns1.example.com\"",
+        Record::Mx => "a mail host, optionally after its preference: \"10 mx.example.com\"",
+        Record::Txt => "text",
+    };
+    let article = match record {
+        Record::A | Record::Aaaa | Record::Mx | Record::Ns => "an",
+        Record::Cname | Record::Txt => "a",
+    };
+    Err(format!(
+        "`{expected}` cannot be the value of {article} {} record: write {shape}",
+        record.word()
+    ))
+}
+
 /// Whether `expected` names `value`: addresses compare as addresses, names without case or a
 /// trailing dot, an MX with or without its preference.
 fn matches(record: Record, expected: &str, value: &str) -> bool {

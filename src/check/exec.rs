@@ -24,6 +24,65 @@ pub struct ExecSpec {
     pub env: Vec<(String, String)>,
 }
 
+/// A whole command line written as one element (`["check_disk -w 20%"]`): there is no shell to
+/// split it, so it would name a program that does not exist.
+pub fn check_command(command: &[String]) -> Result<(), String> {
+    let [line] = command else {
+        return Ok(());
+    };
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if words.len() < 2 || std::path::Path::new(line).exists() {
+        return Ok(());
+    }
+    let split: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+    Err(format!(
+        "`{line}` is a whole command line in one element; there is no shell to split it: write `command = [{}]`",
+        split.join(", ")
+    ))
+}
+
+/// What keeps `command` from running on this machine, as a scheduler would start it: a program
+/// that does not exist or may not be executed, or a bare name that cron's `PATH`
+/// (`/usr/bin:/bin`) does not find. `validate` and `doctor` report it before a run does.
+pub fn machine_problem(command: &[String]) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let program = command.first()?;
+    if !program.contains('/') {
+        let found_in = |dirs: &str| {
+            dirs.split(':')
+                .map(|dir| std::path::Path::new(dir).join(program))
+                .find(|path| path.is_file())
+        };
+        if found_in(CRON_PATH).is_some() {
+            return None;
+        }
+        let path = std::env::var("PATH").unwrap_or_default();
+        return Some(match found_in(&path) {
+            Some(full) => format!(
+                "`{program}` is found on this shell's PATH, but not on the minimal PATH of cron and systemd ({CRON_PATH}): write its full path, `{}`",
+                full.display()
+            ),
+            None => {
+                format!("no program `{program}` on the PATH: install it or write its full path")
+            }
+        });
+    }
+    let path = std::path::Path::new(program);
+    match std::fs::metadata(path) {
+        Err(_) => Some(format!(
+            "`{program}` does not exist (install it, or fix the path)"
+        )),
+        Ok(meta) if meta.is_dir() => Some(format!("`{program}` is a directory, not a program")),
+        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => Some(format!(
+            "`{program}` is not executable (chmod +x, or name its interpreter first)"
+        )),
+        Ok(_) => None,
+    }
+}
+
+/// The `PATH` cron gives a job, and what a systemd unit without `Environment=PATH` can count on.
+const CRON_PATH: &str = "/usr/bin:/bin";
+
 pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
     let Some((program, args)) = spec.command.split_first() else {

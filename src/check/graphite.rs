@@ -23,6 +23,53 @@ pub struct GraphiteSpec {
     pub options: HttpOptions,
 }
 
+/// `from` as Graphite takes it: Graphite's own forms (`-5min`, `-1h`, `now`, `20:00_20261128`,
+/// `20261128`) as written, and the config's duration style (`5m`, `1h30m`) turned into
+/// seconds ago (`-300s`): Graphite answers `5m` with a 400 (it reads `m` as months only with
+/// `mon`, and a bare `5m` not at all).
+pub fn parse_from(from: &str) -> Result<String, String> {
+    let from = from.trim();
+    let absolute = from.len() >= 8
+        && from
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ':' || c == '_');
+    let graphite_style = from.starts_with('-') || from.eq_ignore_ascii_case("now") || absolute;
+    if graphite_style {
+        return Ok(from.to_owned());
+    }
+    match humantime::parse_duration(from) {
+        Ok(span) if !span.is_zero() => Ok(format!("-{}s", span.as_secs().max(1))),
+        _ => Err(format!(
+            "`{from}` is no time Graphite understands: write `-5min` (Graphite's form) or `5m`"
+        )),
+    }
+}
+
+/// Hints for a `url` that is not the render API (`https://graphite.example.com/render`).
+pub fn check_url(url: &str) -> Result<(), String> {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    if path.ends_with("/render") {
+        return Ok(());
+    }
+    // The scheme and host, with any path dropped: graphite-web serves `/render` at its root.
+    let origin = match path.find("://") {
+        Some(scheme) => {
+            let host_end = path[scheme + 3..]
+                .find('/')
+                .map_or(path.len(), |slash| scheme + 3 + slash);
+            &path[..host_end]
+        }
+        None => path,
+    };
+    Err(format!(
+        "`{url}` is not Graphite's render API: `url` names it, like `{origin}/render`"
+    ))
+}
+
 /// One series as the render API's `format=json` returns it.
 #[derive(Deserialize)]
 struct Series {
@@ -111,8 +158,24 @@ fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
 
 #[cfg(test)]
 mod tests {
-    use super::{GraphiteSpec, Series, judge};
+    use super::{GraphiteSpec, Series, check_url, judge, parse_from};
     use crate::check::{Bounds, Level};
+
+    // Graphite answers `5m` with a 400: the config's duration style becomes seconds ago.
+    #[test]
+    fn from_takes_graphite_forms_and_the_config_duration_style() {
+        assert_eq!(parse_from("-5min").as_deref(), Ok("-5min"));
+        assert_eq!(parse_from("now").as_deref(), Ok("now"));
+        assert_eq!(parse_from("20261128").as_deref(), Ok("20261128"));
+        assert_eq!(parse_from("5m").as_deref(), Ok("-300s"));
+        assert_eq!(parse_from("1h 30m").as_deref(), Ok("-5400s"));
+        assert!(parse_from("yesterday-ish").is_err());
+        assert!(check_url("https://graphite.example.com/render/").is_ok());
+        assert_eq!(
+            check_url("https://graphite.example.com/metrics"),
+            Err("`https://graphite.example.com/metrics` is not Graphite's render API: `url` names it, like `https://graphite.example.com/render`".to_owned())
+        );
+    }
 
     fn spec(min: Option<f64>, max: Option<f64>, min_series: usize) -> GraphiteSpec {
         GraphiteSpec {

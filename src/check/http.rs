@@ -65,7 +65,9 @@ pub struct CertWarn {
 #[derive(Debug)]
 pub struct BasicAuth {
     pub user: String,
-    pub password: Secret,
+    /// The password, or why it could not be read (an unset `password_env`, an unreadable
+    /// `password_file`): then this check alone cannot run, and says why; the others run.
+    pub password: Result<Secret, String>,
 }
 
 /// The agent checks share, trusting the system's CA certificates when `https`. Status codes
@@ -206,7 +208,7 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let request = match build_request(&spec.method, &spec.url, &spec.options, spec.body.as_deref())
     {
         Ok(request) => request,
-        Err(error) => return Probed::fail(format!("cannot build the request: {error}")),
+        Err(why) => return Probed::fail(why),
     };
     let redirects = if spec.follow_redirects {
         MAX_REDIRECTS
@@ -330,8 +332,7 @@ pub fn get_json(
     deadline: Deadline,
 ) -> Result<(u16, Vec<u8>), String> {
     let budget = deadline.remaining();
-    let mut request = build_request("GET", url, options, None)
-        .map_err(|error| format!("cannot build the request: {error}"))?;
+    let mut request = build_request("GET", url, options, None)?;
     request.headers_mut().insert(
         ureq::http::header::ACCEPT,
         ureq::http::HeaderValue::from_static("application/json"),
@@ -384,20 +385,26 @@ fn build_request(
     url: &str,
     options: &HttpOptions,
     body: Option<&str>,
-) -> Result<ureq::http::Request<Vec<u8>>, ureq::http::Error> {
+) -> Result<ureq::http::Request<Vec<u8>>, String> {
     let mut request = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in &options.headers {
         request = request.header(name.as_str(), value.as_str());
     }
     if let Some(auth) = &options.basic_auth {
+        let password = auth
+            .password
+            .as_ref()
+            .map_err(|why| format!("not run: {why}"))?;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             auth.user,
-            auth.password.expose()
+            password.expose()
         ));
         request = request.header("Authorization", format!("Basic {token}"));
     }
-    request.body(body.unwrap_or_default().as_bytes().to_vec())
+    request
+        .body(body.unwrap_or_default().as_bytes().to_vec())
+        .map_err(|error| format!("cannot build the request: {error}"))
 }
 
 fn needs_body(spec: &HttpSpec) -> bool {

@@ -92,6 +92,24 @@ impl Probe {
 }
 
 impl Probe {
+    /// What keeps this check from running as configured on this machine — a program that is
+    /// missing or not on cron's PATH, a password that cannot be read — for `validate` and
+    /// `doctor` to report before a run meets it.
+    pub fn problem(&self) -> Option<String> {
+        let options = match self {
+            Probe::Exec(spec) => return exec::machine_problem(&spec.command),
+            Probe::Http(spec) => &spec.options,
+            Probe::Graphite(spec) => &spec.options,
+            Probe::Jenkins(spec) => &spec.options,
+            Probe::Prometheus(spec) => &spec.options,
+            Probe::Tcp(_) | Probe::Tls(_) | Probe::Dns(_) => return None,
+        };
+        options
+            .basic_auth
+            .as_ref()
+            .and_then(|auth| auth.password.as_ref().err().cloned())
+    }
+
     /// Whether the kind's requests go to an https:// URL.
     fn uses_https(&self) -> bool {
         let url = match self {

@@ -45,6 +45,24 @@ struct Sample {
     value: (f64, String),
 }
 
+/// A `url` that already names the query API gets the server's address instead (the check adds
+/// `/api/v1/query`).
+pub fn check_url(url: &str) -> Result<(), String> {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    for api in ["/api/v1/query_range", "/api/v1/query", "/api/v1", "/graph"] {
+        if let Some(server) = path.strip_suffix(api) {
+            return Err(format!(
+                "`{url}` names a page of Prometheus, not the server: set `url = \"{server}\"` (the check asks `/api/v1/query` itself)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed {
     let api = format!("{}/api/v1/query", spec.url.trim_end_matches('/'));
     let url = with_query(&api, &[("query", &spec.query)]);

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{endpoint, load_config, resolve_all};
+use super::{endpoint, load_config, problems, resolve_all};
 use crate::cachet::{CachetError, Client, Dialect, MetaSupport};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::Config;
@@ -94,6 +94,9 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
             return steps;
         }
     };
+    for problem in problems(&config) {
+        add("check", Level::Fail, problem);
+    }
     let deadline = Deadline::after(global.timeout);
     let client = match server(global, &config, printer, deadline) {
         Ok((client, detail)) => {

@@ -49,6 +49,20 @@ pub fn load_optional_config(global: &GlobalArgs) -> Result<Option<Config>> {
     load_config(global).map(Some)
 }
 
+/// What keeps checks of `config` from running on this machine: "component/check: why".
+pub fn problems(config: &Config) -> Vec<String> {
+    config
+        .components
+        .iter()
+        .flat_map(|component| {
+            component.checks.iter().filter_map(move |check| {
+                let why = check.probe.problem()?;
+                Some(format!("{}/{}: {why}", component.name, check.name))
+            })
+        })
+        .collect()
+}
+
 /// The systemd credential that holds the token (`LoadCredential=cachet-token:/etc/…`).
 pub const CREDENTIAL: &str = "cachet-token";
 

@@ -5,14 +5,15 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::{load_config, token};
+use super::{load_config, problems, token};
 use crate::check::Probe;
 use crate::cli::{Format, GlobalArgs};
 use crate::config::{Api, Config, Target};
 use crate::output::plural;
 use crate::secret::redact_url;
 
-pub fn validate(global: &GlobalArgs) -> Result<String> {
+/// The plan, and whether the config can run on this machine as it is (no `problems`).
+pub fn validate(global: &GlobalArgs) -> Result<(String, bool)> {
     let config = load_config(global)?;
     // Reading the token proves the file is there and not empty; its value is never shown. A
     // token that cannot be read here is reported, not fatal: configs are often validated on
@@ -24,9 +25,21 @@ pub fn validate(global: &GlobalArgs) -> Result<String> {
         }
         Ok(Some((_, source))) => source,
     };
+    let problems = problems(&config);
     Ok(match global.format {
-        Format::Text => plan_text(&config, &token_source),
-        Format::Json => plan_json(&config, &token_source).to_string() + "\n",
+        Format::Text => {
+            let mut text = plan_text(&config, &token_source);
+            for problem in &problems {
+                let _ = writeln!(text, "problem: {problem}");
+            }
+            (text, problems.is_empty())
+        }
+        Format::Json => {
+            let mut plan = plan_json(&config, &token_source);
+            plan["valid"] = json!(problems.is_empty());
+            plan["problems"] = json!(problems);
+            (plan.to_string() + "\n", problems.is_empty())
+        }
     })
 }
 

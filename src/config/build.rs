@@ -46,7 +46,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
                 ),
                 None => None,
             },
-            token_file: cachet.token_file,
+            token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
             api: match cachet.api {
                 None | Some(RawApi::Auto) => Api::Auto,
                 Some(RawApi::V2) => Api::V2,
@@ -79,13 +79,33 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     for (name, component) in raw.components {
         let span = component.span();
         let built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
+        // Two components of one Cachet component overwrite each other every run: the page
+        // shows whichever was pushed last, operational while the other is down.
+        if let Some((_, other)) = components.iter().find(|(_, c)| c.target == built.target) {
+            let what = match &built.target {
+                Target::Id(id) => format!("Cachet component {id} (`id = {id}`)"),
+                Target::Name(cachet) => format!("the Cachet component named `{cachet}`"),
+            };
+            let key = match built.target {
+                Target::Id(_) => "id",
+                Target::Name(_) => "cachet_name",
+            };
+            return Err(at.error(
+                &span,
+                Some(key),
+                format!(
+                    "`[components.{name}]` and `[components.{}]` both push {what}: each would overwrite the other's status every run; merge their checks into one component",
+                    other.name
+                ),
+            ));
+        }
         components.push((span.start, built));
     }
     components.sort_by_key(|(start, _)| *start);
 
     Ok(Config {
         file: file.to_owned(),
-        state_dir: raw.state_dir,
+        state_dir: raw.state_dir.as_deref().map(|path| at.path(path)),
         cachet,
         components: components
             .into_iter()
@@ -367,7 +387,7 @@ fn build_check(
                 .map_err(|why| at.error(span, Some("sni"), format!("`sni` in `{table}`: {why}")))?;
             let ca_file = match (&raw.ca_file, raw.insecure) {
                 (Some(_), Some(true)) => return Err(both_trusts(at, span, &table)),
-                (Some(path), _) => Some(ca_certificates(at, span, &table, path)?),
+                (Some(path), _) => Some(ca_certificates(at, span, &table, &at.path(path))?),
                 (None, _) => None,
             };
             let trust = trust(
@@ -377,6 +397,19 @@ fn build_check(
                 ca_file.as_deref(),
                 raw.insecure.unwrap_or(false),
             )?;
+            if let (Some(warn), Some(fail)) = (raw.warn_before, raw.fail_before)
+                && warn.0 < fail.0
+            {
+                return Err(at.error(
+                    span,
+                    Some("warn_before"),
+                    format!(
+                        "`warn_before` ({}) in `{table}` is shorter than `fail_before` ({}): the warning would never come before the failure; make `warn_before` the longer one",
+                        humantime::format_duration(warn.0),
+                        humantime::format_duration(fail.0)
+                    ),
+                ));
+            }
             let target = address.0.clone();
             (
                 Probe::Tls(TlsSpec {
@@ -418,11 +451,21 @@ fn build_check(
                 None => None,
             };
             let target = format!("{} {name}", record.word());
+            let expect = raw.expect.map(OneOrMany::into_vec).unwrap_or_default();
+            for value in &expect {
+                dns::check_expect(record, value).map_err(|why| {
+                    at.error(
+                        span,
+                        Some("expect"),
+                        format!("`expect` in `{table}`: {why}"),
+                    )
+                })?;
+            }
             (
                 Probe::Dns(DnsSpec {
                     name,
                     record,
-                    expect: raw.expect.map(OneOrMany::into_vec).unwrap_or_default(),
+                    expect,
                     server,
                 }),
                 target,
@@ -446,6 +489,22 @@ fn build_check(
                 || program.clone(),
                 |name| name.to_string_lossy().into_owned(),
             );
+            // A program named by a path (`./check.sh`, `plugins/x`) is found from the config's
+            // directory; a bare name on the PATH.
+            let mut command = command;
+            if command[0].contains('/') || command[0].starts_with('~') {
+                command[0] = at
+                    .path(std::path::Path::new(&command[0]))
+                    .display()
+                    .to_string();
+            }
+            crate::check::exec::check_command(&command).map_err(|why| {
+                at.error(
+                    span,
+                    Some("command"),
+                    format!("`command` in `{table}`: {why}"),
+                )
+            })?;
             (
                 Probe::Exec(ExecSpec {
                     command,
@@ -464,12 +523,20 @@ fn build_check(
                 .take()
                 .filter(|target| !target.trim().is_empty())
                 .ok_or_else(|| missing("target", "`target = \"servers.web*.load\"`"))?;
+            crate::check::graphite::check_url(&url.0)
+                .map_err(|why| at.error(span, Some("url"), format!("`url` in `{table}`: {why}")))?;
+            let from = match raw.from.as_deref() {
+                Some(from) => crate::check::graphite::parse_from(from).map_err(|why| {
+                    at.error(span, Some("from"), format!("`from` in `{table}`: {why}"))
+                })?,
+                None => "-5min".to_owned(),
+            };
             let options = http_options(at, span, &table, &mut raw)?;
             let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
             let spec = GraphiteSpec {
                 url: url.0,
                 target: target.clone(),
-                from: raw.from.unwrap_or_else(|| "-5min".to_owned()),
+                from,
                 bounds,
                 min_series: usize::try_from(raw.min_series.unwrap_or(1)).unwrap_or(usize::MAX),
                 options,
@@ -502,6 +569,8 @@ fn build_check(
                 .take()
                 .filter(|query| !query.trim().is_empty())
                 .ok_or_else(|| missing("query", "`query = \"up{job=\\\"db\\\"}\"`"))?;
+            crate::check::prometheus::check_url(&url.0)
+                .map_err(|why| at.error(span, Some("url"), format!("`url` in `{table}`: {why}")))?;
             let options = http_options(at, span, &table, &mut raw)?;
             let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
             (
@@ -555,7 +624,7 @@ fn http_options(
         None => None,
     };
     let ca_file = match &raw.ca_file {
-        Some(path) => Some(ca_certificates(at, span, table, path)?),
+        Some(path) => Some(ca_certificates(at, span, table, &at.path(path))?),
         None => None,
     };
     Ok(HttpOptions {
@@ -700,29 +769,18 @@ fn basic_auth(
     table: &str,
     auth: RawBasicAuth,
 ) -> Result<BasicAuth, ConfigError> {
+    // A password that cannot be read now stops this check alone, when it runs: the other
+    // components (and `run OTHER`) are not held hostage by one broken secret.
     let password = match (auth.password_file, auth.password_env) {
-        (Some(path), None) => Secret::from_file(&path, "password").map_err(|error| {
-            at.error(
-                span,
-                Some("password_file"),
-                format!("`basic_auth` in `{table}`: {error:#}"),
-            )
-        })?,
-        (None, Some(name)) => Secret::from_env(&name)
-            .map_err(|error| {
-                at.error(
-                    span,
-                    Some("password_env"),
-                    format!("`basic_auth` in `{table}`: {error:#}"),
-                )
-            })?
-            .ok_or_else(|| {
-                at.error(
-                    span,
-                    Some("password_env"),
-                    format!("`basic_auth` in `{table}`: environment variable `{name}` is not set"),
-                )
-            })?,
+        (Some(path), None) => Secret::from_file(&at.path(&path), "password")
+            .map_err(|error| format!("the `basic_auth` password: {error:#}")),
+        (None, Some(name)) => match Secret::from_env(&name) {
+            Ok(Some(password)) => Ok(password),
+            Ok(None) => Err(format!(
+                "the `basic_auth` password: environment variable `{name}` is not set"
+            )),
+            Err(error) => Err(format!("the `basic_auth` password: {error:#}")),
+        },
         _ => {
             return Err(at.error(
                 span,
@@ -909,10 +967,30 @@ id = 2
 
     #[test]
     fn components_keep_file_order() {
-        let source = MINIMAL.replace("api", "zeta") + &MINIMAL.replace("api", "alpha");
+        let source = MINIMAL.replace("api", "zeta")
+            + &MINIMAL.replace("api", "alpha").replace("id = 2", "id = 3");
         let config = parse("t.toml", &source).unwrap();
         let names: Vec<&str> = config.components.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["zeta", "alpha"]);
+    }
+
+    // Two components of one Cachet component would overwrite each other every run.
+    #[test]
+    fn two_components_of_one_cachet_component_are_refused_naming_both() {
+        let source = MINIMAL.replace("api", "zeta") + &MINIMAL.replace("api", "alpha");
+        let message = error(&source);
+        assert!(
+            message.contains("`[components.zeta]` and `[components.alpha]` both push Cachet component 2 (`id = 2`)")
+                || message.contains("`[components.alpha]` and `[components.zeta]` both push Cachet component 2 (`id = 2`)"),
+            "{message}"
+        );
+        let by_name = MINIMAL.replace("id = 2", "cachet_name = \"API\"");
+        let source = by_name.replace("api", "a") + &by_name.replace("api", "b");
+        assert!(
+            error(&source).contains("both push the Cachet component named `API`"),
+            "{}",
+            error(&source)
+        );
     }
 
     #[test]

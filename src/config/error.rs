@@ -80,6 +80,29 @@ pub struct Locator<'a> {
 }
 
 impl Locator<'_> {
+    /// A path written in the config, as the program will open it: a leading `~/` is the home
+    /// directory, and a relative path is relative to the config file's directory (not to where
+    /// cron or systemd happen to start the program).
+    pub fn path(&self, written: &std::path::Path) -> std::path::PathBuf {
+        use std::path::{Path, PathBuf};
+        if let Ok(rest) = written.strip_prefix("~")
+            && let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty())
+        {
+            return PathBuf::from(home).join(rest);
+        }
+        if written.is_absolute() {
+            return written.to_path_buf();
+        }
+        let file = Path::new(self.file);
+        let dir = file.parent().unwrap_or(Path::new(""));
+        let dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(dir)
+        };
+        dir.join(written)
+    }
+
     pub fn error(
         &self,
         span: &std::ops::Range<usize>,

@@ -67,13 +67,38 @@ fn http_password_from_the_environment() {
     );
     let out = dry_run(Cmd::new().env("PROBE_PW", "env-pw"), &checks);
     assert_eq!(out.code, 0, "{out:?}");
-    let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(out.code, 3);
+    // Unset: this check alone cannot run and says why; another component runs normally, and
+    // `run OTHER` is not held up at all.
+    let other = format!(
+        "[components.other]\nid = 2\n[[components.other.checks]]\nname = \"up\"\ntype = \"http\"\nurl = \"{}\"\nexpect_status = [401]\n",
+        server.url("/")
+    );
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}{other}");
+    let cmd = Cmd::new().config(&config);
+    let out = cmd.args(["run", "--dry-run", "-v"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr
-            .contains("environment variable `PROBE_PW` is not set"),
+        out.stdout.contains(
+            "  c/auth: fail - not run: the `basic_auth` password: environment variable `PROBE_PW` is not set"
+        ),
         "{}",
-        out.stderr
+        out.stdout
+    );
+    assert!(out.stdout.contains("other: operational"), "{}", out.stdout);
+    let only_other = Cmd::new()
+        .config(&config)
+        .args(["run", "--dry-run", "other"])
+        .run();
+    assert_eq!(only_other.code, 0, "{only_other:?}");
+    let validate = Cmd::new().config(&config).args(["validate"]).run();
+    assert_eq!(validate.code, 3, "{validate:?}");
+    assert!(
+        validate.stdout.contains(
+            "problem: c/auth: the `basic_auth` password: environment variable `PROBE_PW` is not set"
+        ),
+        "{}",
+        validate.stdout
     );
 }
 

@@ -314,3 +314,123 @@ fn the_debug_text_guard_catches_what_reached_users_before() {
         assert_eq!(debug_shape(sentence), None, "{sentence}");
     }
 }
+
+// Relative paths in the config are relative to the config file's directory, not to where cron
+// or systemd start the program; `~/` is the home directory.
+#[test]
+fn relative_paths_are_found_from_the_config_directory() {
+    let cmd = Cmd::new();
+    let etc = cmd.dir().join("etc");
+    std::fs::create_dir_all(etc.join("plugins")).unwrap();
+    std::fs::write(etc.join("token"), "s3cr3t\n").unwrap();
+    let plugin = etc.join("plugins/ok.sh");
+    std::fs::write(&plugin, "#!/bin/sh\necho 'OK - plugin found'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(etc.join("token"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(cmd.dir().join("home-token"), "t0ken\n").unwrap();
+    std::fs::set_permissions(
+        cmd.dir().join("home-token"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let config = etc.join("config.toml");
+    std::fs::write(
+        &config,
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"token\"\n\
+         [components.c]\nid = 1\n[[components.c.checks]]\nname = \"plugin\"\ntype = \"exec\"\ncommand = [\"./plugins/ok.sh\"]\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    // The command runs in the temp dir, the config lives in etc/.
+    let out = Cmd::new()
+        .args(["-c", &config, "run", "--dry-run", "-v"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("c/plugin: pass - OK - plugin found"),
+        "{}",
+        out.stdout
+    );
+    let out = Cmd::new().args(["-c", &config, "validate"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(&format!(
+            "token from `token_file` {}",
+            etc.join("token").display()
+        )),
+        "{}",
+        out.stdout
+    );
+    let home = config.replace("config.toml", "home.toml");
+    std::fs::write(
+        &home,
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"~/home-token\"\n[components.c]\nid = 1\n[[components.c.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    // HOME is the first Cmd's dir.
+    let out = Cmd::new()
+        .env("HOME", &cmd.dir().display().to_string())
+        .args(["-c", &home, "validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(&format!(
+            "token from `token_file` {}",
+            cmd.dir().join("home-token").display()
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+// `validate` and `doctor` name what keeps a check from running on this machine, before the
+// first run meets it: a missing program, one not on cron's PATH.
+#[test]
+fn validate_and_doctor_name_programs_a_scheduler_would_not_find() {
+    let cmd = Cmd::new();
+    let bin = cmd.dir().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let local = bin.join("check_local");
+    std::fs::write(&local, "#!/bin/sh\necho OK\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let checks = [
+        check("missing", "exec", "command = [\"/nonexistent/check_x\"]"),
+        check("local", "exec", "command = [\"check_local\"]"),
+        check("shell", "exec", "command = [\"sh\", \"-c\", \"true\"]"),
+    ]
+    .concat();
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    let cmd = cmd.config(&config).env("PATH", &path);
+    let doctor = Cmd::new()
+        .config(&config)
+        .env("PATH", &path)
+        .args(["doctor", "--timeout", "2s"])
+        .run();
+    assert!(
+        doctor.stdout.contains(
+            "FAIL  check: c/missing: `/nonexistent/check_x` does not exist (install it, or fix the path)"
+        ),
+        "{doctor:?}"
+    );
+    let out = cmd.args(["validate"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    let problems: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("problem: "))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "problem: c/missing: `/nonexistent/check_x` does not exist (install it, or fix the path)".to_owned(),
+            format!(
+                "problem: c/local: `check_local` is found on this shell's PATH, but not on the minimal PATH of cron and systemd (/usr/bin:/bin): write its full path, `{}`",
+                local.display()
+            ),
+        ]
+    );
+}
