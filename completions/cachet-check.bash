@@ -116,7 +116,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__components)
+        cachet__check__subcmd__components)
             opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -162,7 +162,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__doctor)
+        cachet__check__subcmd__doctor)
             opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -208,7 +208,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__example)
+        cachet__check__subcmd__example)
             opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -254,7 +254,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help)
+        cachet__check__subcmd__help)
             opts="run set monit components doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -268,7 +268,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__components)
+        cachet__check__subcmd__help__subcmd__components)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -282,7 +282,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__doctor)
+        cachet__check__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -296,7 +296,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__example)
+        cachet__check__subcmd__help__subcmd__example)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -310,7 +310,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__help)
+        cachet__check__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -324,7 +324,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__monit)
+        cachet__check__subcmd__help__subcmd__monit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -338,7 +338,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__run)
+        cachet__check__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -352,7 +352,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__set)
+        cachet__check__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -366,7 +366,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__help__subcmd__validate)
+        cachet__check__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -380,7 +380,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__monit)
+        cachet__check__subcmd__monit)
             opts="-c -q -v -j -h --status --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -388,7 +388,7 @@ _cachet__check() {
             fi
             case "${prev}" in
                 --status)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "operational performance partial major" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -430,7 +430,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__run)
+        cachet__check__subcmd__run)
             opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -476,8 +476,8 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__set)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+        cachet__check__subcmd__set)
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help operational performance partial major performance-issues partial-outage major-outage 1 2 3 4"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,7 +522,7 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cachet__subcmd__check__subcmd__validate)
+        cachet__check__subcmd__validate)
             opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

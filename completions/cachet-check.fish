@@ -69,7 +69,10 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l dry-ru
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s q -l quiet -d 'Print nothing when every component is operational and its status pushed'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s v -l verbose -d 'Print a line per check; twice, also the HTTP exchanges (secrets redacted) on stderr'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l status -d 'Push this status whatever MONIT_EVENT says (the recommended form: one exec per branch of the Monit rule): operational, performance, partial, major (or 1-4)' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l status -d 'Push this status whatever MONIT_EVENT says (the recommended form: one exec per branch of the Monit rule): operational, performance, partial, major (or 1-4)' -r -f -a "operational\t''
+performance\t''
+partial\t''
+major\t''"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F

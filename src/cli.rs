@@ -91,7 +91,7 @@ pub enum Command {
         component: String,
         /// operational, performance, partial, major (or performance-issues, partial-outage,
         /// major-outage, or the Cachet numbers 1-4).
-        #[arg(value_name = "STATUS", value_parser = parse_status)]
+        #[arg(value_name = "STATUS", value_parser = StatusParser)]
         status: Status,
     },
     /// For a Monit exec action: push the status Monit's event implies (MONIT_EVENT), or the
@@ -105,7 +105,7 @@ pub enum Command {
         component: Option<String>,
         /// Push this status whatever MONIT_EVENT says (the recommended form: one exec per
         /// branch of the Monit rule): operational, performance, partial, major (or 1-4).
-        #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+        #[arg(long, value_name = "STATUS", value_parser = StatusParser)]
         status: Option<Status>,
     },
     /// List the components Cachet has (id, status, enabled, group, name), to find the ids a
@@ -139,10 +139,48 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-fn parse_status(text: &str) -> Result<Status, String> {
-    Status::parse(text).ok_or_else(|| {
-        format!("`{text}` is not a status: use operational, performance, partial, major or 1-4")
-    })
+/// STATUS: the four words (what completion offers), their long forms and Cachet's numbers.
+#[derive(Clone, Copy)]
+struct StatusParser;
+
+impl clap::builder::TypedValueParser for StatusParser {
+    type Value = Status;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Status, clap::Error> {
+        let text = value.to_string_lossy();
+        Status::parse(&text).ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "`{text}` is not a status: use operational, performance, partial, major or 1-4\n"
+                ),
+            )
+            .with_cmd(command)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::builder::PossibleValue;
+        let shown = ["operational", "performance", "partial", "major"].map(PossibleValue::new);
+        let hidden = [
+            "performance-issues",
+            "partial-outage",
+            "major-outage",
+            "1",
+            "2",
+            "3",
+            "4",
+        ]
+        .map(|word| PossibleValue::new(word).hide(true));
+        Some(Box::new(shown.into_iter().chain(hidden)))
+    }
 }
 
 #[cfg(test)]
