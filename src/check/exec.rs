@@ -212,20 +212,53 @@ fn kill_group(group: u32) {
     }
 }
 
-/// Maps an exit status and output to a finding, the monitoring-plugins way.
+/// The longest detail kept of a plugin's first line: the monitoring-plugins guidelines say
+/// the first ~80 characters are what matters; the rest goes to the long text nobody reads here.
+const DETAIL_CAP: usize = 300;
+
+/// Maps an exit status and output to a finding, the monitoring-plugins way: the text before
+/// the first line's `|` is the detail; perfdata is what follows it, and, in the long text of
+/// the following lines, everything after the first `|` found there (to the end of output).
 pub(crate) fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
     let first = stdout.lines().next().unwrap_or_default();
     let (text, perf) = first.split_once('|').unwrap_or((first, ""));
     let mut perf_text = perf.to_owned();
-    for line in stdout.lines().skip(1) {
-        if let Some((_, more)) = line.split_once('|') {
-            perf_text.push(' ');
-            perf_text.push_str(more);
-        }
+    let long = stdout.lines().skip(1).collect::<Vec<_>>().join("\n");
+    if let Some((_, more)) = long.split_once('|') {
+        perf_text.push(' ');
+        perf_text.push_str(&more.replace('\n', " "));
     }
+    let stderr_line = sanitize(
+        stderr
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or_default(),
+    );
     let mut text = sanitize(text.trim());
+    // A usage error prints `Usage:` on stdout, and often the reason on stderr: keep both.
+    let usage = status.code() == Some(3)
+        && stdout
+            .lines()
+            .any(|line| line.trim_start().to_ascii_lowercase().starts_with("usage"));
+    if usage {
+        let said = text.to_ascii_lowercase();
+        text = match (
+            said.starts_with("usage") || text.is_empty(),
+            stderr_line.is_empty(),
+        ) {
+            (true, false) => stderr_line.clone(),
+            (false, false) => format!("{text}: {stderr_line}"),
+            (_, true) => text,
+        };
+        text.push_str(" (a usage error: check the plugin's arguments)");
+    }
     if text.is_empty() {
-        text = sanitize(stderr.lines().next().unwrap_or_default().trim());
+        text = stderr_line;
+    }
+    if let Some((cut, _)) = text.char_indices().nth(DETAIL_CAP) {
+        text.truncate(cut);
+        text.push('…');
     }
     let (level, fallback) = match status.code() {
         Some(0) => (Level::Pass, "exit status 0 (OK)".to_owned()),
@@ -288,5 +321,46 @@ mod tests {
         assert_eq!(found.detail, "exit status 0 (OK)");
         let found = judge(ExitStatus::from_raw(9), "", "");
         assert_eq!(found.detail, "killed by signal 9");
+    }
+
+    // Monitoring-plugins guidelines: perfdata may go on in the long text, after its first `|`,
+    // over several lines.
+    #[test]
+    fn perfdata_of_the_long_text_spans_lines() {
+        let found = judge(
+            exit(0),
+            "DISK OK | '/'=10%\n/ has 90% free\n/var has 50% free | '/var'=50%\n'/home'=20%;80;90\n",
+            "",
+        );
+        let labels: Vec<&str> = found.perfdata.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["/", "/var", "/home"]);
+        assert_eq!(found.detail, "DISK OK");
+    }
+
+    #[test]
+    fn a_long_first_line_is_cut_and_a_usage_error_keeps_its_reason() {
+        let long = "x".repeat(5000);
+        let found = judge(exit(0), &long, "");
+        assert_eq!(found.detail.chars().count(), 301);
+        assert!(found.detail.ends_with('…'));
+        let found = judge(
+            exit(3),
+            "Usage:\n check_tcp -H host -p port\n",
+            "check_tcp: Port must be a positive integer\n",
+        );
+        assert_eq!(
+            found.detail,
+            "exit status 3 (UNKNOWN): check_tcp: Port must be a positive integer (a usage error: check the plugin's arguments)"
+        );
+        // check_disk: a short reason on stdout, the real one on stderr.
+        let found = judge(
+            exit(3),
+            "Unknown argument\nUsage:\n check_disk -w limit -c limit\n",
+            "check_disk: option requires an argument -- 'x'\n",
+        );
+        assert_eq!(
+            found.detail,
+            "exit status 3 (UNKNOWN): Unknown argument: check_disk: option requires an argument -- 'x' (a usage error: check the plugin's arguments)"
+        );
     }
 }

@@ -63,3 +63,36 @@ fn real_plugins_drive_the_status() {
     assert_eq!(db[1]["outcome"], "degraded");
     assert_eq!(db[1]["detail"], "WARNING: replication lag 12s");
 }
+
+// A real plugin's usage error keeps the reason it printed on stderr; check_disk's long text
+// carries perfdata over several lines.
+#[test]
+#[ignore = "needs monitoring-plugins-basic"]
+fn real_plugin_usage_errors_and_multi_line_perfdata() {
+    let config = format!(
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n\
+         [components.disk]\nid = 1\n\
+         [[components.disk.checks]]\nname = \"bad args\"\ntype = \"exec\"\ncommand = [\"{PLUGINS}/check_disk\", \"-x\"]\n\
+         [[components.disk.checks]]\nname = \"two\"\ntype = \"exec\"\ncommand = [\"{PLUGINS}/check_disk\", \"-w\", \"1%\", \"-c\", \"1%\", \"-p\", \"/\", \"-p\", \"/tmp\", \"-l\"]\n"
+    );
+    let out = Cmd::new()
+        .config(&config)
+        .args(["run", "--dry-run", "--format", "json"])
+        .run();
+    let report = out.json();
+    let checks = report["components"][0]["checks"].as_array().unwrap();
+    let usage = checks[0]["detail"].as_str().unwrap();
+    assert!(
+        usage.contains("option requires an argument -- 'x'")
+            && usage.ends_with("(a usage error: check the plugin's arguments)"),
+        "{usage}"
+    );
+    assert!(
+        checks[1]["detail"].as_str().unwrap().chars().count() <= 301,
+        "{report}"
+    );
+    assert!(
+        !checks[1]["perfdata"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+}
