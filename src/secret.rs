@@ -26,7 +26,19 @@ impl Secret {
         let text =
             String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{label} is not UTF-8 text"))?;
         warn_if_readable_by_others(path, what);
-        Secret::new(text.trim(), || format!("{what} file `{}`", path.display()))
+        // A byte-order mark (some Windows editors write one) is never part of a secret.
+        let text = text.trim_start_matches('\u{feff}').trim();
+        if let Some((name, _)) = text.split_once('=')
+            && !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!(
+                "{label} holds `{name}=…`, an environment-file line: write the {what} alone in it (an environment file is for systemd's EnvironmentFile=, not for this file)"
+            );
+        }
+        Secret::new(text, || format!("{what} file `{}`", path.display()))
     }
 
     /// Reads a secret from an environment variable; `None` when it is unset.
@@ -114,6 +126,27 @@ mod tests {
         std::fs::write(&path, "\n").unwrap();
         let error = Secret::from_file(&path, "token").unwrap_err().to_string();
         assert!(error.contains("is empty"), "{error}");
+    }
+
+    // A BOM is dropped; an environment-file line is named, and never echoed.
+    #[test]
+    fn token_files_lose_a_bom_and_refuse_an_environment_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "\u{feff}abc123\r\n").unwrap();
+        assert_eq!(
+            Secret::from_file(&path, "token").unwrap().expose(),
+            "abc123"
+        );
+        std::fs::write(&path, "CACHET_TOKEN=abc123\n").unwrap();
+        let error = format!("{:#}", Secret::from_file(&path, "token").unwrap_err());
+        assert!(
+            error.contains(
+                "holds `CACHET_TOKEN=…`, an environment-file line: write the token alone"
+            ),
+            "{error}"
+        );
+        assert!(!error.contains("abc123"), "{error}");
     }
 
     #[test]

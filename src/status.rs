@@ -60,6 +60,16 @@ impl Status {
         }
     }
 
+    /// The status as a sentence says it of a component: "api has a partial outage".
+    pub fn predicate(self) -> &'static str {
+        match self {
+            Status::Operational => "is operational",
+            Status::PerformanceIssues => "has performance issues",
+            Status::PartialOutage => "has a partial outage",
+            Status::MajorOutage => "has a major outage",
+        }
+    }
+
     /// Parses a STATUS argument: a short word, a long word or a Cachet number (SPEC §2).
     pub fn parse(text: &str) -> Option<Status> {
         let status = match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {

@@ -135,6 +135,9 @@ struct Answer {
     server: SocketAddr,
     code: ResponseCode,
     values: Vec<String>,
+    /// The CNAMEs the answer holds: the name is an alias (for another record type than CNAME,
+    /// a server that does not follow the alias answers with it alone).
+    aliases: Vec<String>,
 }
 
 /// Asks each server in turn, giving each an equal share of what is left of the deadline.
@@ -193,10 +196,16 @@ fn query(
         .iter()
         .filter_map(|answer| value_of(answer.data(), record))
         .collect();
+    let aliases = response
+        .answers()
+        .iter()
+        .filter_map(|answer| value_of(answer.data(), Record::Cname))
+        .collect();
     Ok(Answer {
         server,
         code: response.response_code(),
         values,
+        aliases,
     })
 }
 
@@ -389,7 +398,13 @@ fn judge(spec: &DnsSpec, answer: &Answer) -> Probed {
         }
     }
     if answer.values.is_empty() {
-        return Probed::fail(format!("no {record} record for {name} (asked {server})"));
+        return Probed::fail(match answer.aliases.last() {
+            Some(alias) if spec.record != Record::Cname => format!(
+                "no {record} record for {name}: it is an alias (CNAME) of {}, which has none (asked {server})",
+                sanitize(alias)
+            ),
+            _ => format!("no {record} record for {name} (asked {server})"),
+        });
     }
     let got = listed(&answer.values);
     let missing: Vec<&str> = spec

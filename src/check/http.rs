@@ -190,7 +190,15 @@ pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
     // `cert_warn_before`: only a warning, whatever the certificate's dates say.
     let cert = match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
-        Ok(not_after) => tls::judge_expiry(&warn.server_name, not_after, Some(warn.before), None),
+        Ok(not_after) => tls::judge_expiry(
+            &warn.server_name,
+            not_after,
+            Some(tls::Threshold {
+                key: "cert_warn_before",
+                before: warn.before,
+            }),
+            None,
+        ),
         Err(why) => return Probed::fail(format!("{}, but {why}", probed.detail)),
     };
     if cert.level == Level::Pass {

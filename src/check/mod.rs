@@ -302,6 +302,7 @@ impl Context {
 /// Runs one check: its kind, then retries of a failure, then `on_failure` and `slow_after`.
 pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
     let mut attempt = 0;
+    let first_started = Instant::now();
     loop {
         let started = Instant::now();
         let attempt_deadline = deadline.within(spec.timeout);
@@ -322,7 +323,10 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
             && attempt < spec.retries
             && deadline.remaining() > spec.retry_delay;
         if !retry {
-            return judge(spec, probed, duration, attempt + 1);
+            let mut outcome = judge(spec, probed, duration, attempt + 1);
+            // The check took all its attempts and the waits between them, not only the last.
+            outcome.duration = first_started.elapsed();
+            return outcome;
         }
         context.trace.emit(format_args!(
             "check `{}` failed ({}), retrying in {}",

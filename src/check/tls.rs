@@ -67,8 +67,14 @@ pub fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
         Ok(not_after) => judge_expiry(
             &spec.server_name,
             not_after,
-            spec.warn_before,
-            spec.fail_before,
+            spec.warn_before.map(|before| Threshold {
+                key: "warn_before",
+                before,
+            }),
+            spec.fail_before.map(|before| Threshold {
+                key: "fail_before",
+                before,
+            }),
         ),
         Err(why) => Probed::fail(why),
     }
@@ -196,11 +202,21 @@ fn not_after(leaf: &CertificateDer<'_>) -> Result<i64, String> {
 }
 
 /// The outcome of a certificate that expires at `not_after` (Unix seconds).
+/// A `warn_before`/`fail_before` of the config: the key it was set by, for the detail, and
+/// how long before the expiry it starts to count.
+#[derive(Clone, Copy, Debug)]
+pub struct Threshold {
+    pub key: &'static str,
+    pub before: Duration,
+}
+
+/// The outcome of a certificate that expires at `not_after` (Unix seconds); a crossed
+/// threshold is named in the detail ("…, within `warn_before` (14 days)").
 pub fn judge_expiry(
     server_name: &str,
     not_after: i64,
-    warn_before: Option<Duration>,
-    fail_before: Option<Duration>,
+    warn: Option<Threshold>,
+    fail: Option<Threshold>,
 ) -> Probed {
     let left = not_after - unix_now();
     let date = crate::deadline::format_date(not_after);
@@ -212,15 +228,23 @@ pub fn judge_expiry(
         "certificate for {name} expires in {} ({date})",
         span_in_words(left)
     );
-    let within = |limit: Option<Duration>| {
-        limit.is_some_and(|limit| u64::try_from(left).is_ok_and(|left| left < limit.as_secs()))
+    let crossed = |limit: Option<Threshold>| {
+        limit
+            .filter(|limit| u64::try_from(left).is_ok_and(|left| left < limit.before.as_secs()))
+            .map(|limit| {
+                format!(
+                    "{text}, within `{}` ({})",
+                    limit.key,
+                    span_in_words(i64::try_from(limit.before.as_secs()).unwrap_or(i64::MAX))
+                )
+            })
     };
-    if within(fail_before) {
-        Probed::fail(text)
-    } else if within(warn_before) {
+    if let Some(detail) = crossed(fail) {
+        Probed::fail(detail)
+    } else if let Some(detail) = crossed(warn) {
         Probed {
             level: Level::Warn,
-            detail: text,
+            detail,
             perfdata: Vec::new(),
         }
     } else {
@@ -230,7 +254,7 @@ pub fn judge_expiry(
 
 #[cfg(test)]
 mod tests {
-    use super::{Level, judge_expiry, unix_now as now};
+    use super::{Level, Threshold, judge_expiry, unix_now as now};
     use crate::net::tls::span_in_words;
     use std::time::Duration;
 
@@ -238,8 +262,14 @@ mod tests {
 
     #[test]
     fn expiry_levels_follow_warn_and_fail_before() {
-        let warn = Some(Duration::from_secs(14 * 86_400));
-        let fail = Some(Duration::from_secs(3 * 86_400));
+        let warn = Some(Threshold {
+            key: "warn_before",
+            before: Duration::from_secs(14 * 86_400),
+        });
+        let fail = Some(Threshold {
+            key: "fail_before",
+            before: Duration::from_secs(3 * 86_400),
+        });
         let judged = |days: i64| judge_expiry("h", now() + days * DAY + 60, warn, fail);
         assert_eq!(judged(30).level, Level::Pass);
         assert_eq!(judged(10).level, Level::Warn);
@@ -250,6 +280,19 @@ mod tests {
                 .detail
                 .starts_with("certificate for h expires in 10 days (")
         );
+        assert!(
+            judged(10)
+                .detail
+                .ends_with("), within `warn_before` (14 days)"),
+            "{}",
+            judged(10).detail
+        );
+        assert!(
+            judged(2)
+                .detail
+                .ends_with("), within `fail_before` (3 days)")
+        );
+        assert!(judged(30).detail.ends_with(')'));
         assert!(
             judged(-2)
                 .detail

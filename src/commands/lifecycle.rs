@@ -69,7 +69,7 @@ pub fn follow_incident(
             client.update_incident(
                 incident,
                 IncidentStatus::Investigating,
-                &format!("Now {}. {}", now.label(), failures(report)),
+                &failures(report, true),
                 remote.id,
                 now,
                 spec.visible,
@@ -93,8 +93,8 @@ fn open_incident(
     report: &ComponentReport,
 ) -> Result<(String, u64), CachetError> {
     let message = match &spec.message {
-        Some(message) => format!("{message}\n\n{}", failures(report)),
-        None => failures(report),
+        Some(message) => format!("{message}\n\n{}", failures(report, false)),
+        None => failures(report, false),
     };
     let new = NewIncident {
         name: &spec.name,
@@ -134,8 +134,14 @@ fn open_incident(
     }
 }
 
-/// "health endpoint: HTTP 503, expected 200-299; db: connection refused".
-fn failures(report: &ComponentReport) -> String {
+/// "api has a partial outage: health endpoint: HTTP 503, expected 200-299; db: connection
+/// refused." — with `now`, "api now has …", for an update.
+fn failures(report: &ComponentReport, now: bool) -> String {
+    let predicate = if now {
+        format!("now {}", report.status.predicate())
+    } else {
+        report.status.predicate().to_owned()
+    };
     let failed: Vec<String> = report
         .checks
         .iter()
@@ -143,14 +149,9 @@ fn failures(report: &ComponentReport) -> String {
         .map(|check| format!("{}: {}", check.name, check.detail))
         .collect();
     if failed.is_empty() {
-        format!("{} is {}.", report.name, report.status.label())
+        format!("{} {predicate}.", report.name)
     } else {
-        format!(
-            "{} is {}: {}.",
-            report.name,
-            report.status.label(),
-            failed.join("; ")
-        )
+        format!("{} {predicate}: {}.", report.name, failed.join("; "))
     }
 }
 

@@ -208,9 +208,15 @@ impl Printer {
 
     /// Reports a job that could not be done: the reason on stderr, and on stdout the
     /// `CACHET-CHECK UNKNOWN` summary (or the JSON object with `error`).
+    /// On a terminal, where stdout and stderr show on one screen, the error shows once (on
+    /// stderr); schedulers, which read stdout, get both.
     pub fn error(self, error: &anyhow::Error) {
+        use std::io::IsTerminal;
         warn(format_args!("error: {error:#}"));
-        self.summarize_failure(error);
+        let one_screen = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+        if !(one_screen && self.format == Format::Text) {
+            self.summarize_failure(error);
+        }
     }
 
     /// The stdout half of `error`.

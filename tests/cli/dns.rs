@@ -119,7 +119,7 @@ fn missing_values_nxdomain_servfail_refused_and_empty_answers_fail() {
         check_named(&lookup(&dns, "nope.example.test", "A", "")),
         check_named(&lookup(&dns, "servfail.test", "A", "")),
         check_named(&lookup(&dns, "refused.test", "A", "")),
-        check_named(&lookup(&dns, "status.example.test", "MX", "")),
+        check_named(&lookup(&dns, "www.example.test", "MX", "")),
     ]
     .concat();
     let out = dry_run(Cmd::new(), &checks);
@@ -143,8 +143,8 @@ fn missing_values_nxdomain_servfail_refused_and_empty_answers_fail() {
             format!("{server} refused the query for A refused.test"),
         ),
         (
-            "dns MX status.example.test",
-            format!("no MX record for status.example.test (asked {server})"),
+            "dns MX www.example.test",
+            format!("no MX record for www.example.test (asked {server})"),
         ),
     ];
     for (name, detail) in expected {
@@ -285,4 +285,24 @@ fn without_a_server_the_system_resolver_is_asked() {
         "the name is asked as written: no search domain appended"
     );
     assert_eq!(output.status.code(), Some(1));
+}
+
+// An A query answered only by a CNAME (its target has no A record here) names the alias.
+#[test]
+fn a_name_that_is_only_an_alias_is_named_as_such() {
+    let dns = zone();
+    let out = dry_run(
+        Cmd::new(),
+        &check_named(&lookup(&dns, "status.example.test", "A", "")),
+    );
+    assert_eq!(
+        outcome(&outcomes(&out), "dns A status.example.test"),
+        (
+            "fail".to_owned(),
+            format!(
+                "no A record for status.example.test: it is an alias (CNAME) of edge.cdn.test, which has none (asked {})",
+                dns.addr
+            )
+        )
+    );
 }

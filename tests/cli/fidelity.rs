@@ -434,3 +434,32 @@ fn validate_and_doctor_name_programs_a_scheduler_would_not_find() {
         ]
     );
 }
+
+// On a terminal (stdout and stderr on one screen) an error shows once; a scheduler reading
+// stdout still gets the UNKNOWN summary.
+#[test]
+fn an_error_shows_once_on_a_terminal() {
+    let bin = crate::support::cmd::BIN;
+    let output = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{bin} -c /nonexistent/config.toml run"),
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        screen.matches("/nonexistent/config.toml").count(),
+        1,
+        "{screen}"
+    );
+    let piped = Cmd::new()
+        .args(["-c", "/nonexistent/config.toml", "run"])
+        .run();
+    assert!(
+        piped.summary().starts_with("CACHET-CHECK UNKNOWN - "),
+        "{piped:?}"
+    );
+    assert!(piped.stderr.contains("/nonexistent/config.toml"));
+}

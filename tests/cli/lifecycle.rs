@@ -104,7 +104,7 @@ fn incident_lifecycle(version: Version) {
     assert!(
         incident
             .message
-            .starts_with("We are looking into it.\n\napi is partial outage: a: HTTP 503"),
+            .starts_with("We are looking into it.\n\napi has a partial outage: a: HTTP 503"),
         "{}",
         incident.message
     );
@@ -126,7 +126,7 @@ fn incident_lifecycle(version: Version) {
         _ => incident.updates.last().unwrap().1.clone(),
     };
     assert!(
-        change.starts_with("Now major outage. api is major outage: a: HTTP 503"),
+        change.starts_with("api now has a major outage: a: HTTP 503"),
         "{change}"
     );
     assert_eq!(cachet.get(2).status, 4);

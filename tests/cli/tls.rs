@@ -60,7 +60,7 @@ fn tls_expiry_gives_pass_degraded_and_fail() {
         (
             "degraded".into(),
             format!(
-                "certificate for localhost expires in 5 days ({})",
+                "certificate for localhost expires in 5 days ({}), within `warn_before` (14 days)",
                 date_in(5)
             )
         )
@@ -70,7 +70,7 @@ fn tls_expiry_gives_pass_degraded_and_fail() {
         (
             "fail".into(),
             format!(
-                "certificate for localhost expires in 2 days ({})",
+                "certificate for localhost expires in 2 days ({}), within `fail_before` (3 days)",
                 date_in(2)
             )
         )
@@ -269,7 +269,7 @@ fn http_cert_warn_before_degrades_a_passing_check() {
         (
             "degraded".into(),
             format!(
-                "HTTP 200, but certificate for localhost expires in 5 days ({})",
+                "HTTP 200, but certificate for localhost expires in 5 days ({}), within `cert_warn_before` (14 days)",
                 date_in(5)
             )
         )

@@ -159,16 +159,40 @@ fn answer(query: &[u8], zone: &Mutex<Zone>, log: &Log, transport: &'static str) 
             response.set_response_code(ResponseCode::NXDomain);
         }
         _ => {
-            for data in zone
-                .get(&(owner.clone(), question.query_type()))
-                .into_iter()
-                .flatten()
-            {
+            let asked = question.query_type();
+            let direct = zone.get(&(owner.clone(), asked));
+            // An alias answers any type with its CNAME, then the target's records when this
+            // server has them (as an authoritative server does).
+            let alias = zone
+                .get(&(owner.clone(), RecordType::CNAME))
+                .filter(|_| direct.is_none() && asked != RecordType::CNAME);
+            for data in direct.into_iter().flatten() {
                 response.add_answer(Record::from_rdata(
                     question.name().clone(),
                     300,
                     data.clone(),
                 ));
+            }
+            for data in alias.into_iter().flatten() {
+                response.add_answer(Record::from_rdata(
+                    question.name().clone(),
+                    300,
+                    data.clone(),
+                ));
+                if let RData::CNAME(target) = data {
+                    let target_owner = target
+                        .0
+                        .to_ascii()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase();
+                    for data in zone.get(&(target_owner, asked)).into_iter().flatten() {
+                        response.add_answer(Record::from_rdata(
+                            target.0.clone(),
+                            300,
+                            data.clone(),
+                        ));
+                    }
+                }
             }
         }
     }
