@@ -463,3 +463,23 @@ fn an_error_shows_once_on_a_terminal() {
     );
     assert!(piped.stderr.contains("/nonexistent/config.toml"));
 }
+
+// With `retries`, the duration reported is the whole check's, waits included.
+#[test]
+fn a_retried_check_reports_its_whole_duration() {
+    let closed = crate::support::http::closed_port();
+    let checks = check(
+        "retried",
+        "tcp",
+        &format!("address = \"127.0.0.1:{closed}\"\nretries = 2\nretry_delay = \"200ms\""),
+    );
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    let out = Cmd::new()
+        .config(&config)
+        .args(["run", "--dry-run", "--format", "json"])
+        .run();
+    let check = &out.json()["components"][0]["checks"][0];
+    assert_eq!(check["detail"], "connection refused (after 3 attempts)");
+    assert!(check["duration_ms"].as_f64().unwrap() >= 400.0, "{check}");
+}
