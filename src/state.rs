@@ -182,6 +182,38 @@ impl StateDir {
         self.write(&path, &servers)
     }
 
+    /// When the token of `key` (`Client::token_key`) was last accepted for a write.
+    pub fn token_accepted_at(&self, key: &str) -> Option<i64> {
+        let tokens: Tokens = self.read(&self.path.join("tokens.json"))?;
+        tokens
+            .tokens
+            .into_iter()
+            .find(|verdict| verdict.key == key)
+            .map(|verdict| verdict.accepted_at)
+    }
+
+    /// Remembers that the token of `key` was accepted at `at`, or (with `None`) forgets it, so
+    /// that the next run asks Cachet again.
+    pub fn remember_token(&self, key: &str, at: Option<i64>) -> Result<()> {
+        let path = self.path.join("tokens.json");
+        let mut tokens: Tokens = self.read(&path).unwrap_or(Tokens {
+            version: FORMAT,
+            tokens: Vec::new(),
+        });
+        let before = tokens.tokens.len();
+        tokens.tokens.retain(|verdict| verdict.key != key);
+        if at.is_none() && tokens.tokens.len() == before {
+            return Ok(());
+        }
+        if let Some(at) = at {
+            tokens.tokens.push(Verdict {
+                key: key.to_owned(),
+                accepted_at: at,
+            });
+        }
+        self.write(&path, &tokens)
+    }
+
     /// Reads a state file; a missing one is `None`, an unreadable one is set aside.
     fn read<T: DeserializeOwned + Versioned>(&self, path: &Path) -> Option<T> {
         let text = match fs::read(path) {
@@ -363,6 +395,26 @@ impl Versioned for Servers {
 struct Server {
     url: String,
     api: String,
+}
+
+/// `tokens.json`: when each server and token pair was last seen accepted for a write. Keyed by
+/// a digest of the pair: the token itself is never written here.
+#[derive(Deserialize, Serialize)]
+struct Tokens {
+    version: u32,
+    tokens: Vec<Verdict>,
+}
+
+impl Versioned for Tokens {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+struct Verdict {
+    key: String,
+    accepted_at: i64,
 }
 
 #[cfg(test)]

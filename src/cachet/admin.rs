@@ -151,6 +151,24 @@ impl Client {
         self.token.is_some()
     }
 
+    /// A digest of this server and token, to remember a verdict on the token by without
+    /// writing the token down; `None` without a token.
+    pub fn token_key(&self) -> Option<String> {
+        let token = self.token.as_ref()?;
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(self.base.as_bytes());
+        context.update(b"\n");
+        context.update(token.expose().as_bytes());
+        let digest = context.finish();
+        Some(
+            digest
+                .as_ref()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect(),
+        )
+    }
+
     /// Metric `id`'s `threshold` in minutes (how close in time 3.x merges points), when it
     /// exists; an error when it does not.
     pub fn metric_threshold(&self, id: u64) -> Result<Option<u64>, CachetError> {

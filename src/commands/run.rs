@@ -81,6 +81,13 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     if let (Some(state), Some(Ok((client, remotes)))) = (&state, &cachet) {
         remember_api(state, client, known, remotes);
     }
+    // A refused token is said by the first run, not by the first outage's write.
+    let cachet = cachet.map(|view| {
+        view.and_then(|(client, remotes)| match &state {
+            Some(state) => vouch_for_token(state, &client, &remotes).map(|()| (client, remotes)),
+            None => Ok((client, remotes)),
+        })
+    });
 
     // Components are settled side by side (their state files and locks are their own), a few
     // Cachet requests at a time.
@@ -105,6 +112,15 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
             }
             report
         });
+
+    // A token refused during the run is asked about again by the next one.
+    if let (Some(state), Some(Ok((client, _)))) = (&state, &cachet)
+        && components.iter().any(|c| c.token_refused)
+        && let Some(key) = client.token_key()
+        && let Err(error) = state.remember_token(&key, None)
+    {
+        crate::output::warn(format_args!("{error:#}"));
+    }
 
     Ok(Report {
         status: components.iter().map(|c| c.status).max(),
@@ -245,6 +261,45 @@ fn lock_all(state: &StateDir, selected: &[&Component]) -> Result<Vec<Lock>> {
     let mut names: Vec<&str> = selected.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     names.iter().map(|name| state.lock(name)).collect()
+}
+
+/// How long a token Cachet accepted for a write is taken as good without asking again.
+const TOKEN_TRUSTED_FOR: i64 = 24 * 3600;
+
+/// Asks Cachet whether the token may write (`Client::check_token`, which changes nothing)
+/// once a day per server and token: reads accept any token, so without this a wrong token
+/// goes unnoticed until the first outage's write fails. A refusal is this run's error; Cachet
+/// trouble is not (the writes will tell).
+fn vouch_for_token(
+    state: &StateDir,
+    client: &Client,
+    remotes: &[Result<RemoteComponent, CachetError>],
+) -> Result<(), CachetError> {
+    let Some(key) = client.token_key() else {
+        return Ok(());
+    };
+    let now = crate::deadline::unix_now();
+    if state
+        .token_accepted_at(&key)
+        .is_some_and(|at| (0..TOKEN_TRUSTED_FOR).contains(&(now - at)))
+    {
+        return Ok(());
+    }
+    let first = remotes.iter().find_map(|remote| remote.as_ref().ok());
+    let verdict = match client.check_token(first) {
+        Some(Ok(())) => Some(now),
+        Some(Err(error @ (CachetError::Unauthorized { .. } | CachetError::Forbidden { .. }))) => {
+            let _ = state.remember_token(&key, None);
+            return Err(error);
+        }
+        Some(Err(_)) | None => None,
+    };
+    if let Some(at) = verdict
+        && let Err(error) = state.remember_token(&key, Some(at))
+    {
+        crate::output::warn(format_args!("{error:#}"));
+    }
+    Ok(())
 }
 
 /// Keeps the API line detected for the next run, and forgets one that led to a 404 (the server
@@ -398,6 +453,10 @@ pub fn push(
     report: &mut ComponentReport,
 ) {
     if let Err(error) = write_status(client, remote, status, force, report) {
+        report.token_refused = matches!(
+            error,
+            CachetError::Unauthorized { .. } | CachetError::Forbidden { .. }
+        );
         report.push_error = Some(error.to_string());
     }
 }

@@ -59,6 +59,10 @@ pub struct ComponentReport {
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
+    /// Cachet refused the token for the push (401, or 403 on 3.x): the token's verdict is
+    /// asked again by the next run.
+    #[serde(skip)]
+    pub token_refused: bool,
     /// The undelivered push of an earlier `monit` invocation that this one replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
@@ -80,6 +84,7 @@ impl ComponentReport {
             held: None,
             incident: None,
             incident_error: None,
+            token_refused: false,
             metric: None,
             replaced: None,
             checks: Vec::new(),

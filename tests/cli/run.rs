@@ -469,11 +469,16 @@ fn dropped_connections_and_429_are_retried() {
 fn a_429_waits_for_retry_after() {
     let target = target();
     let cachet = FakeCachet::start(Version::V3).component(2, "API", 1);
-    cachet.script(
-        "PUT",
-        "/api/components/2",
-        Response::json(429, &json!({"message": "Too Many Attempts."})).header("Retry-After", "1"),
-    );
+    // The first 429 goes to the run's question whether the token may write (asked once, not
+    // retried: the status write will tell); the second to the status write, which waits.
+    for _ in 0..2 {
+        cachet.script(
+            "PUT",
+            "/api/components/2",
+            Response::json(429, &json!({"message": "Too Many Attempts."}))
+                .header("Retry-After", "1"),
+        );
+    }
     let out = run(
         &cachet,
         &api(&http_check("h", &target.url("/down"), "")),
@@ -528,9 +533,11 @@ fn a_refused_token_is_unknown_and_says_so() {
         .args(["run", "-vv"])
         .run();
     assert_eq!(out.code, 3, "{out:?}");
+    // The run asks first whether the token may write (2.x: a read that needs a token).
     assert!(
         out.summary()
-            .contains("not pushed: Cachet refused the token (HTTP 401 from PUT http://"),
+            .contains("not pushed: Cachet refused the token (HTTP 401 from GET http://")
+            && out.summary().contains("/api/v1/subscribers"),
         "{}",
         out.stdout
     );
@@ -715,7 +722,10 @@ fn cachet_3_is_detected_and_spoken() {
     let out = run(&cachet, &components, &["--format", "json"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(cachet.get(7).status, 2);
-    let write = &cachet.writes()[0];
+    // The first PUT asks whether the token may write (it changes nothing); then the status.
+    let writes = cachet.writes();
+    assert_eq!(writes[0].body, r#"{"enabled":true}"#);
+    let write = &writes[1];
     assert_eq!(
         (write.method.as_str(), write.path()),
         ("PUT", "/api/components/7")
