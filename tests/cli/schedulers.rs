@@ -214,11 +214,15 @@ fn the_systemd_units_verify() {
         .output()
         .expect("systemd-analyze is installed");
     assert_passed(&out, "systemd-analyze verify");
-    assert!(
-        out.stdout.is_empty() && out.stderr.is_empty(),
-        "a warning: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // systemd-analyze also loads and judges units it finds on the machine (a package's own
+    // unit may draw a warning): only what it says of this project's units counts.
+    let ours: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stderr).lines())
+        .filter(|line| line.contains("cachet-check"))
+        .map(str::to_owned)
+        .collect();
+    assert!(ours.is_empty(), "a warning about our units: {ours:#?}");
 }
 
 /// A validator's verdict: success, or its words in the failure.
