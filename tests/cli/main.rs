@@ -18,6 +18,7 @@ mod kinds;
 mod lifecycle;
 mod monit;
 mod plugins;
+mod real;
 mod run;
 mod schedulers;
 mod set;

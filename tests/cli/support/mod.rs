@@ -2,6 +2,7 @@
 
 pub mod cachet;
 pub mod cmd;
+pub mod daemon;
 pub mod dns;
 pub mod http;
 pub mod tls;
