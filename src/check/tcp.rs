@@ -51,7 +51,7 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
         Banner::Any => Some(read_until(&mut stream, Wanted::Line, deadline, budget)),
         Banner::Containing(text) => Some(read_until(
             &mut stream,
-            Wanted::Text(text),
+            Wanted::Greeting(text),
             deadline,
             budget,
         )),
@@ -86,22 +86,39 @@ pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     }
 }
 
-/// The first line of a greeting that was read, for the detail.
+/// The last line of a greeting that was read (the one the server waits after), for the
+/// detail.
 fn greeting_line(greeting: Option<&Result<String, String>>) -> String {
     let text = greeting
         .and_then(|g| g.as_ref().ok())
         .map_or("", String::as_str);
-    let line = text.lines().next().unwrap_or_default().trim();
+    let line = text.lines().last().unwrap_or_default().trim();
     sanitize(&line.chars().take(SHOWN).collect::<String>())
 }
 
 /// What `read_until` waits for.
 #[derive(Clone, Copy)]
 enum Wanted<'a> {
-    /// A whole line (a greeting).
+    /// A whole greeting, whatever it says.
     Line,
+    /// A whole greeting holding this text.
+    Greeting(&'a str),
     /// This text.
     Text(&'a str),
+}
+
+/// Whether `text` holds a whole greeting: a complete line that is not an SMTP/FTP continuation
+/// (`220-…`), after which the server waits for the client. Postfix's postscreen sends a
+/// `220-` line first and drops a client that talks before the final `220 ` line.
+fn greeting_complete(text: &str) -> bool {
+    let Some(end) = text.rfind('\n') else {
+        return false;
+    };
+    let last = text[..end].rsplit('\n').next().unwrap_or_default();
+    let bytes = last.as_bytes();
+    let continuation =
+        bytes.len() >= 4 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b'-';
+    !continuation
 }
 
 /// Reads until what is wanted has come, the peer closes, the cap is reached or the deadline
@@ -118,7 +135,8 @@ fn read_until(
     loop {
         let text = String::from_utf8_lossy(&received);
         let done = match wanted {
-            Wanted::Line => text.contains('\n'),
+            Wanted::Line => greeting_complete(&text),
+            Wanted::Greeting(expect) => greeting_complete(&text) && text.contains(expect),
             Wanted::Text(expect) => text.contains(expect),
         };
         if done {
@@ -144,7 +162,7 @@ fn read_until(
         };
         let wanted = match wanted {
             Wanted::Line => "a greeting line".to_owned(),
-            Wanted::Text(expect) => format!("`{}`", sanitize(expect)),
+            Wanted::Greeting(expect) | Wanted::Text(expect) => format!("`{}`", sanitize(expect)),
         };
         let got = String::from_utf8_lossy(&received[..received.len().min(SHOWN)]).into_owned();
         let got = got.trim_end();
@@ -182,6 +200,22 @@ pub(super) fn connect(
         }
     }
     Err(last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::greeting_complete;
+
+    #[test]
+    fn a_greeting_is_complete_after_its_last_line() {
+        assert!(!greeting_complete("220 mx ESMTP"));
+        assert!(greeting_complete("220 mx ESMTP\r\n"));
+        assert!(!greeting_complete("220-mx.example.test ESMTP\r\n"));
+        assert!(greeting_complete(
+            "220-mx.example.test ESMTP\r\n220 mx.example.test ESMTP\r\n"
+        ));
+        assert!(greeting_complete("SSH-2.0-OpenSSH_9.2p1\r\n"));
+    }
 }
 
 pub(super) fn at_least_a_millisecond(duration: Duration) -> Duration {

@@ -280,3 +280,339 @@ fn unbound_answers_every_record_type_and_every_failure() {
         format!("{server} refused the query for A x.refused.test")
     );
 }
+
+/// nginx serving one TLS site per certificate of `sites` (name → cert file, key file) on
+/// ports of its own; returns the daemon and each site's port.
+fn nginx(sites: &[(&str, String, String)]) -> (Daemon, Vec<(String, u16)>) {
+    let ports: Vec<(String, u16)> = sites
+        .iter()
+        .map(|(name, _, _)| ((*name).to_owned(), free_addr().port()))
+        .collect();
+    let first = std::net::SocketAddr::from(([127, 0, 0, 1], ports[0].1));
+    let servers: String = sites
+        .iter()
+        .zip(&ports)
+        .map(|((_, cert, key), (_, port))| {
+            format!(
+                "  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n"
+            )
+        })
+        .collect();
+    let args = [
+        "-p",
+        "{dir}",
+        "-c",
+        "{dir}/nginx.conf",
+        "-e",
+        "{dir}/error.log",
+    ];
+    let daemon = Daemon::start("nginx", &args, first, |dir| {
+        std::fs::write(
+            dir.join("nginx.conf"),
+            format!(
+                "daemon off;\nmaster_process off;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {dir}/tmp;\n  proxy_temp_path {dir}/tmp;\n  fastcgi_temp_path {dir}/tmp;\n  uwsgi_temp_path {dir}/tmp;\n  scgi_temp_path {dir}/tmp;\n{servers}}}\n",
+                dir = dir.display()
+            ),
+        )
+        .unwrap();
+    });
+    // Every site listens once the first does (one process).
+    (daemon, ports)
+}
+
+// nginx with certificates made by openssl during the test: valid, 5 days left, wrong host,
+// expired, not yet valid, intermediate missing, self-signed with CA:TRUE and with CA:FALSE.
+#[test]
+#[ignore = "needs nginx"]
+fn nginx_certificates_are_judged_in_sentences() {
+    let certs = tempfile::tempdir().unwrap();
+    let pki = OpensslPki::new(certs.path());
+    let (yesterday, month_ago) = (openssl_date(-1), openssl_date(-30));
+    pki.leaf("valid", &["localhost"], &yesterday, &openssl_date(90));
+    pki.leaf("soon", &["localhost"], &yesterday, &openssl_date(5));
+    pki.leaf("wrong", &["wrong.example"], &yesterday, &openssl_date(90));
+    pki.leaf("expired", &["localhost"], &month_ago, &openssl_date(-3));
+    pki.leaf(
+        "future",
+        &["localhost"],
+        &openssl_date(10),
+        &openssl_date(90),
+    );
+    pki.leaf("lonely", &["localhost"], &yesterday, &openssl_date(90));
+    pki.self_signed("ca-true", true);
+    pki.self_signed("ca-false", false);
+    let chain = |name: &str| {
+        (
+            pki.path(&format!("{name}.chain.pem")),
+            pki.path(&format!("{name}.key")),
+        )
+    };
+    let alone = |name: &str| {
+        (
+            pki.path(&format!("{name}.pem")),
+            pki.path(&format!("{name}.key")),
+        )
+    };
+    let sites: Vec<(&str, String, String)> = [
+        ("valid", chain("valid")),
+        ("soon", chain("soon")),
+        ("wrong", chain("wrong")),
+        ("expired", chain("expired")),
+        ("future", chain("future")),
+        ("lonely", alone("lonely")),
+        ("ca-true", alone("ca-true")),
+        ("ca-false", alone("ca-false")),
+    ]
+    .into_iter()
+    .map(|(name, (cert, key))| (name, cert, key))
+    .collect();
+    let (server, ports) = nginx(&sites);
+    let root = pki.path("root.pem");
+    let tls = |name: &str, port: u16, ca: &str| {
+        check(
+            &format!("tls {name}"),
+            "tls",
+            &format!(
+                "address = \"127.0.0.1:{port}\"\nsni = \"localhost\"\nca_file = \"{ca}\"\nwarn_before = \"14d\"\nfail_before = \"2d\""
+            ),
+        )
+    };
+    let http = |name: &str, port: u16, ca: &str| {
+        check(
+            &format!("http {name}"),
+            "http",
+            &format!("url = \"https://localhost:{port}/\"\nca_file = \"{ca}\""),
+        )
+    };
+    let mut checks = String::new();
+    for (name, port) in &ports {
+        let ca = match name.as_str() {
+            "ca-true" | "ca-false" => pki.path(&format!("{name}.pem")),
+            _ => root.clone(),
+        };
+        checks.push_str(&tls(name, *port, &ca));
+        checks.push_str(&http(name, *port, &ca));
+    }
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    let detail = |name: &str| outcome(&all, name).1;
+    let log = || server.log();
+    assert_eq!(
+        outcome(&all, "http valid"),
+        ("pass".into(), "HTTP 200".into()),
+        "{}",
+        log()
+    );
+    assert!(
+        detail("tls valid").starts_with("certificate for localhost expires in 89 days")
+            || detail("tls valid").starts_with("certificate for localhost expires in 90 days"),
+        "{all:?}"
+    );
+    assert_eq!(outcome(&all, "tls soon").0, "degraded");
+    assert!(
+        detail("tls soon").ends_with("within `warn_before` (14 days)"),
+        "{all:?}"
+    );
+    assert_eq!(
+        detail("tls wrong"),
+        "certificate is not valid for localhost (it names wrong.example, 127.0.0.1)"
+    );
+    assert!(
+        detail("tls expired").starts_with("certificate for localhost expired 3 days ago (")
+            || detail("tls expired").starts_with("certificate for localhost expired 2 days ago ("),
+        "{all:?}"
+    );
+    assert!(
+        detail("http expired").starts_with("certificate for localhost expired "),
+        "{all:?}"
+    );
+    assert!(
+        detail("tls future").starts_with("certificate for localhost is not valid before 20"),
+        "{all:?}"
+    );
+    assert_eq!(
+        detail("tls lonely"),
+        "certificate for localhost is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
+    );
+    assert_eq!(detail("http lonely"), detail("tls lonely"));
+    for name in ["ca-true", "ca-false"] {
+        assert_eq!(outcome(&all, &format!("tls {name}")).0, "pass", "{all:?}");
+        assert_eq!(
+            outcome(&all, &format!("http {name}")),
+            ("pass".into(), "HTTP 200".into()),
+            "{all:?}"
+        );
+    }
+}
+
+/// OpenSSH's sshd on a loopback port with a host key made for the test.
+fn sshd() -> Daemon {
+    // sshd insists on its privilege separation directory.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let addr = free_addr();
+    let port = addr.port().to_string();
+    let args = [
+        "-D",
+        "-e",
+        "-f",
+        "{dir}/sshd_config",
+        "-h",
+        "{dir}/host_key",
+        "-p",
+        &port,
+        "-o",
+        "ListenAddress=127.0.0.1",
+        "-o",
+        "PidFile={dir}/sshd.pid",
+    ];
+    Daemon::start("/usr/sbin/sshd", &args, addr, |dir| {
+        std::fs::write(
+            dir.join("sshd_config"),
+            "UsePAM no\nPasswordAuthentication no\n",
+        )
+        .unwrap();
+        let key = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(dir.join("host_key"))
+            .status()
+            .unwrap();
+        assert!(key.success());
+    })
+}
+
+// A banner check against sshd, and a tls check that meets SSH instead of TLS.
+#[test]
+#[ignore = "needs openssh-server"]
+fn sshd_banner_and_a_tls_check_that_meets_ssh() {
+    let ssh = sshd();
+    let address = ssh.addr;
+    let checks = [
+        check(
+            "banner",
+            "tcp",
+            &format!("address = \"{address}\"\nexpect = \"SSH-2.0-OpenSSH\""),
+        ),
+        check(
+            "greeting",
+            "tcp",
+            &format!("address = \"{address}\"\nexpect_banner = \"SSH-2.0\""),
+        ),
+        check(
+            "tls",
+            "tls",
+            &format!("address = \"{address}\"\nsni = \"localhost\""),
+        ),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "banner"),
+        ("pass".into(), "connected, got `SSH-2.0-OpenSSH`".into()),
+        "{}",
+        ssh.log()
+    );
+    assert!(
+        outcome(&all, "greeting")
+            .1
+            .starts_with("connected, greeted `SSH-2.0-OpenSSH_"),
+        "{all:?}"
+    );
+    let tls = outcome(&all, "tls");
+    assert_eq!(tls.0, "fail");
+    assert!(
+        tls.1.starts_with(
+            "the server does not speak TLS on this port: it answered like SSH (`SSH-2.0-OpenSSH_"
+        ),
+        "{tls:?}"
+    );
+}
+
+/// Postfix with postscreen in front of smtpd on a loopback port, in a config and queue dir of
+/// the test's own (`postfix -c DIR start-fg`); 127.0.0.1 is not trusted, so postscreen judges
+/// it: a client that talks before the whole greeting (`220-` … `220 `) is dropped.
+fn postfix() -> Daemon {
+    let addr = free_addr();
+    let master = std::fs::read_to_string("/etc/postfix/master.cf").expect("postfix's master.cf");
+    let master: String = master
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if line.starts_with("smtp ") && fields.get(1) == Some(&"inet") {
+                format!("{addr} inet n - n - 1 postscreen\nsmtpd pass - - n - - smtpd")
+            } else if !line.starts_with('#') && !line.starts_with(' ') && fields.len() >= 8 {
+                // No chroot: the queue is the test's own dir.
+                let mut fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+                fields[4] = "n".to_owned();
+                fields.join(" ")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let daemon = Daemon::start("postfix", &["-c", "{dir}", "start-fg"], addr, |dir| {
+        let d = dir.display();
+        std::fs::create_dir_all(dir.join("queue")).unwrap();
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        // master's lock file lives in the data dir, which must be the mail owner's.
+        let owned = std::process::Command::new("chown")
+            .args(["postfix:postfix"])
+            .arg(dir.join("data"))
+            .status()
+            .unwrap();
+        assert!(owned.success(), "chown postfix (the test runs as root)");
+        std::fs::write(dir.join("master.cf"), format!("{master}\n")).unwrap();
+        std::fs::write(
+            dir.join("main.cf"),
+            format!(
+                "compatibility_level = 3.6\nqueue_directory = {d}/queue\ndata_directory = {d}/data\n\
+                 inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\nmyhostname = mx.example.test\n\
+                 mydestination =\nmynetworks = 192.0.2.1/32\nmaillog_file = {d}/maillog\n\
+                 maillog_file_prefixes = {d}\npostscreen_access_list =\npostscreen_dnsbl_sites =\n\
+                 postscreen_greet_wait = 2s\npostscreen_greet_action = drop\npostscreen_greet_ttl = 1s\n\
+                 smtpd_banner = $myhostname ESMTP\nshlib_directory = /usr/lib/postfix\nmeta_directory = /etc/postfix\n"
+            ),
+        )
+        .unwrap();
+    });
+    daemon.stopped_by(&["postfix", "-c", "{dir}", "stop"])
+}
+
+// Postfix's postscreen drops a client that sends before the greeting is whole (the check
+// without `expect_banner`); with `expect_banner` the same check passes.
+#[test]
+#[ignore = "needs postfix (as root)"]
+fn postscreen_drops_a_hasty_client_and_expect_banner_waits() {
+    let mx = postfix();
+    let address = mx.addr;
+    let hasty = check(
+        "hasty",
+        "tcp",
+        &format!(
+            "address = \"{address}\"\nsend = \"QUIT\\r\\n\"\nexpect = \"221\"\ntimeout = \"5s\""
+        ),
+    );
+    let out = dry_run(Cmd::new(), &hasty);
+    let (kind, detail) = outcome(&outcomes(&out), "hasty");
+    assert_eq!(kind, "fail", "{detail}");
+    assert!(
+        detail.contains("521"),
+        "postscreen should drop it: {detail}\n{}",
+        mx.log()
+    );
+    let patient = check(
+        "patient",
+        "tcp",
+        &format!(
+            "address = \"{address}\"\nexpect_banner = \"ESMTP\"\nsend = \"QUIT\\r\\n\"\nexpect = \"221\"\ntimeout = \"5s\""
+        ),
+    );
+    let out = dry_run(Cmd::new(), &patient);
+    assert_eq!(
+        outcome(&outcomes(&out), "patient"),
+        ("pass".into(), "connected, got `221`".into()),
+        "{}",
+        std::fs::read_to_string(mx.path("maillog")).unwrap_or_default()
+    );
+}

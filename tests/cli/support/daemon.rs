@@ -12,6 +12,9 @@ pub struct Daemon {
     child: Child,
     pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
+    /// How to stop a server that leaves its process group (Postfix's master): a command run
+    /// before the process is killed.
+    stop: Option<Vec<String>>,
 }
 
 impl Daemon {
@@ -37,7 +40,12 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {program}: {e}"));
-        let mut daemon = Daemon { child, dir, addr };
+        let mut daemon = Daemon {
+            child,
+            dir,
+            addr,
+            stop: None,
+        };
         daemon.wait_until_listening(program);
         daemon
     }
@@ -58,6 +66,13 @@ impl Daemon {
         }
     }
 
+    /// Runs `command` (`{dir}` is the daemon's dir) to stop the server at the end.
+    pub fn stopped_by(mut self, command: &[&str]) -> Daemon {
+        let dir = self.dir.path().display().to_string();
+        self.stop = Some(command.iter().map(|a| a.replace("{dir}", &dir)).collect());
+        self
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
@@ -69,6 +84,13 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        if let Some((program, args)) = self.stop.as_ref().and_then(|c| c.split_first()) {
+            let _ = Command::new(program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
