@@ -202,6 +202,10 @@ pub(super) fn connect(
     Err(last_error)
 }
 
+pub(super) fn at_least_a_millisecond(duration: Duration) -> Duration {
+    duration.max(Duration::from_millis(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::greeting_complete;
@@ -216,8 +220,4 @@ mod tests {
         ));
         assert!(greeting_complete("SSH-2.0-OpenSSH_9.2p1\r\n"));
     }
-}
-
-pub(super) fn at_least_a_millisecond(duration: Duration) -> Duration {
-    duration.max(Duration::from_millis(1))
 }

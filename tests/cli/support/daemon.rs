@@ -339,14 +339,3 @@ pub fn openssl_date(days: i64) -> String {
         at.second()
     )
 }
-
-/// Whether `program` can be run (a path, or a name on the PATH).
-pub fn have(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).exists();
-    }
-    std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .any(|dir| Path::new(dir).join(program).exists())
-}
