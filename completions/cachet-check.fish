@@ -26,7 +26,7 @@ end
 
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_needs_command" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -47,7 +47,7 @@ complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "example" 
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -59,7 +59,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s v -l v
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -75,7 +75,7 @@ partial\t''
 major\t''"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -87,7 +87,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -s v -l
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -99,7 +99,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -111,7 +111,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s v -
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
@@ -123,7 +123,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s v
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN and the config\'s `token_file`' -r -F
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r

@@ -12,8 +12,9 @@ use crate::status::Status;
 /// and exit with a monitoring-plugins code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 ///
 /// cachet-check has no loop of its own: cron, a systemd timer, Monit or a CI job runs it. The
-/// Cachet token comes from the CACHET_TOKEN environment variable, --token-file or `token_file` in
-/// the config, never from the command line.
+/// Cachet token comes, first found first, from --token-file, the CACHET_TOKEN environment
+/// variable, systemd's credential `cachet-token` (LoadCredential=) or `token_file` in the config;
+/// never from the command line, where every user could read it.
 #[derive(Debug, Parser)]
 #[command(name = "cachet-check", version, max_term_width = 100)]
 pub struct Cli {
@@ -42,7 +43,8 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "URL", global = true)]
     pub url: Option<String>,
 
-    /// File holding the Cachet API token. Overrides CACHET_TOKEN and the config's `token_file`.
+    /// File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and
+    /// the config's `token_file`.
     #[arg(long, value_name = "FILE", global = true)]
     pub token_file: Option<PathBuf>,
 
