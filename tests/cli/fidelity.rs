@@ -483,3 +483,34 @@ fn a_retried_check_reports_its_whole_duration() {
     assert_eq!(check["detail"], "connection refused (after 3 attempts)");
     assert!(check["duration_ms"].as_f64().unwrap() >= 400.0, "{check}");
 }
+
+// A body that stops coming: the detail says it timed out, in seconds (not ureq's
+// "timeout: global").
+#[test]
+fn a_stalled_body_times_out_in_words() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+                thread::sleep(Duration::from_secs(3));
+            });
+        }
+    });
+    let checks = check(
+        "stall",
+        "http",
+        &format!("url = \"http://{addr}/\"\nexpect_body_contains = \"ok\"\ntimeout = \"1s\""),
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    // The budget is what was left of the check's second when it started: "1 s" or "998 ms".
+    let detail = line(&out, "stall");
+    assert!(
+        detail.starts_with("fail - HTTP 200, reading the body: timed out after ")
+            && (detail.ends_with(" ms") || detail.ends_with(" s")),
+        "{detail}"
+    );
+}
