@@ -47,11 +47,7 @@ pub fn parse_from(from: &str) -> Result<String, String> {
 
 /// Hints for a `url` that is not the render API (`https://graphite.example.com/render`).
 pub fn check_url(url: &str) -> Result<(), String> {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(url)
-        .trim_end_matches('/');
+    let path = super::url_path(url);
     if path.ends_with("/render") {
         return Ok(());
     }

@@ -176,6 +176,14 @@ impl Bounds {
     }
 }
 
+/// A URL without its query, fragment and trailing slashes, to tell which page it names.
+pub fn url_path(url: &str) -> &str {
+    url.split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .trim_end_matches('/')
+}
+
 /// A number as a person writes it: `0`, `12.5`, `0.0012`, `1e300`.
 pub fn format_value(value: f64) -> String {
     format_digits(value, 4)

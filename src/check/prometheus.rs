@@ -48,11 +48,7 @@ struct Sample {
 /// A `url` that already names the query API gets the server's address instead (the check adds
 /// `/api/v1/query`).
 pub fn check_url(url: &str) -> Result<(), String> {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(url)
-        .trim_end_matches('/');
+    let path = super::url_path(url);
     for api in ["/api/v1/query_range", "/api/v1/query", "/api/v1", "/graph"] {
         if let Some(server) = path.strip_suffix(api) {
             return Err(format!(

@@ -3,28 +3,10 @@
 
 use std::time::Duration;
 
-use crate::support::cmd::{Cmd, Output};
+use crate::kinds::{line, verbose_dry_run as dry_run};
+use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server, closed_port};
 use crate::support::tls::pki;
-
-/// Runs one component `c` with the given checks (TOML) and returns the output with `-v`.
-fn dry_run(cmd: Cmd, checks: &str) -> Output {
-    let config =
-        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
-    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
-}
-
-/// The `-v` line of check `name`: `outcome - detail`.
-fn line<'a>(out: &'a Output, name: &str) -> &'a str {
-    let prefix = format!("  c/{name}: ");
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no line for {name}:\n{}", out.stdout));
-    let rest = &line[prefix.len()..];
-    rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
-}
 
 #[test]
 fn http_sends_method_headers_body_and_basic_auth() {

@@ -8,8 +8,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Duration;
 
+use crate::kinds::{check, line, verbose_dry_run as dry_run};
 use crate::support::cachet::TOKEN;
-use crate::support::cmd::{Cmd, Output};
+use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server};
 
 /// What nginx sends a client that speaks TLS to its plain-HTTP port.
@@ -17,27 +18,25 @@ const NGINX_400: &str =
     "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 use crate::support::tls::{missing_intermediate, pki, self_signed_ca_true};
 
-/// Runs component `c` with `checks` (TOML), dry, verbose.
-fn dry_run(cmd: Cmd, checks: &str) -> Output {
-    let config =
-        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
-    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
-}
-
-fn check(name: &str, kind: &str, keys: &str) -> String {
-    format!("[[components.c.checks]]\nname = \"{name}\"\ntype = \"{kind}\"\n{keys}\n")
-}
-
-/// The `-v` line of check `name`: `outcome - detail`.
-fn line<'a>(out: &'a Output, name: &str) -> &'a str {
-    let prefix = format!("  c/{name}: ");
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no line for {name}:\n{}", out.stdout));
-    let rest = &line[prefix.len()..];
-    rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
+/// A `tls` check named `tls` and an `http` check named `http` of `server`, both trusting
+/// `ca_file`.
+fn trusting(server: &Server, ca_file: &std::path::Path) -> String {
+    let url = server.url("/");
+    let address = url.trim_start_matches("https://").trim_end_matches('/');
+    let ca = ca_file.display();
+    [
+        check(
+            "tls",
+            "tls",
+            &format!("address = \"{address}\"\nsni = \"localhost\"\nca_file = \"{ca}\""),
+        ),
+        check(
+            "http",
+            "http",
+            &format!("url = \"{url}\"\nca_file = \"{ca}\""),
+        ),
+    ]
+    .concat()
 }
 
 // SPEC §9: the text part never holds `|` (Nagios, Icinga and Monit split the line there).
@@ -81,19 +80,7 @@ fn a_self_signed_ca_true_certificate_in_ca_file_is_trusted() {
     let url = server.url("/");
     let address = url.trim_start_matches("https://").trim_end_matches('/');
     let checks = [
-        check(
-            "tls",
-            "tls",
-            &format!(
-                "address = \"{address}\"\nsni = \"localhost\"\nca_file = \"{}\"",
-                ca.display()
-            ),
-        ),
-        check(
-            "http",
-            "http",
-            &format!("url = \"{url}\"\nca_file = \"{}\"", ca.display()),
-        ),
+        trusting(&server, &ca),
         check(
             "wrong name",
             "tls",
@@ -130,24 +117,7 @@ fn a_missing_intermediate_is_named_an_incomplete_chain() {
     let server = Server::start_tls(config, |_| Response::new(200, "ok"));
     let cmd = Cmd::new();
     let ca = cmd.write("root.pem", &root);
-    let url = server.url("/");
-    let address = url.trim_start_matches("https://").trim_end_matches('/');
-    let checks = [
-        check(
-            "tls",
-            "tls",
-            &format!(
-                "address = \"{address}\"\nsni = \"localhost\"\nca_file = \"{}\"",
-                ca.display()
-            ),
-        ),
-        check(
-            "http",
-            "http",
-            &format!("url = \"{url}\"\nca_file = \"{}\"", ca.display()),
-        ),
-    ]
-    .concat();
+    let checks = [trusting(&server, &ca)].concat();
     let out = dry_run(cmd, &checks);
     assert_eq!(
         line(&out, "tls"),

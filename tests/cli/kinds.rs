@@ -13,6 +13,25 @@ pub fn dry_run(cmd: Cmd, checks: &str) -> Output {
         .run()
 }
 
+/// Runs component `c` with `checks` (TOML) under `--dry-run -v`: the text a person reads.
+pub fn verbose_dry_run(cmd: Cmd, checks: &str) -> Output {
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
+}
+
+/// The `-v` line of check `name` of component `c`: `outcome - detail`.
+pub fn line<'a>(out: &'a Output, name: &str) -> &'a str {
+    let prefix = format!("  c/{name}: ");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line for {name}:\n{}", out.stdout));
+    let rest = &line[prefix.len()..];
+    rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
+}
+
 /// Check name → (outcome, detail), from the JSON report.
 pub fn outcomes(out: &Output) -> BTreeMap<String, (String, String)> {
     let json = out.json();

@@ -60,17 +60,7 @@ impl Pki {
         params.not_after = OffsetDateTime::now_utc() + left;
         params.not_before = params.not_after - Duration::days(30).max(left + Duration::days(1));
         let leaf = params.signed_by(&key, &self.issuer).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone(), self.ca.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .unwrap();
-        Arc::new(server)
+        serving(vec![leaf.der().clone(), self.ca.der().clone()], &key)
     }
 }
 
