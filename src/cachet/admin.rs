@@ -111,10 +111,14 @@ impl Client {
         Some(answer.map(|_| ()))
     }
 
-    /// Whether the server keeps component `meta`, asked of component `id` without writing:
-    /// 2.4 shows `data.meta`, 2.3 has none; a 3.x core that keeps it shows it with
-    /// `include=meta`, one that does not (a744c708, 2026-06) refuses that include with 400.
-    pub fn meta_support(&self, id: u64) -> Result<MetaSupport, CachetError> {
+    /// Whether the server keeps component `meta`, found out on `component`: read (2.4 shows
+    /// `data.meta`, 2.3 has none; a 3.x core that keeps it shows it with `include=meta`, one
+    /// that does not — a744c708, 2026-06 — refuses that include with 400), then, with a token,
+    /// written back with `cachet_check.checked_at` stamped in and read again, for a server that
+    /// shows `meta` but drops what is written to it. The write keeps every other key (a PUT
+    /// replaces `meta` whole) and the component's `enabled`.
+    pub fn meta_support(&self, component: &RemoteComponent) -> Result<MetaSupport, CachetError> {
+        let id = component.id;
         let (path, pointer) = match self.dialect {
             Dialect::V2 => (format!("/components/{id}"), "/data/meta"),
             Dialect::V3 => (
@@ -122,19 +126,53 @@ impl Client {
                 "/data/attributes/meta",
             ),
         };
-        match self.get(&path) {
-            Ok(body) if body.pointer(pointer).is_some() => Ok(MetaSupport::Kept),
-            Ok(_) => Ok(MetaSupport::NotKept(
-                "its components have no `meta` (Cachet 2.3, or a core without it)".to_owned(),
-            )),
+        let meta = match self.get(&path) {
+            Ok(body) => match body.pointer(pointer) {
+                Some(meta) => meta.clone(),
+                None => {
+                    return Ok(MetaSupport::NotKept(
+                        "its components have no `meta` (Cachet 2.3, or a core without it)"
+                            .to_owned(),
+                    ));
+                }
+            },
             Err(CachetError::Rejected {
                 status: 400,
                 message,
                 ..
-            }) => Ok(MetaSupport::NotKept(format!(
-                "it refuses `include=meta` (\"{message}\"): this 3.x core drops component meta"
-            ))),
-            Err(error) => Err(error),
+            }) => {
+                return Ok(MetaSupport::NotKept(format!(
+                    "it refuses `include=meta` (\"{message}\"): this 3.x core drops component meta"
+                )));
+            }
+            Err(error) => return Err(error),
+        };
+        if self.token.is_none() {
+            return Ok(MetaSupport::Kept);
+        }
+        // `{}` reads back as `[]` on 2.4, and a component never written has `null`.
+        let mut meta = meta.as_object().cloned().unwrap_or_default();
+        let stamp = crate::deadline::unix_now();
+        let ours = meta.entry("cachet_check").or_insert_with(|| json!({}));
+        if !ours.is_object() {
+            *ours = json!({});
+        }
+        ours["checked_at"] = json!(stamp);
+        let body = json!({ "meta": meta, "enabled": component.enabled });
+        self.send(&Call::new(
+            "PUT",
+            &format!("/components/{id}"),
+            Some(&body),
+            "components.manage",
+        ))?;
+        let kept = self.get(&path)?;
+        let back = kept.pointer(&format!("{pointer}/cachet_check/checked_at"));
+        if back.and_then(serde_json::Value::as_i64) == Some(stamp) {
+            Ok(MetaSupport::Kept)
+        } else {
+            Ok(MetaSupport::NotKept(
+                "it accepted a write of `meta` and dropped it".to_owned(),
+            ))
         }
     }
 

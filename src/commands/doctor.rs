@@ -159,7 +159,7 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
         );
     }
     if let Some(first) = first {
-        let (level, detail) = match client.meta_support(first.id) {
+        let (level, detail) = match client.meta_support(first) {
             Ok(MetaSupport::Kept) => (
                 Level::Ok,
                 "this server keeps component meta (maintenance markers, quorum votes, stamps)"

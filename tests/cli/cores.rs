@@ -413,6 +413,54 @@ fn doctor_says_whether_the_server_keeps_component_meta() {
     }
 }
 
+/// `doctor` writes a stamp into `meta` and reads it back: a server that shows `meta` but drops
+/// what is written is named; every other key of `meta` is kept, and so is `enabled`.
+#[test]
+fn doctor_writes_meta_back_keeping_other_keys() {
+    let target = Target::start();
+    for version in [Version::V24, Version::V3] {
+        let cachet = FakeCachet::start(version).component(1, "API", 1);
+        cachet.set_meta(
+            1,
+            serde_json::json!({"team": "web", "cachet_check": {"votes": []}}),
+        );
+        cachet.set_enabled(1, false);
+        let out = Cmd::new()
+            .config(&config(&cachet, &target, 1, ""))
+            .token(TOKEN)
+            .args(["doctor"])
+            .run();
+        assert!(
+            out.stdout
+                .contains("ok    meta: this server keeps component meta"),
+            "{version:?}: {out:?}"
+        );
+        let meta = cachet.meta(1);
+        assert_eq!(meta["team"], "web", "{meta}");
+        assert_eq!(
+            meta["cachet_check"]["votes"],
+            serde_json::json!([]),
+            "{meta}"
+        );
+        assert!(meta["cachet_check"]["checked_at"].is_i64(), "{meta}");
+        assert!(!cachet.get(1).enabled, "{version:?}");
+    }
+    let dropping = FakeCachet::start(Version::V3)
+        .component(1, "API", 1)
+        .drops_meta_writes();
+    let out = Cmd::new()
+        .config(&config(&dropping, &target, 1, ""))
+        .token(TOKEN)
+        .args(["doctor"])
+        .run();
+    assert!(
+        out.stdout.contains(
+            "note  meta: this server keeps no component meta: it accepted a write of `meta` and dropped it"
+        ),
+        "{out:?}"
+    );
+}
+
 /// `doctor` tells the rate limit it sees and what a run costs; and a 3.x metric whose
 /// threshold merges the points of minute-apart runs is pointed out.
 #[test]

@@ -131,6 +131,8 @@ struct State {
     thresholds: BTreeMap<u64, i64>,
     /// The rate limiter's window: when it began and the requests counted in it.
     window: (Instant, u32),
+    /// Show component `meta` but drop what a PUT writes to it (a core that would).
+    drops_meta_writes: bool,
 }
 
 pub struct FakeCachet {
@@ -149,6 +151,7 @@ impl FakeCachet {
             metrics: BTreeMap::new(),
             thresholds: BTreeMap::new(),
             window: (Instant::now(), 0),
+            drops_meta_writes: false,
         }));
         let shared = state.clone();
         let server = Server::start(move |request| {
@@ -261,6 +264,24 @@ impl FakeCachet {
     pub fn counters(&self, id: u64) -> Vec<u64> {
         let state = self.state.lock().unwrap();
         state.metrics[&id].iter().map(|point| point.2).collect()
+    }
+
+    /// Shows component `meta` but drops what is written to it.
+    pub fn drops_meta_writes(self) -> FakeCachet {
+        self.state.lock().unwrap().drops_meta_writes = true;
+        self
+    }
+
+    /// Component `id`'s `meta`.
+    pub fn meta(&self, id: u64) -> Value {
+        self.state.lock().unwrap().components[&id].meta.clone()
+    }
+
+    /// Sets component `id`'s `meta` as another writer would.
+    pub fn set_meta(&self, id: u64, meta: Value) {
+        if let Some(component) = self.state.lock().unwrap().components.get_mut(&id) {
+            component.meta = meta;
+        }
     }
 
     /// Sets component `id`'s `enabled` as an admin would in the dashboard.
@@ -688,6 +709,7 @@ fn put_component(state: &mut State, request: &Request, id: &str, authorized: boo
         }
         _ => {}
     }
+    let drops_meta_writes = state.drops_meta_writes;
     let Some(component) = id
         .parse()
         .ok()
@@ -711,6 +733,7 @@ fn put_component(state: &mut State, request: &Request, id: &str, authorized: boo
     // `meta` is replaced wholesale where it is kept, silently dropped where not.
     if let Some(meta) = input.get("meta")
         && version.keeps_meta()
+        && !drops_meta_writes
     {
         component.meta = meta.clone();
     }
