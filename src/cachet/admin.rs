@@ -55,11 +55,22 @@ impl Client {
                 } else {
                     &[""]
                 };
+                // A core that does not allow `include=group` (400) is asked without it: the
+                // components matter more than their groups.
+                let mut include = "&include=group";
                 for filter in filters {
                     for page in 1..=MAX_PAGES {
-                        let body = self.get(&format!(
-                            "/components?per_page=100&page={page}&include=group{filter}"
-                        ))?;
+                        let body = match self.get(&format!(
+                            "/components?per_page=100&page={page}{include}{filter}"
+                        )) {
+                            Err(CachetError::Rejected { status: 400, .. })
+                                if !include.is_empty() =>
+                            {
+                                include = "";
+                                self.get(&format!("/components?per_page=100&page={page}{filter}"))?
+                            }
+                            answer => answer?,
+                        };
                         for data in items(&body) {
                             if let Some(component) = v3::parse(data) {
                                 let group = number(data.pointer("/relationships/group/data/id"));

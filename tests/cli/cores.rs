@@ -585,3 +585,32 @@ fn a_refused_token_is_said_by_the_first_run_and_a_good_one_asked_about_once() {
         );
     }
 }
+
+/// A 3.x core that refuses `include=group` on the component list still lists its components.
+#[test]
+fn components_are_listed_where_include_group_is_refused() {
+    let cachet = FakeCachet::start(Version::V3)
+        .component(1, "API", 1)
+        .component(2, "Web", 3);
+    cachet.script(
+        "GET",
+        "/api/components?per_page=100&page=1&include=group",
+        Response::json(
+            400,
+            &serde_json::json!({"message": "Requested include(s) `group` are not allowed."}),
+        ),
+    );
+    let out = Cmd::new()
+        .env("CACHET_URL", &cachet.url())
+        .token(TOKEN)
+        .args(["components", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<String> = out.json()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["API", "Web"]);
+}
