@@ -73,6 +73,16 @@ pub fn format_date(unix: i64) -> String {
     }
 }
 
+/// A measured duration in milliseconds: `2.4 ms`, `812 ms`.
+pub fn format_millis(duration: Duration) -> String {
+    let millis = duration.as_secs_f64() * 1000.0;
+    if millis < 10.0 {
+        format!("{millis:.1} ms")
+    } else {
+        format!("{millis:.0} ms")
+    }
+}
+
 /// A span as a person says it: `800 ms`, `2.9 s`, `10 s`.
 pub fn format_span(span: Duration) -> String {
     let millis = (span.as_secs_f64() * 1000.0).round();

@@ -20,10 +20,10 @@ pub use admin::{MetaSupport, yes_no};
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 
-use crate::check::format_millis;
-use crate::check::http::encode_query_value as encode;
 use crate::config::Api;
 use crate::deadline::Deadline;
+use crate::deadline::format_millis;
+use crate::net::http::encode_query_value as encode;
 use crate::net::{describe_error, host_of};
 use crate::output::{Trace, sanitize};
 use crate::secret::{Secret, redact_url};
@@ -124,8 +124,8 @@ impl Client {
         known: Option<Dialect>,
     ) -> Result<Client, CachetError> {
         let https = endpoint.url.to_ascii_lowercase().starts_with("https://");
-        let agent = crate::check::http::new_agent(
-            crate::check::http::agent_config(https)
+        let agent = crate::net::http::new_agent(
+            crate::net::http::agent_config(https)
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .build(),

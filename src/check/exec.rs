@@ -34,7 +34,11 @@ pub fn check_command(command: &[String]) -> Result<(), String> {
     if words.len() < 2 || std::path::Path::new(line).exists() {
         return Ok(());
     }
-    let split: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+    // Each word as a TOML string.
+    let split: Vec<String> = words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
     Err(format!(
         "`{line}` is a whole command line in one element; there is no shell to split it: write `command = [{}]`",
         split.join(", ")

@@ -3,23 +3,20 @@
 //! Bodies are read up to `BODY_CAP` bytes; the assertions see that prefix. Redirects are followed
 //! (at most `MAX_REDIRECTS`) unless `follow_redirects = false`.
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use regex::Regex;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs};
-use ureq::unversioned::transport::NextTimeout;
 
 use super::tls::{self, Trust};
-use super::{Context, Level, Probed, format_millis};
+use super::{Context, Level, Probed};
 use crate::config::StatusRanges;
 use crate::deadline::Deadline;
+use crate::deadline::format_millis;
+use crate::net::http::{agent_config, encode_query_value, new_agent};
 use crate::output::sanitize;
 use crate::secret::{Secret, redact_url};
 
@@ -84,83 +81,6 @@ pub fn agent(https: bool) -> ureq::Agent {
             .build(),
     )
 }
-
-/// An agent with `config` and the run's resolver (`Resolver`).
-pub fn new_agent(config: ureq::config::Config) -> ureq::Agent {
-    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
-    // ureq's own chain, with the TLS layer of `net::tls` in place of ureq's rustls one.
-    let connector =
-        ().chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
-            .chain(crate::net::tls::Connector::default());
-    ureq::Agent::with_parts(config, connector, Resolver::default())
-}
-
-/// ureq's resolver with two changes for hundreds of checks in flight: an IP address is not
-/// looked up at all, and each `host:port` is looked up once per run (later checks wait for the
-/// first lookup and share its addresses). ureq alone starts a thread for every lookup that has a
-/// timeout, IP address or not, which cost more than the checks themselves.
-#[derive(Debug, Default)]
-pub struct Resolver {
-    system: DefaultResolver,
-    /// `host:port` → its addresses once a lookup succeeded; the inner lock is held during the
-    /// lookup, so that one thread looks up a name while the others wait for it.
-    cache: Mutex<HashMap<String, Arc<Mutex<Option<ResolvedSocketAddrs>>>>>,
-}
-
-impl ureq::unversioned::resolver::Resolver for Resolver {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
-            return self.system.resolve(uri, config, timeout);
-        };
-        let Some(key) = DefaultResolver::host_and_port(scheme, authority) else {
-            return self.system.resolve(uri, config, timeout);
-        };
-        if let Ok(address) = key.parse::<SocketAddr>() {
-            let mut found = self.empty();
-            found.push(address);
-            return Ok(found);
-        }
-        let entry = {
-            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            cache.entry(key).or_default().clone()
-        };
-        let mut entry = entry.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = entry.as_ref() {
-            return Ok(found.clone());
-        }
-        let found = self.system.resolve(uri, config, timeout)?;
-        *entry = Some(found.clone());
-        Ok(found)
-    }
-}
-
-/// What every agent of cachet-check (checks and the Cachet client) is: trusting the system's CA
-/// certificates when `https`, status codes as data, and buffers sized for health endpoints and
-/// Cachet's JSON rather than ureq's 128 KiB each way, which with hundreds of checks in flight
-/// would be most of the memory (and zeroing them most of the CPU) of a run.
-pub fn agent_config(https: bool) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
-    let roots = if https {
-        crate::net::tls::ureq_roots()
-    } else {
-        RootCerts::WebPki
-    };
-    ureq::Agent::config_builder()
-        .tls_config(TlsConfig::builder().root_certs(roots).build())
-        .http_status_as_error(false)
-        .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
-        .max_response_header_size(MAX_HEADER)
-        .input_buffer_size(MAX_HEADER)
-        .output_buffer_size(8 * 1024)
-}
-
-/// The largest response head (status line and headers) read; larger is an error.
-const MAX_HEADER: usize = 32 * 1024;
 
 /// Reads the certificates of a PEM file (`ca_file`).
 pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
@@ -358,19 +278,6 @@ pub fn get_json(
     Ok((code, body))
 }
 
-/// `text` with everything but unreserved characters percent-encoded, for a query string.
-pub fn encode_query_value(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 /// `base` with `pairs` appended as a query string (after `?`, or `&` when it has one).
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let mut url = base.to_owned();
@@ -482,7 +389,7 @@ fn excerpt(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{HttpSpec, Resolver, check_body};
+    use super::{HttpSpec, check_body};
     use crate::config::StatusRanges;
     use regex::Regex;
 
@@ -568,43 +475,5 @@ mod tests {
                 .unwrap()
                 .starts_with("body is not JSON")
         );
-    }
-
-    #[test]
-    fn addresses_are_not_looked_up_and_names_once() {
-        use ureq::unversioned::resolver::Resolver as _;
-        let resolver = Resolver::default();
-        let config = ureq::config::Config::default();
-        let timeout = || ureq::unversioned::transport::NextTimeout {
-            after: ureq::unversioned::transport::time::Duration::from_secs(5),
-            reason: ureq::Timeout::Resolve,
-            per_read: None,
-            per_write: None,
-        };
-        for (url, address) in [
-            ("http://127.0.0.1:8080/x", "127.0.0.1:8080"),
-            ("https://[::1]/", "[::1]:443"),
-        ] {
-            let found = resolver
-                .resolve(&url.parse().unwrap(), &config, timeout())
-                .unwrap();
-            assert_eq!(found.as_ref(), [address.parse().unwrap()], "{url}");
-        }
-        assert!(
-            resolver.cache.lock().unwrap().is_empty(),
-            "no lookup for an address"
-        );
-        let first = resolver
-            .resolve(&"http://localhost:9/".parse().unwrap(), &config, timeout())
-            .unwrap();
-        let second = resolver
-            .resolve(
-                &"http://localhost:9/other".parse().unwrap(),
-                &config,
-                timeout(),
-            )
-            .unwrap();
-        assert_eq!(first.as_ref(), second.as_ref());
-        assert_eq!(resolver.cache.lock().unwrap().len(), 1);
     }
 }

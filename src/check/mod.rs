@@ -363,7 +363,7 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
                 format!(
                     "{}, but took {} (slow after {})",
                     probed.detail,
-                    format_millis(duration),
+                    crate::deadline::format_millis(duration),
                     humantime::format_duration(slow_after)
                 ),
             ),
@@ -380,15 +380,6 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
 
 /// "timed out after 10s", with the budget rounded to the millisecond.
 pub use crate::net::timed_out;
-
-pub fn format_millis(duration: Duration) -> String {
-    let millis = duration.as_secs_f64() * 1000.0;
-    if millis < 10.0 {
-        format!("{millis:.1} ms")
-    } else {
-        format!("{millis:.0} ms")
-    }
-}
 
 /// Runs every check of every component, at most `jobs` at once, and returns the outcomes in
 /// the same shape as `checks`. Checks end by `deadline`; one whose outcome has not arrived by

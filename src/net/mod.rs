@@ -2,6 +2,7 @@
 //! (`tls`), and the one place a network failure becomes a sentence (`describe_error`,
 //! `describe_io`, `timed_out`).
 
+pub mod http;
 pub mod tls;
 
 use std::time::Duration;
