@@ -32,6 +32,15 @@ impl Client {
     /// the enabled components and once for the disabled ones (3.x lists only enabled ones
     /// unless asked, cachet-api.md §3.4).
     pub fn list_components(&self) -> Result<Vec<Listed>, CachetError> {
+        self.list_components_until(|_| false)
+    }
+
+    /// The components, page by page, until `enough` says the ones listed so far will do (a
+    /// run that looks for its own few components stops at the page that holds the last one).
+    pub fn list_components_until(
+        &self,
+        mut enough: impl FnMut(&[Listed]) -> bool,
+    ) -> Result<Vec<Listed>, CachetError> {
         let mut listed = Vec::new();
         match self.dialect {
             Dialect::V2 => {
@@ -44,7 +53,7 @@ impl Client {
                         }
                     }
                     let pages = number(body.pointer("/meta/pagination/total_pages")).unwrap_or(1);
-                    if u64::from(page) >= pages {
+                    if u64::from(page) >= pages || enough(&listed) {
                         break;
                     }
                 }
@@ -59,6 +68,9 @@ impl Client {
                 // components matter more than their groups.
                 let mut include = "&include=group";
                 for filter in filters {
+                    if enough(&listed) {
+                        break;
+                    }
                     for page in 1..=MAX_PAGES {
                         let body = match self.get(&format!(
                             "/components?per_page=100&page={page}{include}{filter}"
@@ -77,7 +89,7 @@ impl Client {
                                 listed.push(Listed { component, group });
                             }
                         }
-                        if !v3::has_next(&body) {
+                        if !v3::has_next(&body) || enough(&listed) {
                             break;
                         }
                     }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use admin::{MetaSupport, yes_no};
+pub use admin::{Listed, MetaSupport, yes_no};
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 

@@ -102,7 +102,19 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
         .spawn();
     let mut child = match spawned {
         Ok(child) => child,
-        Err(error) => return Probed::fail(format!("cannot run `{program}`: {error}")),
+        Err(error) => {
+            let why = match error.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "no such program (or its interpreter is missing)".to_owned()
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "it may not be executed (is it executable, on a filesystem that allows it?)"
+                        .to_owned()
+                }
+                _ => crate::net::describe_io(&error, budget),
+            };
+            return Probed::fail(format!("cannot run `{program}`: {why}"));
+        }
     };
     let _running = Running::register(child.id());
     let stdout = collect(child.stdout.take());

@@ -155,8 +155,15 @@ pub fn resolve_all(
     targets: &[Target],
     in_flight: usize,
 ) -> Vec<Result<RemoteComponent, CachetError>> {
+    // Stop paging once every id is found; a name needs the whole list (it may be on two).
+    let found_all = |listed: &[crate::cachet::Listed]| {
+        targets.iter().all(|target| match target {
+            Target::Id(id) => listed.iter().any(|l| l.component.id == *id),
+            Target::Name(_) => false,
+        })
+    };
     let listed = if targets.len() > 1 {
-        client.list_components().unwrap_or_default()
+        client.list_components_until(found_all).unwrap_or_default()
     } else {
         Vec::new()
     };

@@ -221,7 +221,7 @@ fn exec_runs_argv_without_a_shell_and_passes_env() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("api/exec plugin: degraded - cannot run `/nonexistent/plugin`: No such file or directory"), "{}", out.stdout);
+    assert!(out.stdout.contains("api/exec plugin: degraded - cannot run `/nonexistent/plugin`: no such program (or its interpreter is missing)"), "{}", out.stdout);
 }
 
 // SPEC §5 exec: killed with its process group at the timeout.
