@@ -3,7 +3,7 @@
 //! Cachet is read while the checks run (so it costs no wall time), then each component's status
 //! is written when it differs from what Cachet shows (or always with `--force`).
 
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -90,28 +90,40 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     });
 
     // Components are settled side by side (their state files and locks are their own), a few
-    // Cachet requests at a time.
+    // Cachet requests at a time, in two steps: every status first, then the incidents and
+    // points. Under a rate limit (60 requests a minute on 3.x) what the page shows gets through
+    // first; an incident refused for now is opened by the next run.
     let work: Vec<(usize, &&Component, Vec<Outcome>)> = selected
         .iter()
         .zip(outcomes)
         .enumerate()
         .map(|(index, (component, outcomes))| (index, component, outcomes))
         .collect();
-    let components: Vec<ComponentReport> =
+    let settle = cachet.as_ref().map(|cachet| Settle {
+        cachet,
+        state: state.as_ref(),
+        force: global.force,
+        started,
+    });
+    let pushed: Vec<Mutex<Settling>> =
         parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, outcomes)| {
             let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
-            let mut report = component_report(component, status, outcomes);
-            if let Some(cachet) = &cachet {
-                let settle = Settle {
-                    cachet,
-                    state: state.as_ref(),
-                    force: global.force,
-                    started,
-                };
-                settle.component(component, *index, status, &mut report);
-            }
-            report
+            let report = component_report(component, status, outcomes);
+            let settling = match &settle {
+                Some(settle) => settle.push(component, *index, status, report),
+                None => Settling::unsettled(component, report),
+            };
+            Mutex::new(settling)
         });
+    let components: Vec<ComponentReport> = parallel_map(&pushed, CACHET_IN_FLIGHT, |cell| {
+        let mut settling = cell
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(settle) = &settle {
+            settle.finish(&mut settling);
+        }
+        settling.take_report()
+    });
 
     // A token refused during the run is asked about again by the next one.
     if let (Some(state), Some(Ok((client, _)))) = (&state, &cachet)
@@ -144,59 +156,137 @@ struct Settle<'a> {
     started: i64,
 }
 
+/// A component between the two steps of settling: its status pushed (or held, or not), its
+/// incident and metric point still to do.
+struct Settling<'a> {
+    component: &'a Component,
+    index: usize,
+    report: ComponentReport,
+    saved: ComponentState,
+    loaded: ComponentState,
+    /// What Cachet shows now, when the push went through (or was held by `confirm`).
+    now: Option<Status>,
+}
+
+impl<'a> Settling<'a> {
+    /// The report, leaving an empty one of the same component behind.
+    fn take_report(&mut self) -> ComponentReport {
+        let empty = ComponentReport::new(&self.report.name, self.report.status);
+        std::mem::replace(&mut self.report, empty)
+    }
+
+    /// A component that is not settled at all (a dry run).
+    fn unsettled(component: &'a Component, report: ComponentReport) -> Settling<'a> {
+        let state = ComponentState::new(&component.name);
+        Settling {
+            component,
+            index: 0,
+            report,
+            saved: state.clone(),
+            loaded: state,
+            now: None,
+        }
+    }
+}
+
 impl Settle<'_> {
-    /// Everything a run does for a component after its checks: its push (`follow`), its metric
-    /// point, its state saved.
-    fn component(
+    /// The first step: the component's state loaded, its status pushed after `confirm`.
+    fn push<'a>(
         &self,
-        component: &Component,
+        component: &'a Component,
         index: usize,
         status: Status,
-        report: &mut ComponentReport,
-    ) {
+        mut report: ComponentReport,
+    ) -> Settling<'a> {
         let mut saved = self.state.map_or_else(
             || ComponentState::new(&component.name),
             |dir| dir.component(&component.name),
         );
         let loaded = saved.clone();
-        let client = match self.cachet {
+        let now = match self.cachet {
             Err(error) => {
                 report.push_error = Some(error.to_string());
                 None
             }
-            Ok((client, remotes)) => {
-                match &remotes[index] {
-                    Err(error) => report.push_error = Some(error.to_string()),
-                    Ok(remote) => {
-                        follow(
-                            client, component, remote, status, self.force, &mut saved, report,
-                        );
-                    }
+            Ok((client, remotes)) => match &remotes[index] {
+                Err(error) => {
+                    report.push_error = Some(error.to_string());
+                    None
                 }
-                Some(client)
-            }
+                Ok(remote) => push_after_confirm(
+                    client,
+                    component,
+                    remote,
+                    status,
+                    self.force,
+                    &mut saved,
+                    &mut report,
+                ),
+            },
         };
+        Settling {
+            component,
+            index,
+            report,
+            saved,
+            loaded,
+            now,
+        }
+    }
+
+    /// The second step: the incident follows what Cachet shows now, the metric point is
+    /// delivered (or kept), the state saved.
+    fn finish(&self, settling: &mut Settling) {
+        let Settling {
+            component,
+            index,
+            report,
+            saved,
+            loaded,
+            now,
+        } = settling;
+        let (component, index, now) = (*component, *index, *now);
+        let client = self.cachet.as_ref().ok().map(|(client, _)| client);
+        let remote = self
+            .cachet
+            .as_ref()
+            .ok()
+            .and_then(|(_, remotes)| remotes[index].as_ref().ok());
+        if let (Some(client), Some(remote), Some(now), Some(spec)) =
+            (client, remote, now, &component.incident)
+        {
+            match lifecycle::follow_incident(
+                client,
+                spec,
+                remote,
+                remote.status,
+                now,
+                report,
+                saved,
+            ) {
+                Ok(done) => report.incident = done,
+                Err(error) => {
+                    report.incident_error = Some(format!("incident `{}`: {error}", spec.name));
+                }
+            }
+        }
         if let Some(point) = lifecycle::latency_point(component, report, self.started) {
             let unreachable = report.push_error.clone();
-            report.metric = Some(lifecycle::deliver_points(
-                client,
-                point,
-                &mut saved,
-                unreachable,
-            ));
+            report.metric = Some(lifecycle::deliver_points(client, point, saved, unreachable));
         }
         // Most runs change nothing worth keeping: no file write (and fsync) for those.
         if let Some(dir) = self.state
             && saved != loaded
-            && let Err(error) = dir.save_component(&saved)
+            && let Err(error) = dir.save_component(saved)
         {
             crate::output::warn(format_args!("{error:#}"));
         }
     }
 }
 
-/// Pushes one component's status (after `confirm`), then makes its incident follow.
-fn follow(
+/// Pushes one component's status after `confirm`; returns what Cachet shows now, or `None`
+/// when the push failed (its error is in the report).
+fn push_after_confirm(
     client: &Client,
     component: &Component,
     remote: &RemoteComponent,
@@ -204,7 +294,7 @@ fn follow(
     force: bool,
     state: &mut ComponentState,
     report: &mut ComponentReport,
-) {
+) -> Option<Status> {
     report.id = Some(remote.id);
     report.previous_status = Some(remote.status_word());
     let held = if force {
@@ -212,25 +302,14 @@ fn follow(
     } else {
         lifecycle::damp(component.confirm, state, status, remote)
     };
-    let now = match held {
+    match held {
         Some(why) => {
             report.held = Some(why);
-            Status::from_id(remote.status).unwrap_or(Status::Operational)
+            Some(Status::from_id(remote.status).unwrap_or(Status::Operational))
         }
         None => {
             push(client, remote, status, force, report);
-            if report.push_error.is_some() {
-                return;
-            }
-            status
-        }
-    };
-    if let Some(spec) = &component.incident {
-        match lifecycle::follow_incident(client, spec, remote, remote.status, now, report, state) {
-            Ok(done) => report.incident = done,
-            Err(error) => {
-                report.incident_error = Some(format!("incident `{}`: {error}", spec.name));
-            }
+            report.push_error.is_none().then_some(status)
         }
     }
 }

@@ -614,3 +614,50 @@ fn components_are_listed_where_include_group_is_refused() {
         .collect();
     assert_eq!(names, ["API", "Web"]);
 }
+
+/// 30 components with incidents failing at once on a core that allows 60 requests a minute:
+/// every status is pushed first (the page is right, the exit is the checks' 2); the incidents
+/// the limit refused are opened by the next run, one per component, none twice.
+#[test]
+fn statuses_come_first_under_the_rate_limit() {
+    let target = Target::start();
+    let mut cachet = FakeCachet::start(Version::V3Core2025);
+    for id in 1..=30 {
+        cachet = cachet.component(id, &format!("Component {id}"), 1);
+    }
+    let cmd = Cmd::new()
+        .config(&config(&cachet, &target, 30, INCIDENT))
+        .token(TOKEN)
+        .args(["run", "--format", "json"]);
+    assert_eq!(cmd.run().code, 0);
+    cachet.next_minute();
+    target.set_up(false);
+    let out = cmd.run();
+    assert_eq!(out.code, 2, "{out:?}");
+    for id in 1..=30 {
+        assert_eq!(cachet.get(id).status, 4, "component {id}");
+    }
+    let report = out.json();
+    let refused = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["incident_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("HTTP 429"))
+        })
+        .count();
+    assert!(refused > 0, "the limit was reached: {report}");
+    assert!(cachet.incidents().len() < 30);
+    cachet.next_minute();
+    let out = cmd.run();
+    assert_eq!(out.code, 2, "{out:?}");
+    let mut linked: Vec<u64> = cachet
+        .incidents()
+        .iter()
+        .filter_map(|i| i.component_id)
+        .collect();
+    linked.sort_unstable();
+    assert_eq!(linked, (1..=30).collect::<Vec<_>>(), "one incident each");
+}

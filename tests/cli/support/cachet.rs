@@ -1116,10 +1116,16 @@ fn throttle(state: &mut State) -> Result<Option<u32>, Response> {
     )
 }
 
-/// Requests the server has counted against its rate limit in the current minute.
+/// The rate limiter's minute, as tests see and move it.
 impl FakeCachet {
+    /// Requests counted against the rate limit in the current minute.
     pub fn requests_this_minute(&self) -> u32 {
         self.state.lock().unwrap().window.1
+    }
+
+    /// Starts the next minute of the rate limiter at once (instead of a test waiting for it).
+    pub fn next_minute(&self) {
+        self.state.lock().unwrap().window = (Instant::now(), 0);
     }
 }
 
