@@ -10,6 +10,11 @@ pub enum CachetError {
         url: String,
         reason: String,
     },
+    /// The TLS handshake failed: a certificate refused, or no TLS on that port. Not retried.
+    Untrusted {
+        url: String,
+        reason: String,
+    },
     /// The run's deadline passed before Cachet answered.
     TimedOut {
         url: String,
@@ -104,6 +109,9 @@ impl fmt::Display for CachetError {
         match self {
             CachetError::Unreachable { url, reason } => {
                 write!(f, "cannot reach Cachet at {url}: {reason}")
+            }
+            CachetError::Untrusted { url, reason } => {
+                write!(f, "cannot reach Cachet at {url} over TLS: {reason}")
             }
             CachetError::TimedOut { url } => {
                 write!(

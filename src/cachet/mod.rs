@@ -376,6 +376,11 @@ impl Client {
         let started = Instant::now();
         let mut response = self.agent.run(request).map_err(|error| match error {
             ureq::Error::Timeout(_) => CachetError::TimedOut { url: shown.clone() },
+            // Another try meets the same certificate: no retry.
+            other if crate::net::is_tls_failure(&other) => CachetError::Untrusted {
+                url: shown.clone(),
+                reason: describe_error(&other, remaining, &host_of(&self.base)),
+            },
             other => CachetError::Unreachable {
                 url: shown.clone(),
                 reason: describe_error(&other, remaining, &host_of(&self.base)),

@@ -41,6 +41,18 @@ pub fn describe_error(error: &ureq::Error, budget: Duration, host: &str) -> Stri
     }
 }
 
+/// Whether ureq's error is a TLS failure (a certificate refused, a server that does not speak
+/// TLS): trying again meets the same answer.
+pub fn is_tls_failure(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Rustls(_) | ureq::Error::Tls(_) => true,
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()),
+        _ => false,
+    }
+}
+
 /// An I/O error of a connection in words.
 pub fn describe_io(error: &std::io::Error, budget: Duration) -> String {
     describe_io_at(error, budget, "the server")

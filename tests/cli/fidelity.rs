@@ -484,3 +484,42 @@ fn a_stalled_body_times_out_in_words() {
         "{detail}"
     );
 }
+
+// The Cachet client verifies as the check kinds do: a Cachet whose certificate the system's
+// bundle holds (a self-signed CA:TRUE one, as `openssl req -x509` makes) is trusted; one it
+// does not hold is refused in a sentence.
+#[test]
+fn the_cachet_client_trusts_what_the_system_bundle_holds() {
+    use crate::support::cachet::{FakeCachet, Version};
+    let (pem, config) = self_signed_ca_true();
+    let cachet = FakeCachet::start_tls(Version::V24, config).component(1, "API", 1);
+    let url = cachet.url().replace("127.0.0.1", "localhost");
+    let cmd = Cmd::new();
+    let bundle = cmd.write("bundle.pem", &pem);
+    let out = cmd
+        .env("CACHET_URL", &url)
+        .env("SSL_CERT_FILE", &bundle.display().to_string())
+        .token(TOKEN)
+        .args(["set", "1", "major"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(cachet.get(1).status, 4);
+    let untrusted = Cmd::new()
+        .env("CACHET_URL", &url)
+        .token(TOKEN)
+        .args(["set", "1", "operational"])
+        .run();
+    assert_eq!(untrusted.code, 3, "{untrusted:?}");
+    // A certificate refusal is not retried: another try meets the same certificate.
+    assert!(
+        untrusted.elapsed < std::time::Duration::from_secs(2),
+        "{:?}",
+        untrusted.elapsed
+    );
+    assert!(
+        untrusted
+            .stderr
+            .contains("certificate for localhost is not trusted: it is self-signed"),
+        "{untrusted:?}"
+    );
+}

@@ -142,6 +142,15 @@ pub struct FakeCachet {
 
 impl FakeCachet {
     pub fn start(version: Version) -> FakeCachet {
+        FakeCachet::serve(version, None)
+    }
+
+    /// The fake Cachet behind TLS with `config` (an `https://` URL).
+    pub fn start_tls(version: Version, config: Arc<rustls::ServerConfig>) -> FakeCachet {
+        FakeCachet::serve(version, Some(config))
+    }
+
+    fn serve(version: Version, tls: Option<Arc<rustls::ServerConfig>>) -> FakeCachet {
         let state = Arc::new(Mutex::new(State {
             version,
             components: BTreeMap::new(),
@@ -154,7 +163,7 @@ impl FakeCachet {
             drops_meta_writes: false,
         }));
         let shared = state.clone();
-        let server = Server::start(move |request| {
+        let handler = move |request: &Request| {
             let mut state = shared.lock().unwrap();
             let remaining = match throttle(&mut state) {
                 Ok(remaining) => remaining,
@@ -179,7 +188,11 @@ impl FakeCachet {
                     .header("X-RateLimit-Remaining", &remaining.to_string()),
                 None => response,
             }
-        });
+        };
+        let server = match tls {
+            Some(config) => Server::start_tls(config, handler),
+            None => Server::start(handler),
+        };
         FakeCachet { server, state }
     }
 
