@@ -165,20 +165,26 @@ fn a_failed_incident_after_a_push_says_pushed_and_keeps_the_checks_exit_code() {
     );
 }
 
+/// 30 operational components with incidents, their target up, and `run --format json` of them.
+fn thirty_with_incidents(version: Version) -> (Target, FakeCachet, Cmd) {
+    let target = Target::start();
+    let mut cachet = FakeCachet::start(version);
+    for id in 1..=30 {
+        cachet = cachet.component(id, &format!("Component {id}"), 1);
+    }
+    let cmd = Cmd::new()
+        .config(&config(&cachet, &target, 30, INCIDENT))
+        .token(TOKEN)
+        .args(["run", "--format", "json"]);
+    (target, cachet, cmd)
+}
+
 /// 30 components with incidents: the open incidents are read once per run and the components
 /// in one listing, so a run stays far below the 60 requests a minute of the 3.x application.
 #[test]
 fn thirty_components_with_incidents_stay_under_the_rate_limit() {
     for version in Version::ALL {
-        let target = Target::start();
-        let mut cachet = FakeCachet::start(version);
-        for id in 1..=30 {
-            cachet = cachet.component(id, &format!("Component {id}"), 1);
-        }
-        let cmd = Cmd::new()
-            .config(&config(&cachet, &target, 30, INCIDENT))
-            .token(TOKEN)
-            .args(["run", "--format", "json"]);
+        let (_target, cachet, cmd) = thirty_with_incidents(version);
         // The first run also finds the API line and asks whether the token may write (both
         // remembered in the state dir); the next ones do neither.
         let first = cmd.run();
@@ -620,15 +626,7 @@ fn components_are_listed_where_include_group_is_refused() {
 /// the limit refused are opened by the next run, one per component, none twice.
 #[test]
 fn statuses_come_first_under_the_rate_limit() {
-    let target = Target::start();
-    let mut cachet = FakeCachet::start(Version::V3Core2025);
-    for id in 1..=30 {
-        cachet = cachet.component(id, &format!("Component {id}"), 1);
-    }
-    let cmd = Cmd::new()
-        .config(&config(&cachet, &target, 30, INCIDENT))
-        .token(TOKEN)
-        .args(["run", "--format", "json"]);
+    let (target, cachet, cmd) = thirty_with_incidents(Version::V3Core2025);
     assert_eq!(cmd.run().code, 0);
     cachet.next_minute();
     target.set_up(false);
