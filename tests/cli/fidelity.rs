@@ -117,7 +117,7 @@ fn a_missing_intermediate_is_named_an_incomplete_chain() {
     let server = Server::start_tls(config, |_| Response::new(200, "ok"));
     let cmd = Cmd::new();
     let ca = cmd.write("root.pem", &root);
-    let checks = [trusting(&server, &ca)].concat();
+    let checks = trusting(&server, &ca);
     let out = dry_run(cmd, &checks);
     assert_eq!(
         line(&out, "tls"),
