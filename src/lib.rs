@@ -10,6 +10,8 @@ mod commands;
 mod config;
 mod deadline;
 mod exit;
+mod file;
+mod keys;
 mod net;
 mod output;
 mod secret;

@@ -22,7 +22,7 @@ impl Secret {
     /// dropped, an empty file is an error, and a file other users can read gets a warning.
     pub fn from_file(path: &Path, what: &str) -> Result<Secret> {
         let label = format!("{what} file `{}`", path.display());
-        let bytes = crate::config::read_file_capped(path, 64 << 10, &label)?;
+        let bytes = crate::file::read_file_capped(path, 64 << 10, &label)?;
         let text =
             String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{label} is not UTF-8 text"))?;
         warn_if_readable_by_others(path, what);

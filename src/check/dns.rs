@@ -16,10 +16,10 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
-use super::Probed;
-use super::tcp::at_least_a_millisecond;
+use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
-use crate::net::describe_io;
+use crate::keys::{Key, KeyError, Keys, OneOrMany};
+use crate::net::{at_least_a_millisecond, describe_io, timed_out};
 use crate::output::sanitize;
 
 /// How many values a detail line lists before "…".
@@ -91,7 +91,7 @@ impl FromStr for Record {
 }
 
 /// A resolver address: an IP address, with `:port` (IPv6 in brackets) when not 53.
-pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
+fn parse_server(text: &str) -> Result<SocketAddr, String> {
     if let Ok(address) = text.parse::<SocketAddr>() {
         return Ok(address);
     }
@@ -106,7 +106,7 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// Checks that `name` can be sent in a query.
-pub fn parse_name(text: &str) -> Result<(), String> {
+fn parse_name(text: &str) -> Result<(), String> {
     query_name(text).map(|_| ())
 }
 
@@ -117,7 +117,62 @@ fn query_name(text: &str) -> Result<Name, String> {
     Ok(name)
 }
 
-pub fn probe(spec: &DnsSpec, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "dns",
+    keys: &[&NAME, &RECORD, &EXPECT, &SERVER],
+    build,
+};
+
+/// The name looked up (a `dns` check's name is `dns RECORD NAME`).
+const NAME: Key<String> = Key::new("name");
+const RECORD: Key<String> = Key::new("record");
+const EXPECT: Key<OneOrMany> = Key::new("expect");
+const SERVER: Key<String> = Key::new("server");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let name = keys.require(&NAME, "`name = \"example.com\"` (the name to look up)")?;
+    parse_name(&name).map_err(|why| keys.invalid(&NAME, why))?;
+    let record = match keys.take(&RECORD)? {
+        Some(record) => record
+            .parse::<Record>()
+            .map_err(|why| keys.invalid(&RECORD, why))?,
+        None => Record::A,
+    };
+    let server = match keys.take(&SERVER)? {
+        Some(server) => Some(parse_server(&server).map_err(|why| keys.invalid(&SERVER, why))?),
+        None => None,
+    };
+    let expect = keys
+        .take(&EXPECT)?
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default();
+    for value in &expect {
+        check_expect(record, value).map_err(|why| keys.invalid(&EXPECT, why))?;
+    }
+    let called = format!("{} {name}", record.word());
+    let spec = DnsSpec {
+        name,
+        record,
+        expect,
+        server,
+    };
+    Built::new(spec, called)
+}
+
+impl Probe for DnsSpec {
+    fn target(&self) -> String {
+        match self.server {
+            Some(server) => format!("{} {} at {server}", self.record.word(), self.name),
+            None => format!("{} {}", self.record.word(), self.name),
+        }
+    }
+
+    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
+        probe(self, deadline)
+    }
+}
+
+fn probe(spec: &DnsSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
     let servers = match spec.server {
         Some(server) => vec![server],
@@ -161,10 +216,7 @@ fn ask(
         }
     }
     if errors.is_empty() {
-        return Err(format!(
-            "no resolver to ask within {}",
-            super::timed_out(budget)
-        ));
+        return Err(format!("no resolver to ask within {}", timed_out(budget)));
     }
     Err(errors.join("; "))
 }
@@ -229,7 +281,7 @@ fn over_udp(
     loop {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            return Err(format!("no answer, {}", super::timed_out(budget)));
+            return Err(format!("no answer, {}", timed_out(budget)));
         }
         socket
             .set_read_timeout(Some(at_least_a_millisecond(remaining)))
@@ -259,7 +311,7 @@ fn over_tcp(
     let io = |error: std::io::Error| format!("over TCP: {}", describe_io(&error, budget));
     let remaining = deadline.remaining();
     if remaining.is_zero() {
-        return Err(format!("over TCP: {}", super::timed_out(budget)));
+        return Err(format!("over TCP: {}", timed_out(budget)));
     }
     let mut stream = TcpStream::connect_timeout(&server, remaining).map_err(io)?;
     let length = u16::try_from(packet.len()).map_err(|_| "the query is too long".to_owned())?;
@@ -321,7 +373,7 @@ fn display_name(name: &str) -> String {
 /// Whether an `expect` value has the shape of `record`'s values: an IPv4 address for A, an
 /// IPv6 one for AAAA, a host name for CNAME and NS, `[preference] name` for MX; any text for
 /// TXT. A name where an address belongs can never match and would fail every run.
-pub fn check_expect(record: Record, expected: &str) -> Result<(), String> {
+fn check_expect(record: Record, expected: &str) -> Result<(), String> {
     let is_name = |text: &str| parse_name(text).is_ok() && text.parse::<IpAddr>().is_err();
     let fits = match record {
         Record::A => expected.parse::<std::net::Ipv4Addr>().is_ok(),

@@ -11,8 +11,13 @@ use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use super::{Level, Probed, perfdata};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Built, Context, Level, Probe, Probed, perfdata};
 use crate::deadline::Deadline;
+use crate::keys::{Key, KeyError, Keys};
+use crate::net::timed_out;
 use crate::output::sanitize;
 
 /// How much of each output stream is kept; the rest is read and dropped.
@@ -26,7 +31,7 @@ pub struct ExecSpec {
 
 /// A whole command line written as one element (`["check_disk -w 20%"]`): there is no shell to
 /// split it, so it would name a program that does not exist.
-pub fn check_command(command: &[String]) -> Result<(), String> {
+fn check_command(command: &[String]) -> Result<(), String> {
     let [line] = command else {
         return Ok(());
     };
@@ -48,7 +53,7 @@ pub fn check_command(command: &[String]) -> Result<(), String> {
 /// What keeps `command` from running on this machine, as a scheduler would start it: a program
 /// that does not exist or may not be executed, or a bare name that cron's `PATH`
 /// (`/usr/bin:/bin`) does not find. `validate` and `doctor` report it before a run does.
-pub fn machine_problem(command: &[String]) -> Option<String> {
+fn machine_problem(command: &[String]) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let program = command.first()?;
     if !program.contains('/') {
@@ -87,7 +92,61 @@ pub fn machine_problem(command: &[String]) -> Option<String> {
 /// The `PATH` cron gives a job, and what a systemd unit without `Environment=PATH` can count on.
 const CRON_PATH: &str = "/usr/bin:/bin";
 
-pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "exec",
+    keys: &[&COMMAND, &ENV],
+    build,
+};
+
+const COMMAND: Key<Vec<String>> = Key::new("command");
+const ENV: Key<BTreeMap<String, String>> = Key::new("env");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let mut command = keys.require(
+        &COMMAND,
+        "`command = [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]`",
+    )?;
+    let Some(program) = command.first().filter(|program| !program.is_empty()) else {
+        return Err(keys.error(
+            COMMAND.name,
+            format!(
+                "`command` in `{}` is empty: name the program first",
+                keys.table
+            ),
+        ));
+    };
+    let called = PathBuf::from(program).file_name().map_or_else(
+        || program.clone(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    // A program named by a path (`./check.sh`, `plugins/x`) is found from the config's
+    // directory; a bare name on the PATH.
+    if command[0].contains('/') || command[0].starts_with('~') {
+        command[0] = keys.path(Path::new(&command[0])).display().to_string();
+    }
+    check_command(&command).map_err(|why| keys.invalid(&COMMAND, why))?;
+    let spec = ExecSpec {
+        command,
+        env: keys.take(&ENV)?.unwrap_or_default().into_iter().collect(),
+    };
+    Built::new(spec, called)
+}
+
+impl Probe for ExecSpec {
+    fn target(&self) -> String {
+        self.command.join(" ")
+    }
+
+    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
+        probe(self, deadline)
+    }
+
+    fn problem(&self) -> Option<String> {
+        machine_problem(&self.command)
+    }
+}
+
+fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
     let Some((program, args)) = spec.command.split_first() else {
         return Probed::fail("no command");
@@ -123,7 +182,7 @@ pub fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     let Some(status) = wait(&mut child, deadline) else {
         kill_group(child.id());
         let _ = child.wait();
-        return Probed::fail(format!("{}, killed", super::timed_out(budget)));
+        return Probed::fail(format!("{}, killed", timed_out(budget)));
     };
     // The pipes close when every process holding them has exited. A plugin that left a child
     // behind holding them gets a short grace, then its whole group is killed.

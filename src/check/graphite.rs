@@ -4,10 +4,16 @@
 
 use serde::Deserialize;
 
-use super::http::{HttpOptions, get_json, with_query};
-use super::{Bounds, Context, Probed, format_value};
+use super::bounds::{self, Bounds, MAX, MIN, format_value};
+use super::tls::{CA_FILE, INSECURE};
+use super::web::{
+    self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, url_path, with_query,
+};
+use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
+use crate::keys::{Key, KeyError, Keys};
 use crate::output::sanitize;
+use crate::secret::redact_url;
 
 /// The largest render answer read.
 const ANSWER_CAP: u64 = 16 * 1024 * 1024;
@@ -27,7 +33,7 @@ pub struct GraphiteSpec {
 /// `20261128`) as written, and the config's duration style (`5m`, `1h30m`) turned into
 /// seconds ago (`-300s`): Graphite answers `5m` with a 400 (it reads `m` as months only with
 /// `mon`, and a bare `5m` not at all).
-pub fn parse_from(from: &str) -> Result<String, String> {
+fn parse_from(from: &str) -> Result<String, String> {
     let from = from.trim();
     let absolute = from.len() >= 8
         && from
@@ -46,8 +52,8 @@ pub fn parse_from(from: &str) -> Result<String, String> {
 }
 
 /// Hints for a `url` that is not the render API (`https://graphite.example.com/render`).
-pub fn check_url(url: &str) -> Result<(), String> {
-    let path = super::url_path(url);
+fn check_url(url: &str) -> Result<(), String> {
+    let path = url_path(url);
     if path.ends_with("/render") {
         return Ok(());
     }
@@ -73,7 +79,70 @@ struct Series {
     datapoints: Vec<(Option<f64>, Option<i64>)>,
 }
 
-pub fn probe(spec: &GraphiteSpec, context: &Context, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "graphite",
+    keys: &[
+        &URL,
+        &TARGET,
+        &FROM,
+        &MIN,
+        &MAX,
+        &MIN_SERIES,
+        &HEADERS,
+        &BASIC_AUTH,
+        &INSECURE,
+        &CA_FILE,
+    ],
+    build,
+};
+
+const TARGET: Key<String> = Key::new("target");
+const FROM: Key<String> = Key::new("from");
+const MIN_SERIES: Key<u32> = Key::new("min_series");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let url = keys.require(&URL, "`url = \"https://graphite.example.com/render\"`")?;
+    let target = keys
+        .take(&TARGET)?
+        .filter(|target| !target.trim().is_empty())
+        .ok_or_else(|| keys.missing(&TARGET, "`target = \"servers.web*.load\"`"))?;
+    check_url(&url.0).map_err(|why| keys.invalid(&URL, why))?;
+    let from = match keys.take(&FROM)? {
+        Some(from) => parse_from(&from).map_err(|why| keys.invalid(&FROM, why))?,
+        None => "-5min".to_owned(),
+    };
+    let options = web::options(keys)?;
+    let bounds = bounds::read(keys)?;
+    let spec = GraphiteSpec {
+        url: url.0,
+        target: target.clone(),
+        from,
+        bounds,
+        min_series: usize::try_from(keys.take(&MIN_SERIES)?.unwrap_or(1)).unwrap_or(usize::MAX),
+        options,
+    };
+    Built::new(spec, target)
+}
+
+impl Probe for GraphiteSpec {
+    fn target(&self) -> String {
+        format!("{} target {}", redact_url(&self.url), self.target)
+    }
+
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context, deadline)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.options.problem()
+    }
+
+    fn uses_https(&self) -> bool {
+        web::is_https(&self.url)
+    }
+}
+
+fn probe(spec: &GraphiteSpec, context: &Context, deadline: Deadline) -> Probed {
     let url = with_query(
         &spec.url,
         &[
@@ -89,7 +158,7 @@ pub fn probe(spec: &GraphiteSpec, context: &Context, deadline: Deadline) -> Prob
     if code != 200 {
         return Probed::fail(format!(
             "graphite: HTTP {code} from the render API{}",
-            super::first_line(&body)
+            first_line(&body)
         ));
     }
     match serde_json::from_slice::<Vec<Series>>(&body) {
@@ -155,7 +224,8 @@ fn judge(spec: &GraphiteSpec, series: &[Series]) -> Probed {
 #[cfg(test)]
 mod tests {
     use super::{GraphiteSpec, Series, check_url, judge, parse_from};
-    use crate::check::{Bounds, Level};
+    use crate::check::Level;
+    use crate::check::bounds::Bounds;
 
     // Graphite answers `5m` with a 400: the config's duration style becomes seconds ago.
     #[test]

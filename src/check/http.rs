@@ -3,25 +3,54 @@
 //! Bodies are read up to `BODY_CAP` bytes; the assertions see that prefix. Redirects are followed
 //! (at most `MAX_REDIRECTS`) unless `follow_redirects = false`.
 
-use std::io::Read;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use base64::Engine;
 use regex::Regex;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use super::tls::{self, Trust};
-use super::{Context, Level, Probed};
-use crate::config::StatusRanges;
+use super::tls::{self, CA_FILE, INSECURE, Trust};
+use super::web::{
+    self, BASIC_AUTH, HEADERS, HttpOptions, URL, build_request, drain_small_body, read_body, send,
+};
+use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::Deadline;
-use crate::deadline::format_millis;
-use crate::net::http::{agent_config, encode_query_value, new_agent};
+use crate::keys::{HumanDuration, Key, KeyError, Keys, Method, OneOrMany, Pattern, StatusRanges};
+use crate::net::MAX_REDIRECTS;
 use crate::output::sanitize;
-use crate::secret::{Secret, redact_url};
+use crate::secret::redact_url;
 
 pub const BODY_CAP: u64 = 1024 * 1024;
-pub use crate::net::MAX_REDIRECTS;
+
+pub const KIND: super::Kind = super::Kind {
+    word: "http",
+    keys: &[
+        &URL,
+        &METHOD,
+        &HEADERS,
+        &BODY,
+        &BASIC_AUTH,
+        &EXPECT_STATUS,
+        &EXPECT_BODY_CONTAINS,
+        &EXPECT_BODY_REGEX,
+        &REJECT_BODY_REGEX,
+        &EXPECT_JSON,
+        &FOLLOW_REDIRECTS,
+        &INSECURE,
+        &CA_FILE,
+        &CERT_WARN_BEFORE,
+    ],
+    build,
+};
+
+const METHOD: Key<Method> = Key::new("method");
+const BODY: Key<String> = Key::new("body");
+const EXPECT_STATUS: Key<StatusRanges> = Key::new("expect_status");
+const EXPECT_BODY_CONTAINS: Key<OneOrMany> = Key::new("expect_body_contains");
+const EXPECT_BODY_REGEX: Key<Pattern> = Key::new("expect_body_regex");
+const REJECT_BODY_REGEX: Key<Pattern> = Key::new("reject_body_regex");
+const EXPECT_JSON: Key<BTreeMap<String, serde_json::Value>> = Key::new("expect_json");
+const FOLLOW_REDIRECTS: Key<bool> = Key::new("follow_redirects");
+const CERT_WARN_BEFORE: Key<HumanDuration> = Key::new("cert_warn_before");
 
 #[derive(Debug)]
 pub struct HttpSpec {
@@ -40,16 +69,6 @@ pub struct HttpSpec {
     pub cert_warn: Option<CertWarn>,
 }
 
-/// What every HTTP-based kind (`http`, `graphite`, `jenkins`, `prometheus`) may add to its
-/// requests.
-#[derive(Debug, Default)]
-pub struct HttpOptions {
-    pub headers: Vec<(String, String)>,
-    pub basic_auth: Option<BasicAuth>,
-    pub insecure: bool,
-    pub ca_file: Option<Vec<Certificate<'static>>>,
-}
-
 /// `cert_warn_before` of an https URL: where to look and how long before expiry to warn.
 #[derive(Debug)]
 pub struct CertWarn {
@@ -59,48 +78,110 @@ pub struct CertWarn {
     pub trust: Trust,
 }
 
-#[derive(Debug)]
-pub struct BasicAuth {
-    pub user: String,
-    /// The password, or why it could not be read (an unset `password_env`, an unreadable
-    /// `password_file`): then this check alone cannot run, and says why; the others run.
-    pub password: Result<Secret, String>,
-}
-
-/// The agent checks share, trusting the system's CA certificates when `https`. Status codes
-/// are data here, never errors.
-pub fn agent(https: bool) -> ureq::Agent {
-    new_agent(
-        agent_config(https)
-            .max_redirects(MAX_REDIRECTS)
-            // Checks of one host reuse connections the server keeps open, however many are in
-            // flight; briefly, so that a server's own idle timeout never closes one under us.
-            .max_idle_connections(4096)
-            .max_idle_connections_per_host(4096)
-            .max_idle_age(Duration::from_secs(2))
-            .build(),
-    )
-}
-
-/// Reads the certificates of a PEM file (`ca_file`).
-pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let pem = crate::config::read_file_capped(path, 16 << 20, &format!("`{}`", path.display()))
-        .map_err(|error| format!("{error:#}"))?;
-    let mut certificates = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(certificate)) => certificates.push(certificate),
-            Ok(_) => {}
-            Err(error) => return Err(format!("`{}` is not a PEM file: {error}", path.display())),
-        }
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let url = keys.require(&URL, "`url = \"https://api.example.com/health\"`")?;
+    let options = web::options(keys)?;
+    let cert_warn = match keys.take(&CERT_WARN_BEFORE)? {
+        Some(before) => Some(cert_warn(keys, &url.0, before.0, &options)?),
+        None => None,
+    };
+    let expect_json: Vec<(String, serde_json::Value)> = keys
+        .take(&EXPECT_JSON)?
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if let Some((pointer, _)) = expect_json
+        .iter()
+        .find(|(p, _)| !p.is_empty() && !p.starts_with('/'))
+    {
+        return Err(keys.error(
+            EXPECT_JSON.name,
+            format!(
+                "`expect_json` key `{pointer}` is not a JSON pointer: write it like \"/status\""
+            ),
+        ));
     }
-    if certificates.is_empty() {
-        return Err(format!("`{}` holds no PEM certificate", path.display()));
-    }
-    Ok(certificates)
+    let called = redact_url(&url.0);
+    let spec = HttpSpec {
+        url: url.0,
+        method: keys
+            .take(&METHOD)?
+            .map_or_else(|| "GET".to_owned(), |m| m.0),
+        body: keys.take(&BODY)?,
+        options,
+        expect_status: keys
+            .take(&EXPECT_STATUS)?
+            .unwrap_or_else(StatusRanges::success),
+        expect_body_contains: keys
+            .take(&EXPECT_BODY_CONTAINS)?
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default(),
+        expect_body_regex: keys.take(&EXPECT_BODY_REGEX)?.map(|p| p.0),
+        reject_body_regex: keys.take(&REJECT_BODY_REGEX)?.map(|p| p.0),
+        expect_json,
+        follow_redirects: keys.take(&FOLLOW_REDIRECTS)?.unwrap_or(true),
+        cert_warn,
+    };
+    Built::new(spec, called)
 }
 
-pub fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
+/// `cert_warn_before` of an `http` check: only for https URLs.
+fn cert_warn(
+    keys: &Keys,
+    url: &str,
+    before: Duration,
+    options: &HttpOptions,
+) -> Result<CertWarn, KeyError> {
+    let not_https = || {
+        keys.error(
+            CERT_WARN_BEFORE.name,
+            format!(
+                "`cert_warn_before` in `{}` needs an https:// URL",
+                keys.table
+            ),
+        )
+    };
+    let uri: ureq::http::Uri = url.parse().map_err(|_| not_https())?;
+    if uri.scheme_str() != Some("https") {
+        return Err(not_https());
+    }
+    let host = uri.host().ok_or_else(not_https)?.to_owned();
+    let port = uri.port_u16().unwrap_or(443);
+    let trust = tls::trust(keys, options.ca_file.as_deref(), options.insecure)?;
+    Ok(CertWarn {
+        before,
+        address: format!("{host}:{port}"),
+        server_name: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        trust,
+    })
+}
+
+impl Probe for HttpSpec {
+    fn target(&self) -> String {
+        format!("{} {}", self.method, redact_url(&self.url))
+    }
+
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context, deadline)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.options.problem()
+    }
+
+    fn uses_https(&self) -> bool {
+        web::is_https(&self.url)
+    }
+
+    fn expects(&self) -> Option<String> {
+        Some(format!("expect {}", self.expect_status))
+    }
+}
+
+fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let probed = request(spec, context, deadline);
     let Some(warn) = &spec.cert_warn else {
         return probed;
@@ -173,155 +254,6 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
 }
 
-/// Sends `request` with `options`' TLS settings, within `budget`, tracing it at `-vv`. A
-/// failure comes back in words (`describe_error`).
-fn send(
-    request: ureq::http::Request<Vec<u8>>,
-    options: &HttpOptions,
-    redirects: u32,
-    context: &Context,
-    budget: Duration,
-) -> Result<ureq::http::Response<ureq::Body>, String> {
-    let started = Instant::now();
-    context.trace.emit(format_args!(
-        "> {} {}",
-        request.method(),
-        redact_url(&request.uri().to_string())
-    ));
-    let host = request.uri().host().unwrap_or_default().to_owned();
-    let mut configured = context
-        .agent
-        .configure_request(request)
-        .timeout_global(Some(budget))
-        .max_redirects(redirects);
-    // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
-    // so their rustls configuration is built once per run.
-    if options.insecure || options.ca_file.is_some() {
-        let mut tls = TlsConfig::builder().disable_verification(options.insecure);
-        if let Some(roots) = &options.ca_file {
-            tls = tls.root_certs(RootCerts::new_with_certs(roots));
-        }
-        configured = configured.tls_config(tls.build());
-    }
-    match context.agent.run(configured.build()) {
-        Ok(response) => {
-            context.trace.emit(format_args!(
-                "< HTTP {} after {}",
-                response.status().as_u16(),
-                format_millis(started.elapsed())
-            ));
-            Ok(response)
-        }
-        Err(error) => {
-            let detail = crate::net::describe_error(&error, budget, &host);
-            context.trace.emit(format_args!("< {detail}"));
-            Err(detail)
-        }
-    }
-}
-
-/// Reads a body nobody needs when its announced length is small, so that the connection goes
-/// back to the pool for the next check of the host (an unread body closes it). A body of
-/// unknown or larger length is left unread: waiting for it could only slow the check down.
-fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
-    const SMALL: u64 = 16 * 1024;
-    if response
-        .body()
-        .content_length()
-        .is_some_and(|length| length <= SMALL)
-    {
-        let _ = read_body(response, SMALL, budget);
-    }
-}
-
-/// Reads at most `cap` bytes of a body; the rest is left unread.
-fn read_body(
-    response: &mut ureq::http::Response<ureq::Body>,
-    cap: u64,
-    budget: Duration,
-) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(cap)
-        .read_to_end(&mut body)
-        .map_err(|error| crate::net::describe_io(&error, budget))?;
-    Ok(body)
-}
-
-/// A GET for a JSON API (`graphite`, `jenkins`, `prometheus`): the status code and up to `cap`
-/// bytes of the body, or what went wrong in words.
-pub fn get_json(
-    url: &str,
-    options: &HttpOptions,
-    cap: u64,
-    context: &Context,
-    deadline: Deadline,
-) -> Result<(u16, Vec<u8>), String> {
-    let budget = deadline.remaining();
-    let mut request = build_request("GET", url, options, None)?;
-    request.headers_mut().insert(
-        ureq::http::header::ACCEPT,
-        ureq::http::HeaderValue::from_static("application/json"),
-    );
-    let mut response = send(request, options, MAX_REDIRECTS, context, budget)?;
-    let code = response.status().as_u16();
-    let body = read_body(&mut response, cap + 1, budget)
-        .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
-    if body.len() as u64 > cap {
-        return Err(format!(
-            "HTTP {code}, the answer is larger than {} MiB",
-            cap >> 20
-        ));
-    }
-    Ok((code, body))
-}
-
-/// `base` with `pairs` appended as a query string (after `?`, or `&` when it has one).
-pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    let mut url = base.to_owned();
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        let separator = if index == 0 && !base.contains('?') {
-            '?'
-        } else {
-            '&'
-        };
-        url.push(separator);
-        url.push_str(key);
-        url.push('=');
-        url.push_str(&encode_query_value(value));
-    }
-    url
-}
-
-fn build_request(
-    method: &str,
-    url: &str,
-    options: &HttpOptions,
-    body: Option<&str>,
-) -> Result<ureq::http::Request<Vec<u8>>, String> {
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    for (name, value) in &options.headers {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    if let Some(auth) = &options.basic_auth {
-        let password = auth
-            .password
-            .as_ref()
-            .map_err(|why| format!("not run: {why}"))?;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            auth.user,
-            password.expose()
-        ));
-        request = request.header("Authorization", format!("Basic {token}"));
-    }
-    request
-        .body(body.unwrap_or_default().as_bytes().to_vec())
-        .map_err(|error| format!("cannot build the request: {error}"))
-}
-
 fn needs_body(spec: &HttpSpec) -> bool {
     !spec.expect_body_contains.is_empty()
         || spec.expect_body_regex.is_some()
@@ -390,7 +322,7 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{HttpSpec, check_body};
-    use crate::config::StatusRanges;
+    use crate::keys::StatusRanges;
     use regex::Regex;
 
     fn spec() -> HttpSpec {
@@ -433,21 +365,6 @@ mod tests {
         assert_eq!(
             check_body(&reject, "an ERROR here"),
             Some("body matches rejected /(?i)error/ (`ERROR`)".to_owned())
-        );
-    }
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(
-            super::encode_query_value("API & Web/2"),
-            "API%20%26%20Web%2F2"
-        );
-        assert_eq!(
-            super::with_query(
-                "http://g/render?x=1",
-                &[("target", "a.*"), ("from", "-5min")]
-            ),
-            "http://g/render?x=1&target=a.%2A&from=-5min"
         );
     }
 

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::http::{HttpOptions, get_json, with_query};
-use super::{Context, Level, Probed};
+use super::tls::{CA_FILE, INSECURE};
+use super::web::{self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, with_query};
+use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now_millis};
+use crate::keys::{HumanDuration, Key, KeyError, Keys};
 use crate::output::sanitize;
+use crate::secret::redact_url;
 
 const ANSWER_CAP: u64 = 1024 * 1024;
 
@@ -49,7 +52,61 @@ struct Build {
     result: Option<String>,
 }
 
-pub fn probe(spec: &JenkinsSpec, context: &Context, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "jenkins",
+    keys: &[&URL, &MAX_QUEUE, &HEADERS, &BASIC_AUTH, &INSECURE, &CA_FILE],
+    build,
+};
+
+const MAX_QUEUE: Key<HumanDuration> = Key::new("max_queue");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let url = keys.require(&URL, "`url = \"https://ci.example.com/job/deploy/\"`")?;
+    let options = web::options(keys)?;
+    let called = job_name(&url.0);
+    let spec = JenkinsSpec {
+        url: url.0,
+        max_queue: keys.take(&MAX_QUEUE)?.map(|d| d.0),
+        options,
+    };
+    Built::new(spec, called)
+}
+
+/// "deploy" for `https://ci.example.com/job/team/job/deploy/`.
+fn job_name(url: &str) -> String {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let jobs: Vec<&str> = segments
+        .windows(2)
+        .filter(|pair| pair[0] == "job")
+        .map(|pair| pair[1])
+        .collect();
+    if jobs.is_empty() {
+        redact_url(url)
+    } else {
+        jobs.join("/")
+    }
+}
+
+impl Probe for JenkinsSpec {
+    fn target(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context, deadline)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.options.problem()
+    }
+
+    fn uses_https(&self) -> bool {
+        web::is_https(&self.url)
+    }
+}
+
+fn probe(spec: &JenkinsSpec, context: &Context, deadline: Deadline) -> Probed {
     let api = format!("{}/api/json", spec.url.trim_end_matches('/'));
     let url = with_query(&api, &[("tree", TREE)]);
     let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
@@ -64,7 +121,7 @@ pub fn probe(spec: &JenkinsSpec, context: &Context, deadline: Deadline) -> Probe
                 "jenkins: HTTP {code}, the job is not readable without credentials: set `basic_auth` (user and API token)"
             ));
         }
-        _ => return Probed::fail(format!("jenkins: HTTP {code}{}", super::first_line(&body))),
+        _ => return Probed::fail(format!("jenkins: HTTP {code}{}", first_line(&body))),
     }
     match serde_json::from_slice::<Job>(&body) {
         Ok(job) => judge(spec, &job, unix_now_millis()),

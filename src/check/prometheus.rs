@@ -4,10 +4,16 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{HttpOptions, get_json, with_query};
-use super::{Bounds, Context, Probed, format_value};
+use super::bounds::{self, Bounds, MAX, MIN, format_value};
+use super::tls::{CA_FILE, INSECURE};
+use super::web::{
+    self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, url_path, with_query,
+};
+use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
+use crate::keys::{Key, KeyError, Keys};
 use crate::output::sanitize;
+use crate::secret::redact_url;
 
 const ANSWER_CAP: u64 = 16 * 1024 * 1024;
 
@@ -47,8 +53,8 @@ struct Sample {
 
 /// A `url` that already names the query API gets the server's address instead (the check adds
 /// `/api/v1/query`).
-pub fn check_url(url: &str) -> Result<(), String> {
-    let path = super::url_path(url);
+fn check_url(url: &str) -> Result<(), String> {
+    let path = url_path(url);
     for api in ["/api/v1/query_range", "/api/v1/query", "/api/v1", "/graph"] {
         if let Some(server) = path.strip_suffix(api) {
             return Err(format!(
@@ -59,7 +65,63 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "prometheus",
+    keys: &[
+        &URL,
+        &QUERY,
+        &MIN,
+        &MAX,
+        &ALLOW_EMPTY,
+        &HEADERS,
+        &BASIC_AUTH,
+        &INSECURE,
+        &CA_FILE,
+    ],
+    build,
+};
+
+const QUERY: Key<String> = Key::new("query");
+const ALLOW_EMPTY: Key<bool> = Key::new("allow_empty");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let url = keys.require(&URL, "`url = \"http://prometheus.example.com:9090\"`")?;
+    let query = keys
+        .take(&QUERY)?
+        .filter(|query| !query.trim().is_empty())
+        .ok_or_else(|| keys.missing(&QUERY, "`query = \"up{job=\\\"db\\\"}\"`"))?;
+    check_url(&url.0).map_err(|why| keys.invalid(&URL, why))?;
+    let options = web::options(keys)?;
+    let bounds = bounds::read(keys)?;
+    let spec = PrometheusSpec {
+        url: url.0,
+        query: query.clone(),
+        bounds,
+        allow_empty: keys.take(&ALLOW_EMPTY)?.unwrap_or(false),
+        options,
+    };
+    Built::new(spec, query)
+}
+
+impl Probe for PrometheusSpec {
+    fn target(&self) -> String {
+        format!("{} query {}", redact_url(&self.url), self.query)
+    }
+
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context, deadline)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.options.problem()
+    }
+
+    fn uses_https(&self) -> bool {
+        web::is_https(&self.url)
+    }
+}
+
+fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed {
     let api = format!("{}/api/v1/query", spec.url.trim_end_matches('/'));
     let url = with_query(&api, &[("query", &spec.query)]);
     let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
@@ -69,10 +131,7 @@ pub fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Pr
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
         Err(_) if code != 200 => {
-            return Probed::fail(format!(
-                "prometheus: HTTP {code}{}",
-                super::first_line(&body)
-            ));
+            return Probed::fail(format!("prometheus: HTTP {code}{}", first_line(&body)));
         }
         Err(error) => {
             return Probed::fail(format!(

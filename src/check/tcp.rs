@@ -6,12 +6,14 @@
 //! talks before their greeting for a bot and drop it (Postfix postscreen's pre-greeting test).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
+
 use std::time::Duration;
 
-use super::Probed;
+use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
-use crate::net::describe_io;
+use crate::keys::{Address, BoolOrText, Key, KeyError, Keys, OneOrMany};
+use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::output::sanitize;
 
 /// How much of the peer's answer is read while looking for `expect`.
@@ -40,7 +42,58 @@ pub struct TcpSpec {
     pub expect: Option<String>,
 }
 
-pub fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "tcp",
+    keys: &[&ADDRESS, &EXPECT_BANNER, &SEND, &EXPECT],
+    build,
+};
+
+pub const ADDRESS: Key<Address> = Key::new("address");
+const EXPECT_BANNER: Key<BoolOrText> = Key::new("expect_banner");
+const SEND: Key<String> = Key::new("send");
+const EXPECT: Key<OneOrMany> = Key::new("expect");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let address = keys.require(&ADDRESS, "`address = \"db.example.com:5432\"`")?;
+    let expect = match keys.take(&EXPECT)?.map(OneOrMany::into_vec) {
+        None => None,
+        Some(mut one) if one.len() == 1 => one.pop(),
+        Some(_) => {
+            return Err(keys.error(
+                EXPECT.name,
+                format!(
+                    "`expect` of a `tcp` check in `{}` is one string (the banner)",
+                    keys.table
+                ),
+            ));
+        }
+    };
+    let banner = match keys.take(&EXPECT_BANNER)? {
+        None | Some(BoolOrText::Bool(false)) => Banner::None,
+        Some(BoolOrText::Bool(true)) => Banner::Any,
+        Some(BoolOrText::Text(text)) => Banner::Containing(text),
+    };
+    let called = address.0.clone();
+    let spec = TcpSpec {
+        address: address.0,
+        banner,
+        send: keys.take(&SEND)?,
+        expect,
+    };
+    Built::new(spec, called)
+}
+
+impl Probe for TcpSpec {
+    fn target(&self) -> String {
+        self.address.clone()
+    }
+
+    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
+        probe(self, deadline)
+    }
+}
+
+fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
     let mut stream = match connect(&spec.address, deadline, budget) {
         Ok(stream) => stream,
@@ -144,7 +197,7 @@ fn read_until(
         }
         let remaining = deadline.remaining();
         let why = if remaining.is_zero() {
-            super::timed_out(budget)
+            timed_out(budget)
         } else if received.len() >= READ_CAP {
             format!("not within the first {READ_CAP} bytes")
         } else {
@@ -175,35 +228,6 @@ fn read_until(
             )
         });
     }
-}
-
-/// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
-/// words; `budget` is what "timed out after …" names.
-pub(super) fn connect(
-    address: &str,
-    deadline: Deadline,
-    budget: Duration,
-) -> Result<TcpStream, String> {
-    let addresses: Vec<SocketAddr> = match address.to_socket_addrs() {
-        Ok(addresses) => addresses.collect(),
-        Err(error) => return Err(format!("cannot resolve `{address}`: {error}")),
-    };
-    let mut last_error = format!("`{address}` resolved to no address");
-    for address in &addresses {
-        let remaining = deadline.remaining();
-        if remaining.is_zero() {
-            return Err(super::timed_out(budget));
-        }
-        match TcpStream::connect_timeout(address, remaining) {
-            Ok(stream) => return Ok(stream),
-            Err(error) => last_error = describe_io(&error, budget),
-        }
-    }
-    Err(last_error)
-}
-
-pub(super) fn at_least_a_millisecond(duration: Duration) -> Duration {
-    duration.max(Duration::from_millis(1))
 }
 
 #[cfg(test)]

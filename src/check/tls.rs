@@ -8,17 +8,21 @@
 
 use std::io::Write;
 use std::net::{IpAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection};
 
-use super::tcp::{at_least_a_millisecond, connect};
-use super::{Level, Probed};
+use ureq::tls::{Certificate, PemItem};
+
+use super::tcp::ADDRESS;
+use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now};
-use crate::net::describe_io;
+use crate::keys::{HumanDuration, Key, KeyError, Keys};
 use crate::net::tls::{Verifier, accept_anything, expired, span_in_words, system_config};
+use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::output::sanitize;
 
 #[derive(Debug)]
@@ -44,7 +48,7 @@ pub enum Trust {
 }
 
 impl Trust {
-    /// A trust made of the certificates of a `ca_file` (as `http::load_ca_file` reads them).
+    /// A trust made of the certificates of a `ca_file` (as `load_ca_file` reads them).
     pub fn only(certificates: &[ureq::tls::Certificate<'static>]) -> Result<Trust, String> {
         let roots = certificates
             .iter()
@@ -62,7 +66,134 @@ impl Trust {
     }
 }
 
-pub fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
+pub const KIND: super::Kind = super::Kind {
+    word: "tls",
+    keys: &[
+        &ADDRESS,
+        &SNI,
+        &WARN_BEFORE,
+        &FAIL_BEFORE,
+        &CA_FILE,
+        &INSECURE,
+    ],
+    build,
+};
+
+const SNI: Key<String> = Key::new("sni");
+const WARN_BEFORE: Key<HumanDuration> = Key::new("warn_before");
+const FAIL_BEFORE: Key<HumanDuration> = Key::new("fail_before");
+/// Whom to trust instead of the system's CA certificates (`tls` and the HTTP-based kinds).
+pub const CA_FILE: Key<PathBuf> = Key::new("ca_file");
+/// Trust anyone: only the dates are read (`tls`), or nothing is verified (HTTP-based kinds).
+pub const INSECURE: Key<bool> = Key::new("insecure");
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let address = keys.require(&ADDRESS, "`address = \"api.example.com:443\"`")?;
+    let server_name = match keys.take(&SNI)? {
+        Some(sni) => sni,
+        None => host_of(&address.0).to_owned(),
+    };
+    check_server_name(&server_name).map_err(|why| keys.invalid(&SNI, why))?;
+    let insecure = keys.take(&INSECURE)?.unwrap_or(false);
+    let ca_file = match keys.take(&CA_FILE)? {
+        Some(_) if insecure => return Err(both_trusts(keys)),
+        Some(path) => Some(ca_certificates(keys, &path)?),
+        None => None,
+    };
+    let trust = trust(keys, ca_file.as_deref(), insecure)?;
+    let warn_before = keys.take(&WARN_BEFORE)?.map(|d| d.0);
+    let fail_before = keys.take(&FAIL_BEFORE)?.map(|d| d.0);
+    if let (Some(warn), Some(fail)) = (warn_before, fail_before)
+        && warn < fail
+    {
+        return Err(keys.error(
+            WARN_BEFORE.name,
+            format!(
+                "`warn_before` ({}) in `{}` is shorter than `fail_before` ({}): the warning would never come before the failure; make `warn_before` the longer one",
+                humantime::format_duration(warn),
+                keys.table,
+                humantime::format_duration(fail)
+            ),
+        ));
+    }
+    let called = address.0.clone();
+    let spec = TlsSpec {
+        address: address.0,
+        server_name,
+        warn_before,
+        fail_before,
+        trust,
+    };
+    Built::new(spec, called)
+}
+
+/// The certificates of the `ca_file` at `written`.
+pub fn ca_certificates(keys: &Keys, written: &Path) -> Result<Vec<Certificate<'static>>, KeyError> {
+    load_ca_file(&keys.path(written)).map_err(|why| keys.invalid(&CA_FILE, why))
+}
+
+fn both_trusts(keys: &Keys) -> KeyError {
+    keys.error(
+        INSECURE.name,
+        format!(
+            "`{}` sets both `ca_file` and `insecure = true`: keep one",
+            keys.table
+        ),
+    )
+}
+
+/// Whom a `tls` check (or `cert_warn_before`) trusts: the certificates of its `ca_file`, anyone
+/// (`insecure`), or the system's CA certificates.
+pub fn trust(
+    keys: &Keys,
+    ca_file: Option<&[Certificate<'static>]>,
+    insecure: bool,
+) -> Result<Trust, KeyError> {
+    match (ca_file, insecure) {
+        (Some(_), true) => Err(both_trusts(keys)),
+        (None, true) => Ok(Trust::Anything),
+        (None, false) => Ok(Trust::System),
+        (Some(certificates), false) => Trust::only(certificates).map_err(|why| {
+            keys.error(CA_FILE.name, format!("`ca_file` in `{}` {why}", keys.table))
+        }),
+    }
+}
+
+/// The host of `host:port` (IPv6 without its brackets).
+fn host_of(address: &str) -> &str {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// Reads the certificates of a PEM file (`ca_file`).
+pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
+    let pem = crate::file::read_file_capped(path, 16 << 20, &format!("`{}`", path.display()))
+        .map_err(|error| format!("{error:#}"))?;
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(certificate)) => certificates.push(certificate),
+            Ok(_) => {}
+            Err(error) => return Err(format!("`{}` is not a PEM file: {error}", path.display())),
+        }
+    }
+    if certificates.is_empty() {
+        return Err(format!("`{}` holds no PEM certificate", path.display()));
+    }
+    Ok(certificates)
+}
+
+impl Probe for TlsSpec {
+    fn target(&self) -> String {
+        format!("{} (as {})", self.address, self.server_name)
+    }
+
+    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
+        probe(self, deadline)
+    }
+}
+
+fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
     match expiry(&spec.address, &spec.server_name, &spec.trust, deadline) {
         Ok(not_after) => judge_expiry(
             &spec.server_name,
@@ -135,7 +266,7 @@ fn handshake(
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
         ) =>
         {
-            Failure::Other(format!("TLS handshake {}", super::timed_out(budget)))
+            Failure::Other(format!("TLS handshake {}", timed_out(budget)))
         }
         None => Failure::Other(format!(
             "TLS handshake failed: {}",
@@ -147,7 +278,7 @@ fn handshake(
         if remaining.is_zero() {
             return Err(Failure::Other(format!(
                 "TLS handshake {}",
-                super::timed_out(budget)
+                timed_out(budget)
             )));
         }
         let timeout = Some(at_least_a_millisecond(remaining));

@@ -16,7 +16,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cachet::{CachetError, Client, Endpoint, RemoteComponent};
 use crate::cli::GlobalArgs;
-use crate::config::{self, Config, Target, WebUrl};
+use crate::config::{self, Config, Target};
+use crate::keys::WebUrl;
 use crate::secret::Secret;
 
 pub const DEFAULT_CONFIG: &str = "/etc/cachet-check/config.toml";

@@ -513,7 +513,7 @@ fn component_report(
         .zip(outcomes)
         .map(|(spec, outcome)| CheckReport {
             name: spec.name.clone(),
-            kind: spec.probe.kind(),
+            kind: spec.kind,
             outcome: outcome.kind,
             detail: outcome.detail.clone(),
             duration_ms: (outcome.duration.as_secs_f64() * 10_000.0).round() / 10.0,

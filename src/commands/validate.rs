@@ -6,7 +6,6 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::{load_config, problems, token};
-use crate::check::Probe;
 use crate::cli::{Format, GlobalArgs};
 use crate::config::{Api, Config, Target};
 use crate::output::plural;
@@ -99,12 +98,12 @@ fn plan_text(config: &Config, token_source: &str) -> String {
             let mut line = format!(
                 "  {}: {} {}, timeout {}",
                 check.name,
-                check.probe.kind(),
+                check.kind,
                 check.probe.target(),
                 humantime::format_duration(check.timeout)
             );
-            if let Probe::Http(http) = &check.probe {
-                let _ = write!(line, ", expect {}", http.expect_status);
+            if let Some(expects) = check.probe.expects() {
+                let _ = write!(line, ", {expects}");
             }
             if let Some(slow_after) = check.slow_after {
                 let _ = write!(
@@ -150,7 +149,7 @@ fn plan_json(config: &Config, token_source: &str) -> Value {
             "monit_status": component.monit_service.as_ref().map(|_| component.monit_status),
             "checks": component.checks.iter().map(|check| json!({
                 "name": check.name,
-                "type": check.probe.kind(),
+                "type": check.kind,
                 "target": check.probe.target(),
                 "timeout_ms": check.timeout.as_millis() as u64,
                 "slow_after_ms": check.slow_after.map(|d| d.as_millis() as u64),

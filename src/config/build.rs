@@ -1,29 +1,13 @@
-//! Turns the config as written (`raw.rs`) into `Config`: `[defaults]` merged, required keys
-//! present, keys only where their kind takes them, secrets read. Errors are placed on the key by
-//! searching the table's span.
+//! Turns the config as written (`raw.rs`) into `Config`: `[cachet]` and each component checked,
+//! each check built (`check.rs`). Errors are placed on the key by searching the table's span.
 
-use std::path::PathBuf;
-
+use super::check::{build_check, check_defaults};
 use super::error::{ConfigError, Locator, toml_error};
-use super::raw::{
-    BoolOrText, Kind, OnFailure, OneOrMany, RawApi, RawBasicAuth, RawCheck, RawComponent, RawConfig,
-};
-use super::value::{StatusRanges, WebUrl};
-use super::{
-    Api, CachetSettings, Component, Config, DEFAULT_CHECK_TIMEOUT, DEFAULT_RETRY_DELAY,
-    IncidentSpec, Target,
-};
-use crate::check::dns::{self, DnsSpec, Record};
-use crate::check::exec::ExecSpec;
-use crate::check::graphite::GraphiteSpec;
-use crate::check::http::{BasicAuth, CertWarn, HttpOptions, HttpSpec};
-use crate::check::jenkins::JenkinsSpec;
-use crate::check::prometheus::PrometheusSpec;
-use crate::check::tcp::{Banner, TcpSpec};
-use crate::check::tls::{self, TlsSpec, Trust};
-use crate::check::{Bounds, CheckSpec, Probe};
-use crate::secret::Secret;
-use crate::status::{OutcomeKind, Status};
+use super::raw::{RawApi, RawComponent, RawConfig};
+use super::{Api, CachetSettings, Component, Config, IncidentSpec, Target};
+use crate::check::CheckSpec;
+use crate::keys::{Entries, WebUrl};
+use crate::status::Status;
 
 pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let raw: RawConfig =
@@ -58,21 +42,10 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
 
     let defaults = match raw.defaults {
         Some(defaults) => {
-            if defaults.get_ref().kind.is_some() || defaults.get_ref().name.is_some() {
-                let key = if defaults.get_ref().kind.is_some() {
-                    "type"
-                } else {
-                    "name"
-                };
-                return Err(at.error(
-                    &defaults.span(),
-                    Some(key),
-                    format!("`{key}` cannot be set in `[defaults]`: set it on each check"),
-                ));
-            }
+            check_defaults(&at, &defaults)?;
             defaults.into_inner()
         }
-        None => RawCheck::default(),
+        None => Entries::new(),
     };
 
     let mut components: Vec<(usize, Component)> = Vec::new();
@@ -119,7 +92,7 @@ fn build_component(
     name: &str,
     span: &std::ops::Range<usize>,
     raw: RawComponent,
-    defaults: &RawCheck,
+    defaults: &Entries,
 ) -> Result<Component, ConfigError> {
     let table = format!("[components.{name}]");
     if name.is_empty() || !name.chars().all(super::is_name_char) {
@@ -244,587 +217,9 @@ fn build_component(
     })
 }
 
-fn build_check(
-    at: &Locator,
-    component: &str,
-    span: &std::ops::Range<usize>,
-    mut raw: RawCheck,
-    defaults: &RawCheck,
-) -> Result<CheckSpec, ConfigError> {
-    let table = format!("[[components.{component}.checks]]");
-    let Some(kind) = raw.kind else {
-        return Err(at.error(
-            span,
-            None,
-            format!(
-                "a check in `{table}` has no `type`: use one of {}",
-                Kind::ALL
-                    .iter()
-                    .map(|kind| format!("\"{}\"", kind.word()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    };
-    if let Some(key) = raw.kind_keys_set().into_iter().find(|key| !kind.takes(key)) {
-        return Err(at.error(
-            span,
-            Some(key),
-            format!(
-                "`{key}` does not apply to a `{}` check (in `{table}`)",
-                kind.word()
-            ),
-        ));
-    }
-    raw.fill_from(defaults, kind);
-    let missing = |key: &str, example: &str| {
-        at.error(
-            span,
-            Some("type"),
-            format!(
-                "a `{}` check in `{table}` needs `{key}`, e.g. {example}",
-                kind.word()
-            ),
-        )
-    };
-    let timeout = raw.timeout.map_or(DEFAULT_CHECK_TIMEOUT, |t| t.0);
-    if timeout.is_zero() {
-        return Err(at.error(
-            span,
-            Some("timeout"),
-            format!("`timeout` in `{table}` must be longer than zero"),
-        ));
-    }
-    // A `dns` check's `name` is the name it looks up (SPEC §5); it is called `dns RECORD NAME`.
-    let explicit_name = if kind == Kind::Dns {
-        None
-    } else {
-        raw.name.take()
-    };
-    let (probe, target) = match kind {
-        Kind::Http => {
-            let url = raw
-                .url
-                .take()
-                .ok_or_else(|| missing("url", "`url = \"https://api.example.com/health\"`"))?;
-            let options = http_options(at, span, &table, &mut raw)?;
-            let cert_warn = match raw.cert_warn_before {
-                Some(before) => Some(cert_warn(at, span, &table, &url.0, before.0, &options)?),
-                None => None,
-            };
-            let target = crate::secret::redact_url(&url.0);
-            let spec = HttpSpec {
-                url: url.0,
-                method: raw.method.map_or_else(|| "GET".to_owned(), |m| m.0),
-                body: raw.body,
-                options,
-                expect_status: raw.expect_status.unwrap_or_else(StatusRanges::success),
-                expect_body_contains: raw
-                    .expect_body_contains
-                    .map(OneOrMany::into_vec)
-                    .unwrap_or_default(),
-                expect_body_regex: raw.expect_body_regex.map(|p| p.0),
-                reject_body_regex: raw.reject_body_regex.map(|p| p.0),
-                expect_json: raw.expect_json.unwrap_or_default().into_iter().collect(),
-                follow_redirects: raw.follow_redirects.unwrap_or(true),
-                cert_warn,
-            };
-            if let Some((pointer, _)) = spec
-                .expect_json
-                .iter()
-                .find(|(p, _)| !p.is_empty() && !p.starts_with('/'))
-            {
-                return Err(at.error(
-                    span,
-                    Some("expect_json"),
-                    format!("`expect_json` key `{pointer}` is not a JSON pointer: write it like \"/status\""),
-                ));
-            }
-            (Probe::Http(Box::new(spec)), target)
-        }
-        Kind::Tcp => {
-            let address = raw
-                .address
-                .ok_or_else(|| missing("address", "`address = \"db.example.com:5432\"`"))?;
-            let expect = match raw.expect.map(OneOrMany::into_vec) {
-                None => None,
-                Some(mut one) if one.len() == 1 => one.pop(),
-                Some(_) => {
-                    return Err(at.error(
-                        span,
-                        Some("expect"),
-                        format!(
-                            "`expect` of a `tcp` check in `{table}` is one string (the banner)"
-                        ),
-                    ));
-                }
-            };
-            let target = address.0.clone();
-            let banner = match raw.expect_banner {
-                None | Some(BoolOrText::Bool(false)) => Banner::None,
-                Some(BoolOrText::Bool(true)) => Banner::Any,
-                Some(BoolOrText::Text(text)) => Banner::Containing(text),
-            };
-            (
-                Probe::Tcp(TcpSpec {
-                    address: address.0,
-                    banner,
-                    send: raw.send,
-                    expect,
-                }),
-                target,
-            )
-        }
-        Kind::Tls => {
-            let address = raw
-                .address
-                .ok_or_else(|| missing("address", "`address = \"api.example.com:443\"`"))?;
-            let server_name = match raw.sni {
-                Some(sni) => sni,
-                None => host_of(&address.0).to_owned(),
-            };
-            tls::check_server_name(&server_name)
-                .map_err(|why| at.error(span, Some("sni"), format!("`sni` in `{table}`: {why}")))?;
-            let ca_file = match (&raw.ca_file, raw.insecure) {
-                (Some(_), Some(true)) => return Err(both_trusts(at, span, &table)),
-                (Some(path), _) => Some(ca_certificates(at, span, &table, &at.path(path))?),
-                (None, _) => None,
-            };
-            let trust = trust(
-                at,
-                span,
-                &table,
-                ca_file.as_deref(),
-                raw.insecure.unwrap_or(false),
-            )?;
-            if let (Some(warn), Some(fail)) = (raw.warn_before, raw.fail_before)
-                && warn.0 < fail.0
-            {
-                return Err(at.error(
-                    span,
-                    Some("warn_before"),
-                    format!(
-                        "`warn_before` ({}) in `{table}` is shorter than `fail_before` ({}): the warning would never come before the failure; make `warn_before` the longer one",
-                        humantime::format_duration(warn.0),
-                        humantime::format_duration(fail.0)
-                    ),
-                ));
-            }
-            let target = address.0.clone();
-            (
-                Probe::Tls(TlsSpec {
-                    address: address.0,
-                    server_name,
-                    warn_before: raw.warn_before.map(|d| d.0),
-                    fail_before: raw.fail_before.map(|d| d.0),
-                    trust,
-                }),
-                target,
-            )
-        }
-        Kind::Dns => {
-            let name = raw
-                .name
-                .take()
-                .ok_or_else(|| missing("name", "`name = \"example.com\"` (the name to look up)"))?;
-            dns::parse_name(&name).map_err(|why| {
-                at.error(span, Some("name"), format!("`name` in `{table}`: {why}"))
-            })?;
-            let record = match raw.record.as_deref() {
-                Some(record) => record.parse::<Record>().map_err(|why| {
-                    at.error(
-                        span,
-                        Some("record"),
-                        format!("`record` in `{table}`: {why}"),
-                    )
-                })?,
-                None => Record::A,
-            };
-            let server = match raw.server.as_deref() {
-                Some(server) => Some(dns::parse_server(server).map_err(|why| {
-                    at.error(
-                        span,
-                        Some("server"),
-                        format!("`server` in `{table}`: {why}"),
-                    )
-                })?),
-                None => None,
-            };
-            let target = format!("{} {name}", record.word());
-            let expect = raw.expect.map(OneOrMany::into_vec).unwrap_or_default();
-            for value in &expect {
-                dns::check_expect(record, value).map_err(|why| {
-                    at.error(
-                        span,
-                        Some("expect"),
-                        format!("`expect` in `{table}`: {why}"),
-                    )
-                })?;
-            }
-            (
-                Probe::Dns(DnsSpec {
-                    name,
-                    record,
-                    expect,
-                    server,
-                }),
-                target,
-            )
-        }
-        Kind::Exec => {
-            let command = raw.command.ok_or_else(|| {
-                missing(
-                    "command",
-                    "`command = [\"/usr/lib/nagios/plugins/check_disk\", \"-w\", \"10%\"]`",
-                )
-            })?;
-            let Some(program) = command.first().filter(|program| !program.is_empty()) else {
-                return Err(at.error(
-                    span,
-                    Some("command"),
-                    format!("`command` in `{table}` is empty: name the program first"),
-                ));
-            };
-            let target = PathBuf::from(program).file_name().map_or_else(
-                || program.clone(),
-                |name| name.to_string_lossy().into_owned(),
-            );
-            // A program named by a path (`./check.sh`, `plugins/x`) is found from the config's
-            // directory; a bare name on the PATH.
-            let mut command = command;
-            if command[0].contains('/') || command[0].starts_with('~') {
-                command[0] = at
-                    .path(std::path::Path::new(&command[0]))
-                    .display()
-                    .to_string();
-            }
-            crate::check::exec::check_command(&command).map_err(|why| {
-                at.error(
-                    span,
-                    Some("command"),
-                    format!("`command` in `{table}`: {why}"),
-                )
-            })?;
-            (
-                Probe::Exec(ExecSpec {
-                    command,
-                    env: raw.env.unwrap_or_default().into_iter().collect(),
-                }),
-                target,
-            )
-        }
-        Kind::Graphite => {
-            let url = raw
-                .url
-                .take()
-                .ok_or_else(|| missing("url", "`url = \"https://graphite.example.com/render\"`"))?;
-            let target = raw
-                .target
-                .take()
-                .filter(|target| !target.trim().is_empty())
-                .ok_or_else(|| missing("target", "`target = \"servers.web*.load\"`"))?;
-            crate::check::graphite::check_url(&url.0)
-                .map_err(|why| at.error(span, Some("url"), format!("`url` in `{table}`: {why}")))?;
-            let from = match raw.from.as_deref() {
-                Some(from) => crate::check::graphite::parse_from(from).map_err(|why| {
-                    at.error(span, Some("from"), format!("`from` in `{table}`: {why}"))
-                })?,
-                None => "-5min".to_owned(),
-            };
-            let options = http_options(at, span, &table, &mut raw)?;
-            let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
-            let spec = GraphiteSpec {
-                url: url.0,
-                target: target.clone(),
-                from,
-                bounds,
-                min_series: usize::try_from(raw.min_series.unwrap_or(1)).unwrap_or(usize::MAX),
-                options,
-            };
-            (Probe::Graphite(Box::new(spec)), target)
-        }
-        Kind::Jenkins => {
-            let url = raw
-                .url
-                .take()
-                .ok_or_else(|| missing("url", "`url = \"https://ci.example.com/job/deploy/\"`"))?;
-            let options = http_options(at, span, &table, &mut raw)?;
-            let target = job_name(&url.0);
-            (
-                Probe::Jenkins(Box::new(JenkinsSpec {
-                    url: url.0,
-                    max_queue: raw.max_queue.map(|d| d.0),
-                    options,
-                })),
-                target,
-            )
-        }
-        Kind::Prometheus => {
-            let url = raw
-                .url
-                .take()
-                .ok_or_else(|| missing("url", "`url = \"http://prometheus.example.com:9090\"`"))?;
-            let query = raw
-                .query
-                .take()
-                .filter(|query| !query.trim().is_empty())
-                .ok_or_else(|| missing("query", "`query = \"up{job=\\\"db\\\"}\"`"))?;
-            crate::check::prometheus::check_url(&url.0)
-                .map_err(|why| at.error(span, Some("url"), format!("`url` in `{table}`: {why}")))?;
-            let options = http_options(at, span, &table, &mut raw)?;
-            let bounds = bounds(at, span, &table, raw.min.map(|n| n.0), raw.max.map(|n| n.0))?;
-            (
-                Probe::Prometheus(Box::new(PrometheusSpec {
-                    url: url.0,
-                    query: query.clone(),
-                    bounds,
-                    allow_empty: raw.allow_empty.unwrap_or(false),
-                    options,
-                })),
-                query,
-            )
-        }
-    };
-    Ok(CheckSpec {
-        name: explicit_name.unwrap_or_else(|| format!("{} {target}", kind.word())),
-        timeout,
-        slow_after: raw.slow_after.map(|d| d.0),
-        on_failure: match raw.on_failure.unwrap_or(OnFailure::Fail) {
-            OnFailure::Degraded => OutcomeKind::Degraded,
-            OnFailure::Fail => OutcomeKind::Fail,
-            OnFailure::Down => OutcomeKind::Down,
-        },
-        retries: raw.retries.unwrap_or(0),
-        retry_delay: raw.retry_delay.map_or(DEFAULT_RETRY_DELAY, |d| d.0),
-        probe,
-    })
-}
-
-/// `headers`, `basic_auth`, `insecure` and `ca_file` of an HTTP-based check.
-fn http_options(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    raw: &mut RawCheck,
-) -> Result<HttpOptions, ConfigError> {
-    let headers: Vec<(String, String)> =
-        raw.headers.take().unwrap_or_default().into_iter().collect();
-    if let Some((name, _)) = headers.iter().find(|(name, value)| {
-        ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
-            || ureq::http::HeaderValue::from_str(value).is_err()
-    }) {
-        return Err(at.error(
-            span,
-            Some("headers"),
-            format!("header `{name}` in `{table}` is not a valid HTTP header name and value"),
-        ));
-    }
-    let basic_auth = match raw.basic_auth.take() {
-        Some(auth) => Some(basic_auth(at, span, table, auth)?),
-        None => None,
-    };
-    let ca_file = match &raw.ca_file {
-        Some(path) => Some(ca_certificates(at, span, table, &at.path(path))?),
-        None => None,
-    };
-    Ok(HttpOptions {
-        headers,
-        basic_auth,
-        insecure: raw.insecure.unwrap_or(false),
-        ca_file,
-    })
-}
-
-fn ca_certificates(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    path: &std::path::Path,
-) -> Result<Vec<ureq::tls::Certificate<'static>>, ConfigError> {
-    crate::check::http::load_ca_file(path).map_err(|why| {
-        at.error(
-            span,
-            Some("ca_file"),
-            format!("`ca_file` in `{table}`: {why}"),
-        )
-    })
-}
-
-fn both_trusts(at: &Locator, span: &std::ops::Range<usize>, table: &str) -> ConfigError {
-    at.error(
-        span,
-        Some("insecure"),
-        format!("`{table}` sets both `ca_file` and `insecure = true`: keep one"),
-    )
-}
-
-/// Whom a `tls` check (or `cert_warn_before`) trusts: the certificates of its `ca_file`, anyone
-/// (`insecure`), or the system's CA certificates.
-fn trust(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    ca_file: Option<&[ureq::tls::Certificate<'static>]>,
-    insecure: bool,
-) -> Result<Trust, ConfigError> {
-    match (ca_file, insecure) {
-        (Some(_), true) => Err(both_trusts(at, span, table)),
-        (None, true) => Ok(Trust::Anything),
-        (None, false) => Ok(Trust::System),
-        (Some(certificates), false) => Trust::only(certificates).map_err(|why| {
-            at.error(
-                span,
-                Some("ca_file"),
-                format!("`ca_file` in `{table}` {why}"),
-            )
-        }),
-    }
-}
-
-/// `cert_warn_before` of an `http` check: only for https URLs.
-fn cert_warn(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    url: &str,
-    before: std::time::Duration,
-    options: &HttpOptions,
-) -> Result<CertWarn, ConfigError> {
-    let not_https = || {
-        at.error(
-            span,
-            Some("cert_warn_before"),
-            format!("`cert_warn_before` in `{table}` needs an https:// URL"),
-        )
-    };
-    let uri: ureq::http::Uri = url.parse().map_err(|_| not_https())?;
-    if uri.scheme_str() != Some("https") {
-        return Err(not_https());
-    }
-    let host = uri.host().ok_or_else(not_https)?.to_owned();
-    let port = uri.port_u16().unwrap_or(443);
-    let trust = trust(
-        at,
-        span,
-        table,
-        options.ca_file.as_deref(),
-        options.insecure,
-    )?;
-    Ok(CertWarn {
-        before,
-        address: format!("{host}:{port}"),
-        server_name: host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned(),
-        trust,
-    })
-}
-
-/// `min`/`max`, which must not cross.
-fn bounds(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    min: Option<f64>,
-    max: Option<f64>,
-) -> Result<Bounds, ConfigError> {
-    if let (Some(min), Some(max)) = (min, max)
-        && min > max
-    {
-        return Err(at.error(
-            span,
-            Some("min"),
-            format!("`min` ({min}) is above `max` ({max}) in `{table}`: no value could pass"),
-        ));
-    }
-    Ok(Bounds { min, max })
-}
-
-/// The host of `host:port` (IPv6 without its brackets).
-fn host_of(address: &str) -> &str {
-    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
-    host.trim_start_matches('[').trim_end_matches(']')
-}
-
-/// "deploy" for `https://ci.example.com/job/team/job/deploy/`.
-fn job_name(url: &str) -> String {
-    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let jobs: Vec<&str> = segments
-        .windows(2)
-        .filter(|pair| pair[0] == "job")
-        .map(|pair| pair[1])
-        .collect();
-    if jobs.is_empty() {
-        crate::secret::redact_url(url)
-    } else {
-        jobs.join("/")
-    }
-}
-
-fn basic_auth(
-    at: &Locator,
-    span: &std::ops::Range<usize>,
-    table: &str,
-    auth: RawBasicAuth,
-) -> Result<BasicAuth, ConfigError> {
-    // A password that cannot be read now stops this check alone, when it runs: the other
-    // components (and `run OTHER`) are not held hostage by one broken secret.
-    let password = match (auth.password_file, auth.password_env) {
-        (Some(path), None) => Secret::from_file(&at.path(&path), "password")
-            .map_err(|error| format!("the `basic_auth` password: {error:#}")),
-        (None, Some(name)) => match Secret::from_env(&name) {
-            Ok(Some(password)) => Ok(password),
-            Ok(None) => Err(format!(
-                "the `basic_auth` password: environment variable `{name}` is not set"
-            )),
-            Err(error) => Err(format!("the `basic_auth` password: {error:#}")),
-        },
-        _ => {
-            return Err(at.error(
-                span,
-                Some("basic_auth"),
-                format!("`basic_auth` in `{table}` needs exactly one of `password_file` and `password_env`"),
-            ));
-        }
-    };
-    Ok(BasicAuth {
-        user: auth.user,
-        password,
-    })
-}
-
-/// Whether a check's `headers` look like they carry credentials (for the SPEC §5 warning): a
-/// key naming a credential, then `=`. A plain scan: compiling a regex would cost more than
-/// the rest of loading a config.
-pub(super) fn holds_credentials(source: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "authorization",
-        "cookie",
-        "token",
-        "apikey",
-        "api-key",
-        "api_key",
-        "secret",
-    ];
-    if !source.contains("headers") {
-        return false;
-    }
-    let lower = source.to_ascii_lowercase();
-    WORDS.iter().any(|word| {
-        lower.match_indices(word).any(|(at, _)| {
-            let rest = lower[at + word.len()..].trim_start();
-            let rest = rest.strip_prefix('"').unwrap_or(rest).trim_start();
-            rest.starts_with('=')
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::parse;
-    use crate::check::Probe;
     use crate::config::Target;
     use crate::status::{OutcomeKind, Status};
     use std::time::Duration;
@@ -851,11 +246,8 @@ id = 2
         assert_eq!(check.timeout, Duration::from_secs(10));
         assert_eq!(check.on_failure, OutcomeKind::Fail);
         assert!(config.cachet.notify_subscribers);
-        let Probe::Http(http) = &check.probe else {
-            panic!("not http")
-        };
-        assert!(http.expect_status.contains(204) && !http.expect_status.contains(301));
-        assert!(http.follow_redirects);
+        assert_eq!(check.kind, "http");
+        assert_eq!(check.probe.expects().as_deref(), Some("expect 200-299"));
     }
 
     #[test]
@@ -912,7 +304,7 @@ id = 2
             ("headers = { Accept = \"json\" }", false),
             ("token_file = \"/t\"", false),
         ] {
-            assert_eq!(super::holds_credentials(source), holds, "{source}");
+            assert_eq!(crate::config::holds_credentials(source), holds, "{source}");
         }
         // Monit drives a component without checks; its keys are checked.
         let monit = |extra: &str| {
@@ -959,10 +351,33 @@ id = 2
         let checks = &config.components[0].checks;
         assert_eq!(checks[0].timeout, Duration::from_secs(3));
         assert_eq!(checks[1].timeout, Duration::from_secs(3));
-        let Probe::Http(http) = &checks[0].probe else {
-            panic!("not http")
-        };
-        assert!(http.expect_status.contains(302));
+        assert_eq!(checks[0].probe.expects().as_deref(), Some("expect 200-399"));
+    }
+
+    // `[defaults]` is checked whole, even for keys no check of this config takes.
+    #[test]
+    fn defaults_are_checked_key_by_key() {
+        let tcp_only = "[components.db]\nid = 1\n[[components.db.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n";
+        let message = error(&format!(
+            "[defaults]\nexpect_status = [\"20x\"]\n{tcp_only}"
+        ));
+        assert!(message.starts_with("test.toml:2:17: "), "{message}");
+        assert!(message.contains("not an HTTP status"), "{message}");
+        assert_eq!(
+            error(&format!("[defaults]\ntimout = \"1s\"\n{tcp_only}")),
+            "test.toml:2:1: unknown key `timout` in `[defaults]`, did you mean `timeout`?"
+        );
+        assert_eq!(
+            error(&format!("[defaults]\ntype = \"tcp\"\n{tcp_only}")),
+            "test.toml:2:1: `type` cannot be set in `[defaults]`: set it on each check"
+        );
+        let message = error(&MINIMAL.replace("\"http\"", "\"htp\""));
+        assert!(
+            message.starts_with(
+                "test.toml:5:10: `type`: unknown value `htp`, expected one of `http`, `tcp`"
+            ),
+            "{message}"
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@ use std::fmt;
 
 use regex::Regex;
 
+use crate::keys::KeyError;
+
 #[derive(Debug)]
 pub struct ConfigError {
     pub file: String,
@@ -80,27 +82,34 @@ pub struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    /// A path written in the config, as the program will open it: a leading `~/` is the home
-    /// directory, and a relative path is relative to the config file's directory (not to where
-    /// cron or systemd happen to start the program).
+    /// A path written in the config, as the program will open it (`keys::resolve_path`).
     pub fn path(&self, written: &std::path::Path) -> std::path::PathBuf {
-        use std::path::{Path, PathBuf};
-        if let Ok(rest) = written.strip_prefix("~")
-            && let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty())
-        {
-            return PathBuf::from(home).join(rest);
+        crate::keys::resolve_path(self.file, written)
+    }
+
+    /// A key's error: on the value when it is the value that does not read, else on the key
+    /// inside `span` (the check's table).
+    pub fn key_error(&self, span: &std::ops::Range<usize>, error: KeyError) -> ConfigError {
+        match error.value_at {
+            Some(value) => self.value_error(value.start, &error.message),
+            None => self.error(span, Some(error.key), error.message),
         }
-        if written.is_absolute() {
-            return written.to_path_buf();
-        }
-        let file = Path::new(self.file);
-        let dir = file.parent().unwrap_or(Path::new(""));
-        let dir = if dir.is_absolute() {
-            dir.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(dir)
-        };
-        dir.join(written)
+    }
+
+    /// A value at `offset` that does not read, said as `key`: what is wrong.
+    pub fn value_error(&self, offset: usize, message: &str) -> ConfigError {
+        value_error(self.file, self.source, offset, message)
+    }
+
+    /// A key nobody takes, with the nearest of `expected` suggested.
+    pub fn unknown_key(&self, key: &toml::Spanned<String>, expected: &[&str]) -> ConfigError {
+        unknown_key(
+            self.file,
+            self.source,
+            key.span().start,
+            key.get_ref(),
+            expected,
+        )
     }
 
     pub fn error(
@@ -143,29 +152,45 @@ pub fn toml_error(file: &str, source: &str, error: &toml::de::Error) -> ConfigEr
             .skip(1)
             .step_by(2)
             .collect();
-        let table = enclosing_table(source, offset);
-        let advice = match nearest(key, expected.iter().copied()) {
-            Some(suggestion) => format!(", did you mean `{suggestion}`?"),
-            None => format!(
-                "; valid keys: {}",
-                expected
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let place = table.map_or_else(
-            || "at the top level".to_owned(),
-            |table| format!("in `{table}`"),
-        );
-        return ConfigError::at(
-            file,
-            source,
-            offset,
-            format!("unknown key `{key}` {place}{advice}"),
-        );
+        return unknown_key(file, source, offset, key, &expected);
     }
+    value_error(file, source, offset, &message)
+}
+
+/// "unknown key `timout` in `[table]`, did you mean `timeout`?" at `offset`.
+fn unknown_key(
+    file: &str,
+    source: &str,
+    offset: usize,
+    key: &str,
+    expected: &[&str],
+) -> ConfigError {
+    let table = enclosing_table(source, offset);
+    let advice = match nearest(key, expected.iter().copied()) {
+        Some(suggestion) => format!(", did you mean `{suggestion}`?"),
+        None => format!(
+            "; valid keys: {}",
+            expected
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let place = table.map_or_else(
+        || "at the top level".to_owned(),
+        |table| format!("in `{table}`"),
+    );
+    ConfigError::at(
+        file,
+        source,
+        offset,
+        format!("unknown key `{key}` {place}{advice}"),
+    )
+}
+
+/// A value at `offset` that does not read: serde's words made the config's, and the key named.
+fn value_error(file: &str, source: &str, offset: usize, message: &str) -> ConfigError {
     let message = message
         .replace("unknown variant", "unknown value")
         .replace("field", "key")

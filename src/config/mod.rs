@@ -5,18 +5,18 @@
 //! kind that takes the key does not set it.
 
 mod build;
+mod check;
 mod error;
 mod raw;
-mod value;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+
+use crate::file::{read_capped, read_file_capped};
 
 pub use error::{ConfigError, nearest};
-pub use value::{StatusRanges, WebUrl};
 
 use crate::check::CheckSpec;
 use crate::status::Status;
@@ -101,29 +101,6 @@ pub fn is_name_char(c: char) -> bool {
 /// The largest config accepted: ten thousand checks take about a megabyte.
 const CONFIG_CAP: u64 = 16 << 20;
 
-/// Reads at most `cap` bytes from `reader`; more is an error naming `what`, so that a path to
-/// a device or a runaway file cannot fill the memory.
-pub fn read_capped(reader: impl Read, cap: u64, what: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {what}"))?;
-    if bytes.len() as u64 > cap {
-        anyhow::bail!(
-            "{what} is larger than {} KiB: not what it should be",
-            cap >> 10
-        );
-    }
-    Ok(bytes)
-}
-
-/// Opens `path` and reads at most `cap` bytes of it (`read_capped`).
-pub fn read_file_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).with_context(|| format!("reading {what}"))?;
-    read_capped(file, cap, what)
-}
-
 /// Reads and checks the config file at `path` (`-` for standard input).
 pub fn load(path: &Path) -> Result<Config> {
     let (file, source) = if path == Path::new("-") {
@@ -147,7 +124,7 @@ pub fn load(path: &Path) -> Result<Config> {
         (path.display().to_string(), source)
     };
     let config = parse(&file, &source)?;
-    if path != Path::new("-") && build::holds_credentials(&source) {
+    if path != Path::new("-") && holds_credentials(&source) {
         crate::secret::warn_if_readable_by_others(path, "config (its headers carry credentials)");
     }
     Ok(config)
@@ -156,6 +133,32 @@ pub fn load(path: &Path) -> Result<Config> {
 /// Parses and checks config text; `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     build::parse(file, source)
+}
+
+/// Whether a check's `headers` look like they carry credentials (for the SPEC §5 warning): a
+/// key naming a credential, then `=`. A plain scan: compiling a regex would cost more than
+/// the rest of loading a config.
+pub(crate) fn holds_credentials(source: &str) -> bool {
+    const WORDS: [&str; 7] = [
+        "authorization",
+        "cookie",
+        "token",
+        "apikey",
+        "api-key",
+        "api_key",
+        "secret",
+    ];
+    if !source.contains("headers") {
+        return false;
+    }
+    let lower = source.to_ascii_lowercase();
+    WORDS.iter().any(|word| {
+        lower.match_indices(word).any(|(at, _)| {
+            let rest = lower[at + word.len()..].trim_start();
+            let rest = rest.strip_prefix('"').unwrap_or(rest).trim_start();
+            rest.starts_with('=')
+        })
+    })
 }
 
 impl Config {

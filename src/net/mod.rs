@@ -1,11 +1,14 @@
 //! What the check kinds and the Cachet client both stand on: TLS trust and verification
-//! (`tls`), and the one place a network failure becomes a sentence (`describe_error`,
+//! (`tls`), the HTTP client (`http`), connecting to `host:port`, and the one place a network failure becomes a sentence (`describe_error`,
 //! `describe_io`, `timed_out`).
 
 pub mod http;
 pub mod tls;
 
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
+
+use crate::deadline::Deadline;
 
 use crate::output::sanitize;
 use crate::secret::redact_url;
@@ -105,6 +108,31 @@ pub fn host_of(url: &str) -> String {
 /// "timed out after 2.9 s".
 pub fn timed_out(budget: Duration) -> String {
     format!("timed out after {}", crate::deadline::format_span(budget))
+}
+
+/// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
+/// words; `budget` is what "timed out after …" names.
+pub fn connect(address: &str, deadline: Deadline, budget: Duration) -> Result<TcpStream, String> {
+    let addresses: Vec<SocketAddr> = match address.to_socket_addrs() {
+        Ok(addresses) => addresses.collect(),
+        Err(error) => return Err(format!("cannot resolve `{address}`: {error}")),
+    };
+    let mut last_error = format!("`{address}` resolved to no address");
+    for address in &addresses {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return Err(timed_out(budget));
+        }
+        match TcpStream::connect_timeout(address, remaining) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = describe_io(&error, budget),
+        }
+    }
+    Err(last_error)
+}
+
+pub fn at_least_a_millisecond(duration: Duration) -> Duration {
+    duration.max(Duration::from_millis(1))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Config values that are checked while they are read, so that an error points at the value:
-//! durations, regexes, URLs, addresses, HTTP methods and `expect_status` ranges (SPEC §5).
+//! Key values that are checked while they are read, so that an error points at the value:
+//! durations, regexes, URLs, addresses, HTTP methods, `expect_status` ranges, numbers, and the
+//! "one string or a list" and "true, false or a string" shapes (SPEC §5).
 
 use std::fmt;
 use std::time::Duration;
@@ -228,6 +229,31 @@ impl<'de> Deserialize<'de> for Number {
             }
         }
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `true`/`false`, or a string.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum BoolOrText {
+    Bool(bool),
+    Text(String),
+}
+
+/// One string or a list of strings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
     }
 }
 

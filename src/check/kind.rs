@@ -1,0 +1,82 @@
+//! What a check kind is — its keys, how its spec is built from them, what a spec does — and the
+//! one list of kinds. A new kind is a new `check/<kind>.rs` holding a `KIND` and a line in
+//! `KINDS`.
+
+use std::fmt::Debug;
+
+use super::{Context, Probed, dns, exec, graphite, http, jenkins, prometheus, tcp, tls};
+use crate::deadline::Deadline;
+use crate::keys::{AnyKey, KeyError, Keys};
+
+/// Every kind, in the order messages list them.
+pub const KINDS: &[&Kind] = &[
+    &http::KIND,
+    &tcp::KIND,
+    &tls::KIND,
+    &dns::KIND,
+    &exec::KIND,
+    &graphite::KIND,
+    &jenkins::KIND,
+    &prometheus::KIND,
+];
+
+/// A check kind: `type = "<word>"`.
+pub struct Kind {
+    pub word: &'static str,
+    /// The keys it takes besides the common ones (`name`, `timeout`, …).
+    pub keys: &'static [&'static dyn AnyKey],
+    /// Builds its spec from its keys; a key it cannot use is an error placed on that key.
+    pub build: fn(&mut Keys) -> Result<Built, KeyError>,
+}
+
+impl Kind {
+    pub fn named(word: &str) -> Option<&'static Kind> {
+        KINDS.iter().copied().find(|kind| kind.word == word)
+    }
+
+    pub fn takes(&self, key: &str) -> bool {
+        self.keys.iter().any(|taken| taken.name() == key)
+    }
+}
+
+/// A built spec, and what the check is called unless it sets `name`: "<word> <called>".
+pub struct Built {
+    pub probe: Box<dyn Probe>,
+    pub called: String,
+}
+
+impl Built {
+    pub fn new(probe: impl Probe + 'static, called: String) -> Result<Built, KeyError> {
+        Ok(Built {
+            probe: Box::new(probe),
+            called,
+        })
+    }
+}
+
+/// What a kind's spec does.
+pub trait Probe: Debug + Send + Sync {
+    /// What the check looks at, for plans and messages.
+    fn target(&self) -> String;
+
+    /// One attempt: what the kind found, before `on_failure` and `slow_after` are applied.
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed;
+
+    /// What keeps this check from running as configured on this machine — a program that is
+    /// missing or not on cron's PATH, a password that cannot be read — for `validate` and
+    /// `doctor` to report before a run meets it.
+    fn problem(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether its requests go to an https:// URL (the system's CA certificates are read only
+    /// for a run that has one).
+    fn uses_https(&self) -> bool {
+        false
+    }
+
+    /// What it expects, where `validate`'s plan shows more than the target (`expect 200-299`).
+    fn expects(&self) -> Option<String> {
+        None
+    }
+}

@@ -1,0 +1,338 @@
+//! What the HTTP-based kinds (`http`, `graphite`, `jenkins`, `prometheus`) share: the keys
+//! that shape their requests (`headers`, `basic_auth`, `insecure`, `ca_file`), the agent of a
+//! run, and the requests themselves — sent within the check's budget, traced at `-vv`, bodies
+//! read up to a cap, failures in words.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde::Deserialize;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use super::Context;
+use super::tls::{CA_FILE, INSECURE, ca_certificates};
+use crate::deadline::{Deadline, format_millis};
+use crate::keys::{Key, KeyError, Keys, WebUrl};
+use crate::net::MAX_REDIRECTS;
+use crate::net::http::{agent_config, encode_query_value, new_agent};
+use crate::secret::{Secret, redact_url};
+
+/// Where the kind's requests go.
+pub const URL: Key<WebUrl> = Key::new("url");
+pub const HEADERS: Key<BTreeMap<String, String>> = Key::new("headers");
+pub const BASIC_AUTH: Key<RawBasicAuth> = Key::new("basic_auth");
+
+/// `basic_auth = { user, password_file | password_env }` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBasicAuth {
+    user: String,
+    password_file: Option<PathBuf>,
+    password_env: Option<String>,
+}
+
+/// What every HTTP-based kind (`http`, `graphite`, `jenkins`, `prometheus`) may add to its
+/// requests.
+#[derive(Debug, Default)]
+pub struct HttpOptions {
+    pub headers: Vec<(String, String)>,
+    pub basic_auth: Option<BasicAuth>,
+    pub insecure: bool,
+    pub ca_file: Option<Vec<Certificate<'static>>>,
+}
+
+#[derive(Debug)]
+pub struct BasicAuth {
+    pub user: String,
+    /// The password, or why it could not be read (an unset `password_env`, an unreadable
+    /// `password_file`): then this check alone cannot run, and says why; the others run.
+    pub password: Result<Secret, String>,
+}
+
+/// The agent checks share, trusting the system's CA certificates when `https`. Status codes
+/// are data here, never errors.
+pub fn agent(https: bool) -> ureq::Agent {
+    new_agent(
+        agent_config(https)
+            .max_redirects(MAX_REDIRECTS)
+            // Checks of one host reuse connections the server keeps open, however many are in
+            // flight; briefly, so that a server's own idle timeout never closes one under us.
+            .max_idle_connections(4096)
+            .max_idle_connections_per_host(4096)
+            .max_idle_age(Duration::from_secs(2))
+            .build(),
+    )
+}
+
+/// Sends `request` with `options`' TLS settings, within `budget`, tracing it at `-vv`. A
+/// failure comes back in words (`describe_error`).
+pub fn send(
+    request: ureq::http::Request<Vec<u8>>,
+    options: &HttpOptions,
+    redirects: u32,
+    context: &Context,
+    budget: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, String> {
+    let started = Instant::now();
+    context.trace.emit(format_args!(
+        "> {} {}",
+        request.method(),
+        redact_url(&request.uri().to_string())
+    ));
+    let host = request.uri().host().unwrap_or_default().to_owned();
+    let mut configured = context
+        .agent
+        .configure_request(request)
+        .timeout_global(Some(budget))
+        .max_redirects(redirects);
+    // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
+    // so their rustls configuration is built once per run.
+    if options.insecure || options.ca_file.is_some() {
+        let mut tls = TlsConfig::builder().disable_verification(options.insecure);
+        if let Some(roots) = &options.ca_file {
+            tls = tls.root_certs(RootCerts::new_with_certs(roots));
+        }
+        configured = configured.tls_config(tls.build());
+    }
+    match context.agent.run(configured.build()) {
+        Ok(response) => {
+            context.trace.emit(format_args!(
+                "< HTTP {} after {}",
+                response.status().as_u16(),
+                format_millis(started.elapsed())
+            ));
+            Ok(response)
+        }
+        Err(error) => {
+            let detail = crate::net::describe_error(&error, budget, &host);
+            context.trace.emit(format_args!("< {detail}"));
+            Err(detail)
+        }
+    }
+}
+
+/// Reads a body nobody needs when its announced length is small, so that the connection goes
+/// back to the pool for the next check of the host (an unread body closes it). A body of
+/// unknown or larger length is left unread: waiting for it could only slow the check down.
+pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
+    const SMALL: u64 = 16 * 1024;
+    if response
+        .body()
+        .content_length()
+        .is_some_and(|length| length <= SMALL)
+    {
+        let _ = read_body(response, SMALL, budget);
+    }
+}
+
+/// Reads at most `cap` bytes of a body; the rest is left unread.
+pub fn read_body(
+    response: &mut ureq::http::Response<ureq::Body>,
+    cap: u64,
+    budget: Duration,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(cap)
+        .read_to_end(&mut body)
+        .map_err(|error| crate::net::describe_io(&error, budget))?;
+    Ok(body)
+}
+
+/// A GET for a JSON API (`graphite`, `jenkins`, `prometheus`): the status code and up to `cap`
+/// bytes of the body, or what went wrong in words.
+pub fn get_json(
+    url: &str,
+    options: &HttpOptions,
+    cap: u64,
+    context: &Context,
+    deadline: Deadline,
+) -> Result<(u16, Vec<u8>), String> {
+    let budget = deadline.remaining();
+    let mut request = build_request("GET", url, options, None)?;
+    request.headers_mut().insert(
+        ureq::http::header::ACCEPT,
+        ureq::http::HeaderValue::from_static("application/json"),
+    );
+    let mut response = send(request, options, MAX_REDIRECTS, context, budget)?;
+    let code = response.status().as_u16();
+    let body = read_body(&mut response, cap + 1, budget)
+        .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
+    if body.len() as u64 > cap {
+        return Err(format!(
+            "HTTP {code}, the answer is larger than {} MiB",
+            cap >> 20
+        ));
+    }
+    Ok((code, body))
+}
+
+/// `base` with `pairs` appended as a query string (after `?`, or `&` when it has one).
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = base.to_owned();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        let separator = if index == 0 && !base.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
+        url.push(separator);
+        url.push_str(key);
+        url.push('=');
+        url.push_str(&encode_query_value(value));
+    }
+    url
+}
+
+pub fn build_request(
+    method: &str,
+    url: &str,
+    options: &HttpOptions,
+    body: Option<&str>,
+) -> Result<ureq::http::Request<Vec<u8>>, String> {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in &options.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(auth) = &options.basic_auth {
+        let password = auth
+            .password
+            .as_ref()
+            .map_err(|why| format!("not run: {why}"))?;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            auth.user,
+            password.expose()
+        ));
+        request = request.header("Authorization", format!("Basic {token}"));
+    }
+    request
+        .body(body.unwrap_or_default().as_bytes().to_vec())
+        .map_err(|error| format!("cannot build the request: {error}"))
+}
+
+/// Reads `headers`, `basic_auth`, `insecure` and `ca_file`.
+pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
+    let headers: Vec<(String, String)> = keys
+        .take(&HEADERS)?
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if let Some((name, _)) = headers.iter().find(|(name, value)| {
+        ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || ureq::http::HeaderValue::from_str(value).is_err()
+    }) {
+        return Err(keys.error(
+            HEADERS.name,
+            format!(
+                "header `{name}` in `{}` is not a valid HTTP header name and value",
+                keys.table
+            ),
+        ));
+    }
+    let basic_auth = match keys.take(&BASIC_AUTH)? {
+        Some(auth) => Some(basic_auth(keys, auth)?),
+        None => None,
+    };
+    let ca_file = match keys.take(&CA_FILE)? {
+        Some(path) => Some(ca_certificates(keys, &path)?),
+        None => None,
+    };
+    Ok(HttpOptions {
+        headers,
+        basic_auth,
+        insecure: keys.take(&INSECURE)?.unwrap_or(false),
+        ca_file,
+    })
+}
+
+fn basic_auth(keys: &Keys, auth: RawBasicAuth) -> Result<BasicAuth, KeyError> {
+    // A password that cannot be read now stops this check alone, when it runs: the other
+    // components (and `run OTHER`) are not held hostage by one broken secret.
+    let password = match (auth.password_file, auth.password_env) {
+        (Some(path), None) => Secret::from_file(&keys.path(&path), "password")
+            .map_err(|error| format!("the `basic_auth` password: {error:#}")),
+        (None, Some(name)) => match Secret::from_env(&name) {
+            Ok(Some(password)) => Ok(password),
+            Ok(None) => Err(format!(
+                "the `basic_auth` password: environment variable `{name}` is not set"
+            )),
+            Err(error) => Err(format!("the `basic_auth` password: {error:#}")),
+        },
+        _ => {
+            return Err(keys.error(
+                BASIC_AUTH.name,
+                format!(
+                    "`basic_auth` in `{}` needs exactly one of `password_file` and `password_env`",
+                    keys.table
+                ),
+            ));
+        }
+    };
+    Ok(BasicAuth {
+        user: auth.user,
+        password,
+    })
+}
+
+impl HttpOptions {
+    /// What keeps these requests from being made: a password that cannot be read.
+    pub fn problem(&self) -> Option<String> {
+        self.basic_auth
+            .as_ref()
+            .and_then(|auth| auth.password.as_ref().err().cloned())
+    }
+}
+
+/// Whether `url` is an https:// one.
+pub fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// A URL without its query, fragment and trailing slashes, to tell which page it names.
+pub fn url_path(url: &str) -> &str {
+    url.split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .trim_end_matches('/')
+}
+
+/// ": <the body's first line>" for an error answer, short and safe to print; empty for none.
+pub fn first_line(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|line| !line.is_empty());
+    match line {
+        Some(line) => {
+            let clean = crate::output::sanitize(line);
+            match clean.char_indices().nth(120) {
+                Some((end, _)) => format!(": {}…", &clean[..end]),
+                None => format!(": {clean}"),
+            }
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            super::encode_query_value("API & Web/2"),
+            "API%20%26%20Web%2F2"
+        );
+        assert_eq!(
+            super::with_query(
+                "http://g/render?x=1",
+                &[("target", "a.*"), ("from", "-5min")]
+            ),
+            "http://g/render?x=1&target=a.%2A&from=-5min"
+        );
+    }
+}
