@@ -11,12 +11,15 @@ mod config;
 mod deadline;
 mod exit;
 mod file;
+mod perfdata;
 mod keys;
 mod net;
 mod output;
 mod secret;
 mod state;
 mod status;
+mod stderr;
+mod text;
 
 use std::io::Write;
 
@@ -116,7 +119,7 @@ pub fn run(cli: Cli) -> Exit {
 fn watch_signals(printer: Printer) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        output::warn(format_args!(
+        stderr::warn(format_args!(
             "cannot watch for SIGINT and SIGTERM; they will end the run at once"
         ));
         return;

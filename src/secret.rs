@@ -79,7 +79,7 @@ pub fn warn_if_readable_by_others(path: &Path, what: &str) {
     if let Ok(metadata) = fs::metadata(path)
         && metadata.permissions().mode() & 0o004 != 0
     {
-        crate::output::warn(format_args!(
+        crate::stderr::warn(format_args!(
             "warning: {what} file `{}` is readable by other users\n\nhint: chmod o-r {}",
             path.display(),
             path.display()

@@ -220,7 +220,7 @@ impl StateDir {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => {
-                crate::output::warn(format_args!(
+                crate::stderr::warn(format_args!(
                     "cannot read state file `{}`: {error}",
                     path.display()
                 ));
@@ -292,12 +292,12 @@ fn remove_orphans(dir: &Path) {
 fn set_aside(path: &Path, why: &str) {
     let aside = path.with_extension(format!("corrupt-{}", unix_now()));
     match fs::rename(path, &aside) {
-        Ok(()) => crate::output::warn(format_args!(
+        Ok(()) => crate::stderr::warn(format_args!(
             "state file `{}` set aside as `{}`: {why}; starting afresh",
             path.display(),
             aside.display()
         )),
-        Err(error) => crate::output::warn(format_args!(
+        Err(error) => crate::stderr::warn(format_args!(
             "state file `{}` is unusable ({why}) and could not be set aside: {error}",
             path.display()
         )),

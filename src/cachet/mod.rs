@@ -25,7 +25,8 @@ use crate::deadline::Deadline;
 use crate::deadline::format_millis;
 use crate::net::http::encode_query_value as encode;
 use crate::net::{describe_error, host_of};
-use crate::output::{Trace, sanitize};
+use crate::stderr::Trace;
+use crate::text::sanitize;
 use crate::secret::{Secret, redact_url};
 use crate::status::Status;
 

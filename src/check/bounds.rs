@@ -64,7 +64,7 @@ impl Bounds {
     ) -> Option<String> {
         let mut outside = values.iter().filter_map(|(name, value)| {
             let why = self.violation(*value)?;
-            Some(format!("{} {why}", crate::output::sanitize(name.as_ref())))
+            Some(format!("{} {why}", crate::text::sanitize(name.as_ref())))
         });
         let first = outside.next()?;
         match outside.count() {

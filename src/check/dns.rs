@@ -20,7 +20,7 @@ use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys, OneOrMany};
 use crate::net::{at_least_a_millisecond, describe_io, timed_out};
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// How many values a detail line lists before "…".
 const SHOWN: usize = 5;

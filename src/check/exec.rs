@@ -14,11 +14,12 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Built, Context, Level, Probe, Probed, perfdata};
+use super::{Built, Context, Level, Probe, Probed};
+use crate::perfdata;
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
 use crate::net::timed_out;
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// How much of each output stream is kept; the rest is read and dropped.
 const OUTPUT_CAP: usize = 64 * 1024;

@@ -12,7 +12,7 @@ use super::web::{
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
-use crate::output::sanitize;
+use crate::text::sanitize;
 use crate::secret::redact_url;
 
 /// The largest render answer read.

@@ -16,7 +16,7 @@ use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{HumanDuration, Key, KeyError, Keys, Method, OneOrMany, Pattern, StatusRanges};
 use crate::net::MAX_REDIRECTS;
-use crate::output::sanitize;
+use crate::text::sanitize;
 use crate::secret::redact_url;
 
 pub const BODY_CAP: u64 = 1024 * 1024;

@@ -12,7 +12,6 @@ pub mod graphite;
 pub mod http;
 pub mod jenkins;
 pub mod kind;
-pub mod perfdata;
 pub mod prometheus;
 pub mod tcp;
 pub mod tls;
@@ -26,9 +25,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
-use crate::output::Trace;
+use crate::stderr::Trace;
 use crate::status::OutcomeKind;
-use perfdata::Perfdata;
+use crate::perfdata::Perfdata;
 
 /// One configured check, ready to run.
 #[derive(Debug)]

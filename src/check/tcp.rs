@@ -14,7 +14,7 @@ use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Address, BoolOrText, Key, KeyError, Keys, OneOrMany};
 use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// How much of the peer's answer is read while looking for `expect`.
 const READ_CAP: usize = 64 * 1024;

@@ -23,7 +23,7 @@ use crate::deadline::{Deadline, unix_now};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
 use crate::net::tls::{Verifier, accept_anything, expired, span_in_words, system_config};
 use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 #[derive(Debug)]
 pub struct TlsSpec {

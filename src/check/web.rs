@@ -309,7 +309,7 @@ pub fn first_line(body: &[u8]) -> String {
     let line = text.lines().map(str::trim).find(|line| !line.is_empty());
     match line {
         Some(line) => {
-            let clean = crate::output::sanitize(line);
+            let clean = crate::text::sanitize(line);
             match clean.char_indices().nth(120) {
                 Some((end, _)) => format!(": {}…", &clean[..end]),
                 None => format!(": {clean}"),

@@ -9,7 +9,8 @@ use super::{endpoint, load_optional_config};
 use crate::cachet::{Client, yes_no};
 use crate::cli::{Format, GlobalArgs};
 use crate::deadline::Deadline;
-use crate::output::{Printer, sanitize};
+use crate::output::Printer;
+use crate::text::sanitize;
 use crate::status::Status;
 
 /// Lists the components; returns the text or JSON to print.

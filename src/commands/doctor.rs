@@ -10,7 +10,8 @@ use crate::cachet::{CachetError, Client, Dialect, MetaSupport};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::Config;
 use crate::deadline::Deadline;
-use crate::output::{Printer, plural};
+use crate::output::Printer;
+use crate::text::plural;
 use crate::secret::redact_url;
 use crate::state::StateDir;
 

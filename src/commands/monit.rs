@@ -279,7 +279,7 @@ pub fn monit(
     let state = match StateDir::locate(config.as_ref().and_then(|c| c.state_dir.as_deref())) {
         Ok(dir) => Some(dir),
         Err(error) => {
-            crate::output::warn(format_args!(
+            crate::stderr::warn(format_args!(
                 "{error:#}; a push that fails cannot be kept for the next invocation"
             ));
             None
@@ -318,7 +318,7 @@ pub fn monit(
         && saved != loaded
         && let Err(error) = dir.save_component(&saved)
     {
-        crate::output::warn(format_args!("{error:#}"));
+        crate::stderr::warn(format_args!("{error:#}"));
     }
     match error {
         None => Ok(done(report, false)),

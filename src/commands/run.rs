@@ -131,7 +131,7 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         && let Some(key) = client.token_key()
         && let Err(error) = state.remember_token(&key, None)
     {
-        crate::output::warn(format_args!("{error:#}"));
+        crate::stderr::warn(format_args!("{error:#}"));
     }
 
     Ok(Report {
@@ -279,7 +279,7 @@ impl Settle<'_> {
             && saved != loaded
             && let Err(error) = dir.save_component(saved)
         {
-            crate::output::warn(format_args!("{error:#}"));
+            crate::stderr::warn(format_args!("{error:#}"));
         }
     }
 }
@@ -325,7 +325,7 @@ fn state_dir(config: &Config, selected: &[&Component]) -> Result<Option<StateDir
                     .iter()
                     .all(|c| c.confirm <= 1 && c.metric.is_none()) =>
         {
-            crate::output::warn(format_args!(
+            crate::stderr::warn(format_args!(
                 "{error:#}; running without one: no lock, no cached API line"
             ));
             Ok(None)
@@ -376,7 +376,7 @@ fn vouch_for_token(
     if let Some(at) = verdict
         && let Err(error) = state.remember_token(&key, Some(at))
     {
-        crate::output::warn(format_args!("{error:#}"));
+        crate::stderr::warn(format_args!("{error:#}"));
     }
     Ok(())
 }
@@ -399,7 +399,7 @@ fn remember_api(
         (Some(_), false) => Ok(()),
     };
     if let Err(error) = result {
-        crate::output::warn(format_args!("{error:#}"));
+        crate::stderr::warn(format_args!("{error:#}"));
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{load_config, problems, token};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::{Api, Config, Target};
-use crate::output::plural;
+use crate::text::plural;
 use crate::secret::redact_url;
 
 /// The plan, and whether the config can run on this machine as it is (no `problems`).

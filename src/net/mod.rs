@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::deadline::Deadline;
 
-use crate::output::sanitize;
+use crate::text::sanitize;
 use crate::secret::redact_url;
 
 /// Redirects an HTTP request follows at most.

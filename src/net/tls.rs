@@ -27,7 +27,7 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
 };
 
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// webpki's verification of `roots`, and the two additions of the module comment.
 #[derive(Debug)]

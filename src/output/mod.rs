@@ -1,17 +1,19 @@
 //! What cachet-check prints (SPEC §9): the `Report` of a run (also the JSON object), the
-//! `Printer` that renders it by format and verbosity, and the `-vv` `Trace`.
+//! `Printer` that renders it by format and verbosity (and turns the `-vv` `Trace` on).
 //!
 //! stdout carries the result; errors, warnings and traces go to stderr. Nothing else decides
 //! whether something is printed.
 
 mod text;
 
-use std::fmt;
+
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::check::perfdata::Perfdata;
+use crate::perfdata::Perfdata;
+pub use crate::stderr::Trace;
+use crate::stderr::warn;
 use crate::cli::Format;
 use crate::exit::Exit;
 use crate::status::{OutcomeKind, Status};
@@ -183,9 +185,7 @@ pub enum Shape {
 
 impl Printer {
     pub fn trace(self) -> Trace {
-        Trace {
-            on: self.verbosity >= Verbosity::Trace && self.format == Format::Text,
-        }
+        Trace::new(self.verbosity >= Verbosity::Trace && self.format == Format::Text)
     }
 
     /// Prints a report; write errors (a closed pipe) are ignored: the exit code still tells.
@@ -241,61 +241,3 @@ impl Printer {
     }
 }
 
-/// `-vv` lines: the HTTP exchanges, on stderr, secrets never included (callers pass redacted
-/// URLs and no headers).
-#[derive(Clone, Copy, Debug)]
-pub struct Trace {
-    on: bool,
-}
-
-impl Trace {
-    pub fn emit(self, line: fmt::Arguments) {
-        if self.on {
-            let _ = writeln!(std::io::stderr(), "{}", sanitize(&line.to_string()));
-        }
-    }
-}
-
-/// "1 check", "3 checks".
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
-/// Writes `cachet-check: MESSAGE` to stderr. A closed stderr is not worth a panic: the exit
-/// code still tells.
-pub fn warn(message: fmt::Arguments) {
-    let _ = writeln!(std::io::stderr(), "cachet-check: {message}");
-}
-
-/// Escapes control characters, ANSI escapes and bidi overrides in text that came from a server
-/// or a plugin, so it cannot rewrite the terminal or the summary line.
-pub fn sanitize(text: &str) -> String {
-    let mut clean = String::with_capacity(text.len());
-    for c in text.chars() {
-        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || bidi {
-            clean.extend(c.escape_default());
-        } else {
-            clean.push(c);
-        }
-    }
-    clean
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sanitize;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(
-            sanitize("ok\x1b[31m\nnext\u{202E}"),
-            "ok\\u{1b}[31m\\nnext\\u{202e}"
-        );
-        assert_eq!(sanitize("plain text ü"), "plain text ü");
-    }
-}

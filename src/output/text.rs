@@ -23,7 +23,7 @@ pub fn run(report: &Report, verbose: bool) -> String {
                 let prefix = format!("{}/{}", component.name, check.name);
                 let own = format!(
                     "{}={:.3}s",
-                    crate::check::perfdata::quote_label(&prefix),
+                    crate::perfdata::quote_label(&prefix),
                     check.duration_ms / 1000.0
                 );
                 std::iter::once(own)
