@@ -3,10 +3,9 @@
 
 use serde_json::json;
 
-use super::{CachetError, Call, Client, Dialect, RemoteComponent, items, number, v2, v3};
-
-/// Pages read when listing, at 100 components each.
-const MAX_PAGES: u32 = 100;
+use super::answer::number;
+use super::transport::Call;
+use super::{CachetError, Client, RemoteComponent};
 
 /// How long `version` waits for `/version`.
 const VERSION_PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -28,9 +27,7 @@ pub struct Listed {
 }
 
 impl Client {
-    /// Every component the token may see: 2.x pages by `page`; 3.x by `links.next`, once for
-    /// the enabled components and once for the disabled ones (3.x lists only enabled ones
-    /// unless asked, cachet-api.md §3.4).
+    /// Every component the token may see, as the API line pages them.
     pub fn list_components(&self) -> Result<Vec<Listed>, CachetError> {
         self.list_components_until(|_| false)
     }
@@ -41,61 +38,7 @@ impl Client {
         &self,
         mut enough: impl FnMut(&[Listed]) -> bool,
     ) -> Result<Vec<Listed>, CachetError> {
-        let mut listed = Vec::new();
-        match self.dialect {
-            Dialect::V2 => {
-                for page in 1..=MAX_PAGES {
-                    let body = self.get(&format!("/components?per_page=100&page={page}"))?;
-                    for data in items(&body) {
-                        if let Some(component) = v2::parse(data) {
-                            let group = number(data.get("group_id")).filter(|g| *g != 0);
-                            listed.push(Listed { component, group });
-                        }
-                    }
-                    let pages = number(body.pointer("/meta/pagination/total_pages")).unwrap_or(1);
-                    if u64::from(page) >= pages || enough(&listed) {
-                        break;
-                    }
-                }
-            }
-            Dialect::V3 => {
-                let filters: &[&str] = if self.token.is_some() {
-                    &["", "&filter%5Benabled%5D=0"]
-                } else {
-                    &[""]
-                };
-                // A core that does not allow `include=group` (400) is asked without it: the
-                // components matter more than their groups.
-                let mut include = "&include=group";
-                for filter in filters {
-                    if enough(&listed) {
-                        break;
-                    }
-                    for page in 1..=MAX_PAGES {
-                        let body = match self.get(&format!(
-                            "/components?per_page=100&page={page}{include}{filter}"
-                        )) {
-                            Err(CachetError::Rejected { status: 400, .. })
-                                if !include.is_empty() =>
-                            {
-                                include = "";
-                                self.get(&format!("/components?per_page=100&page={page}{filter}"))?
-                            }
-                            answer => answer?,
-                        };
-                        for data in items(&body) {
-                            if let Some(component) = v3::parse(data) {
-                                let group = number(data.pointer("/relationships/group/data/id"));
-                                listed.push(Listed { component, group });
-                            }
-                        }
-                        if !v3::has_next(&body) || enough(&listed) {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
+        let mut listed = self.dialect.list_components(self, &mut enough)?;
         listed.sort_by_key(|listed| listed.component.id);
         listed.dedup_by_key(|listed| listed.component.id);
         Ok(listed)
@@ -112,26 +55,13 @@ impl Client {
             .map(str::to_owned)
     }
 
-    /// Whether the token may write, without changing anything. 2.x: a read that needs a token
-    /// (`/subscribers`; other reads accept any token). 3.x: an empty PUT of `component`, which
-    /// changes nothing and needs `components.manage`; `None` when 3.x has no component to ask.
-    /// The PUT carries the component's current `enabled`: an empty one re-enables a disabled
-    /// component on the 3.x cores before 5a91e9.
+    /// Whether the token may write, without changing anything, as the API line can tell;
+    /// `None` when it needs a component to ask and has none.
     pub fn check_token(
         &self,
         component: Option<&RemoteComponent>,
     ) -> Option<Result<(), CachetError>> {
-        let answer = match (self.dialect, component) {
-            (Dialect::V2, _) => self.get("/subscribers"),
-            (Dialect::V3, Some(current)) => self.send_once(&Call::new(
-                "PUT",
-                &format!("/components/{}", current.id),
-                Some(&json!({ "enabled": current.enabled })),
-                "components.manage",
-            )),
-            (Dialect::V3, None) => return None,
-        };
-        Some(answer.map(|_| ()))
+        self.dialect.check_token(self, component)
     }
 
     /// Whether the server keeps component `meta`, found out on `component`: read (2.4 shows
@@ -142,13 +72,7 @@ impl Client {
     /// replaces `meta` whole) and the component's `enabled`.
     pub fn meta_support(&self, component: &RemoteComponent) -> Result<MetaSupport, CachetError> {
         let id = component.id;
-        let (path, pointer) = match self.dialect {
-            Dialect::V2 => (format!("/components/{id}"), "/data/meta"),
-            Dialect::V3 => (
-                format!("/components/{id}?include=meta"),
-                "/data/attributes/meta",
-            ),
-        };
+        let (path, pointer) = self.dialect.meta_at(id);
         let meta = match self.get(&path) {
             Ok(body) => match body.pointer(pointer) {
                 Some(meta) => meta.clone(),

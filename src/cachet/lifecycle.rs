@@ -6,12 +6,11 @@
 
 use serde_json::json;
 
-use super::{CachetError, Call, Client, Dialect, items, number, v2, v3};
+use super::answer::number;
+use super::transport::Call;
+use super::{CachetError, Client};
 use crate::state::Point;
 use crate::status::Status;
-
-/// Pages of incidents read when looking for ours, at 100 each.
-const MAX_INCIDENT_PAGES: u32 = 10;
 
 /// Cachet's incident statuses used here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,37 +89,7 @@ impl Client {
         name: &str,
         fresh: bool,
     ) -> Result<Vec<RemoteIncident>, CachetError> {
-        let mut found = Vec::new();
-        match self.dialect {
-            Dialect::V2 => {
-                // 2.x: a filter next to `page` fails (cachet-api.md §2.5), so one large page.
-                let body = self.get(&format!(
-                    "/incidents?component_id={component}&per_page=1000"
-                ))?;
-                for incident in items(&body) {
-                    let linked = number(incident.get("component_id")) == Some(component);
-                    if let Some(parsed) = v2::incident(incident).filter(|_| linked) {
-                        found.push(parsed);
-                    }
-                }
-            }
-            Dialect::V3 => {
-                let mut shared = self
-                    .open_incidents
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if fresh || shared.is_none() {
-                    *shared = Some(self.unresolved_incidents()?);
-                }
-                for incident in shared.iter().flatten() {
-                    if v3::linked_to(incident, component)
-                        && let Some(parsed) = v3::incident(incident)
-                    {
-                        found.push(parsed);
-                    }
-                }
-            }
-        }
+        let mut found = self.dialect.open_incidents(self, component, fresh)?;
         found.retain(|incident| {
             incident.name == name && incident.status < IncidentStatus::Fixed as u64
         });
@@ -128,46 +97,9 @@ impl Client {
         Ok(found)
     }
 
-    /// 3.x: every unresolved incident, with its components where the server can include them.
-    /// The 2024 cores refuse `include=components` (400); they, like the 2025 ones, keep the
-    /// link as `attributes.component_id`, which the list shows without the include.
-    fn unresolved_incidents(&self) -> Result<Vec<serde_json::Value>, CachetError> {
-        let mut listed = Vec::new();
-        let mut include = "&include=components";
-        let mut page = 1;
-        while page <= MAX_INCIDENT_PAGES {
-            let body = match self.get(&format!(
-                "/incidents?filter%5Bstatus%5D=0,1,2,3{include}&per_page=100&page={page}"
-            )) {
-                Err(CachetError::Rejected { status: 400, .. }) if !include.is_empty() => {
-                    include = "";
-                    continue;
-                }
-                answer => answer?,
-            };
-            listed.extend(items(&body).cloned());
-            if !v3::has_next(&body) {
-                break;
-            }
-            page += 1;
-        }
-        Ok(listed)
-    }
-
     /// Opens an incident: Investigating, linked to the component with its status. Returns its id.
     pub fn create_incident(&self, new: &NewIncident) -> Result<u64, CachetError> {
-        let body = match self.dialect {
-            Dialect::V2 => json!({
-                "name": new.name,
-                "message": new.message,
-                "status": IncidentStatus::Investigating as u8,
-                "visible": u8::from(new.visible),
-                "component_id": new.component,
-                "component_status": new.status.id(),
-                "notify": new.notify,
-            }),
-            Dialect::V3 => v3::incident_body(new),
-        };
+        let body = self.dialect.incident_body(new);
         let answer = self.send_once(&Call::new(
             "POST",
             "/incidents",
@@ -198,17 +130,18 @@ impl Client {
             "incident-updates.manage",
         ));
         match posted {
-            Err(CachetError::NotFound { .. }) if self.dialect == Dialect::V2 => {
-                // Cachet 2.3: no update routes. A PUT resets `visible` unless sent, and needs
-                // `component_status` next to `component_id` (cachet-api.md §5).
+            Err(CachetError::NotFound { .. }) => {
+                let rewrite = self.dialect.incident_rewrite(
+                    status,
+                    message,
+                    visible,
+                    component,
+                    component_status,
+                );
+                let Some(body) = rewrite else {
+                    return posted.map(|_| ());
+                };
                 let path = format!("/incidents/{}", incident.id);
-                let body = json!({
-                    "status": status as u8,
-                    "message": message,
-                    "visible": u8::from(visible),
-                    "component_id": component,
-                    "component_status": component_status.id(),
-                });
                 self.send(&Call::new("PUT", &path, Some(&body), "incidents.manage"))
                     .map(|_| ())
             }

@@ -1,9 +1,173 @@
-//! Cachet 2.3 and 2.4 (API v1): `{"data": …}` envelopes with plain attributes.
+//! Cachet 2.3 and 2.4 (API v1, cachet-api.md §2): `/api/v1`, `X-Cachet-Token`, `{"data": …}`
+//! envelopes with plain attributes, paging by `page`, `silent` writes, and (2.3) incidents
+//! without updates.
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, RemoteIncident, boolean, encode, items, number};
+use super::answer::{boolean, items, number};
+use super::line::Line;
+use super::{
+    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
+};
+use crate::net::http::encode_query_value as encode;
+use crate::secret::Secret;
 use crate::status::Status;
+
+pub const LINE: V2 = V2;
+
+/// Pages read when listing, at 100 components each.
+const MAX_PAGES: u32 = 100;
+
+pub struct V2;
+
+impl Line for V2 {
+    fn word(&self) -> &'static str {
+        "2"
+    }
+
+    fn title(&self) -> &'static str {
+        "2.x (API v1)"
+    }
+
+    fn api_path(&self) -> &'static str {
+        "/api/v1"
+    }
+
+    fn authorize(
+        &self,
+        request: ureq::http::request::Builder,
+        token: &Secret,
+    ) -> ureq::http::request::Builder {
+        request.header("X-Cachet-Token", token.expose())
+    }
+
+    fn pings_behind_a_token(&self) -> bool {
+        false
+    }
+
+    fn component(&self, answer: &Value) -> Option<RemoteComponent> {
+        component(answer)
+    }
+
+    /// `per_page` is large rather than paging: 2.x turns `page` next to a filter into an SQL
+    /// column and fails (cachet-api.md §2.5). 2.x compares exactly, case-insensitively on MySQL.
+    fn name_query(&self, name: &str) -> String {
+        format!("/components?name={}&per_page=1000", encode(name))
+    }
+
+    fn find_by_name(
+        &self,
+        client: &Client,
+        name: &str,
+    ) -> Result<Vec<RemoteComponent>, CachetError> {
+        let body = client.get(&self.name_query(name))?;
+        Ok(items(&body).filter_map(parse).collect())
+    }
+
+    fn status_body(&self, current: &RemoteComponent, status: Status, notify: bool) -> Value {
+        status_body(current, status, notify)
+    }
+
+    fn list_components(
+        &self,
+        client: &Client,
+        enough: &mut dyn FnMut(&[Listed]) -> bool,
+    ) -> Result<Vec<Listed>, CachetError> {
+        let mut listed = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let body = client.get(&format!("/components?per_page=100&page={page}"))?;
+            for data in items(&body) {
+                if let Some(component) = parse(data) {
+                    let group = number(data.get("group_id")).filter(|g| *g != 0);
+                    listed.push(Listed { component, group });
+                }
+            }
+            let pages = number(body.pointer("/meta/pagination/total_pages")).unwrap_or(1);
+            if u64::from(page) >= pages || enough(&listed) {
+                break;
+            }
+        }
+        Ok(listed)
+    }
+
+    fn open_incidents(
+        &self,
+        client: &Client,
+        component: u64,
+        _fresh: bool,
+    ) -> Result<Vec<RemoteIncident>, CachetError> {
+        // A filter next to `page` fails (cachet-api.md §2.5), so one large page.
+        let body = client.get(&format!(
+            "/incidents?component_id={component}&per_page=1000"
+        ))?;
+        Ok(items(&body)
+            .filter(|incident| number(incident.get("component_id")) == Some(component))
+            .filter_map(incident)
+            .collect())
+    }
+
+    fn incident_body(&self, new: &NewIncident) -> Value {
+        json!({
+            "name": new.name,
+            "message": new.message,
+            "status": IncidentStatus::Investigating as u8,
+            "visible": u8::from(new.visible),
+            "component_id": new.component,
+            "component_status": new.status.id(),
+            "notify": new.notify,
+        })
+    }
+
+    fn incident_rewrite(
+        &self,
+        status: IncidentStatus,
+        message: &str,
+        visible: bool,
+        component: u64,
+        component_status: Status,
+    ) -> Option<Value> {
+        // Cachet 2.3: no update routes. A PUT resets `visible` unless sent, and needs
+        // `component_status` next to `component_id` (cachet-api.md §5).
+        Some(json!({
+            "status": status as u8,
+            "message": message,
+            "visible": u8::from(visible),
+            "component_id": component,
+            "component_status": component_status.id(),
+        }))
+    }
+
+    fn check_token(
+        &self,
+        client: &Client,
+        _component: Option<&RemoteComponent>,
+    ) -> Option<Result<(), CachetError>> {
+        // A read that needs a token: other reads accept any token (cachet-api.md §5.10).
+        Some(client.get("/subscribers").map(|_| ()))
+    }
+
+    fn meta_at(&self, id: u64) -> (String, &'static str) {
+        (format!("/components/{id}"), "/data/meta")
+    }
+
+    fn has_abilities(&self) -> bool {
+        false
+    }
+
+    fn merges_points(&self) -> bool {
+        false
+    }
+
+    fn reads_per_run(&self, components: usize, with_incident: usize) -> usize {
+        // One component, or the listing; the open incidents of each component.
+        let reads = if components <= 1 {
+            components
+        } else {
+            components.div_ceil(100)
+        };
+        reads + with_incident
+    }
+}
 
 /// The component in `{"data": {...}}`.
 pub fn component(body: &Value) -> Option<RemoteComponent> {
@@ -28,23 +192,10 @@ pub fn incident(data: &Value) -> Option<RemoteIncident> {
     })
 }
 
-/// Components whose name matches `name` (2.x compares exactly, case-insensitively on MySQL).
-/// `per_page` is large rather than paging: 2.x turns `page` next to a filter into an SQL
-/// column and fails (cachet-api.md §2.5).
-pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>, CachetError> {
-    let body = client.get(&name_query(name))?;
-    Ok(items(&body).filter_map(parse).collect())
-}
-
-/// The request `find_by_name` makes.
-pub fn name_query(name: &str) -> String {
-    format!("/components?name={}&per_page=1000", encode(name))
-}
-
 /// The PUT body. `enabled` is always sent, as Cachet shows it now, because 2.3 re-enables a
 /// disabled component on a PUT without it (cachet-api.md §2.5); `silent` (2.4) keeps subscribers
 /// from being e-mailed when `notify_subscribers = false`.
-pub fn status_body(current: &RemoteComponent, status: Status, notify_subscribers: bool) -> Value {
+fn status_body(current: &RemoteComponent, status: Status, notify_subscribers: bool) -> Value {
     let mut body = json!({ "status": status.id(), "enabled": current.enabled });
     if !notify_subscribers {
         body["silent"] = json!(true);

@@ -3,11 +3,254 @@
 
 use serde_json::{Value, json};
 
-use super::{CachetError, Client, RemoteComponent, RemoteIncident, boolean, encode, items, number};
+use super::answer::{boolean, items, number};
+use super::line::Line;
+use super::{
+    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
+};
+use crate::net::http::encode_query_value as encode;
+use crate::secret::Secret;
 use crate::status::Status;
+
+pub const LINE: V3 = V3;
 
 /// Pages read when looking a name up, at 100 components each.
 const MAX_PAGES: u32 = 50;
+/// Pages read when listing, at 100 components each.
+const MAX_LIST_PAGES: u32 = 100;
+/// Pages of incidents read when looking for ours, at 100 each.
+const MAX_INCIDENT_PAGES: u32 = 10;
+
+pub struct V3;
+
+impl Line for V3 {
+    fn word(&self) -> &'static str {
+        "3"
+    }
+
+    fn title(&self) -> &'static str {
+        "3.x"
+    }
+
+    fn api_path(&self) -> &'static str {
+        "/api"
+    }
+
+    fn authorize(
+        &self,
+        request: ureq::http::request::Builder,
+        token: &Secret,
+    ) -> ureq::http::request::Builder {
+        request.header("Authorization", format!("Bearer {}", token.expose()))
+    }
+
+    fn pings_behind_a_token(&self) -> bool {
+        // A 3.x with `api_protected` answers 401 even to ping (cachet-api.md §3.8).
+        true
+    }
+
+    fn component(&self, answer: &Value) -> Option<RemoteComponent> {
+        component(answer)
+    }
+
+    /// The first page; the paginator's links drop the filter, so each page's URL is rebuilt.
+    fn name_query(&self, name: &str) -> String {
+        format!("/components?filter%5Bname%5D={}&per_page=100", encode(name))
+    }
+
+    /// Components whose name contains `name` (3.x filters by partial match); the caller keeps
+    /// exact matches.
+    fn find_by_name(
+        &self,
+        client: &Client,
+        name: &str,
+    ) -> Result<Vec<RemoteComponent>, CachetError> {
+        let mut found = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let body = client.get(&format!("{}&page={page}", self.name_query(name)))?;
+            found.extend(items(&body).filter_map(parse));
+            if !has_next(&body) {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// `enabled` is sent as Cachet shows it now: the cores before 5a91e9 default it to true and
+    /// so re-enable a disabled component on a PUT without it.
+    fn status_body(&self, current: &RemoteComponent, status: Status, _notify: bool) -> Value {
+        json!({ "status": status.id(), "enabled": current.enabled })
+    }
+
+    /// Once for the enabled components and once for the disabled ones (3.x lists only
+    /// enabled ones unless asked, cachet-api.md §3.4), paging by `links.next`.
+    fn list_components(
+        &self,
+        client: &Client,
+        enough: &mut dyn FnMut(&[Listed]) -> bool,
+    ) -> Result<Vec<Listed>, CachetError> {
+        let mut listed = Vec::new();
+        let filters: &[&str] = if client.has_token() {
+            &["", "&filter%5Benabled%5D=0"]
+        } else {
+            &[""]
+        };
+        // A core that does not allow `include=group` (400) is asked without it: the
+        // components matter more than their groups.
+        let mut include = "&include=group";
+        for filter in filters {
+            if enough(&listed) {
+                break;
+            }
+            for page in 1..=MAX_LIST_PAGES {
+                let body = match client.get(&format!(
+                    "/components?per_page=100&page={page}{include}{filter}"
+                )) {
+                    Err(CachetError::Rejected { status: 400, .. }) if !include.is_empty() => {
+                        include = "";
+                        client.get(&format!("/components?per_page=100&page={page}{filter}"))?
+                    }
+                    answer => answer?,
+                };
+                for data in items(&body) {
+                    if let Some(component) = parse(data) {
+                        let group = number(data.pointer("/relationships/group/data/id"));
+                        listed.push(Listed { component, group });
+                    }
+                }
+                if !has_next(&body) || enough(&listed) {
+                    break;
+                }
+            }
+        }
+        Ok(listed)
+    }
+
+    /// The open incidents are one list for every component: read once per run and shared,
+    /// unless `fresh` asks to read it again (after opening one, to settle a race).
+    fn open_incidents(
+        &self,
+        client: &Client,
+        component: u64,
+        fresh: bool,
+    ) -> Result<Vec<RemoteIncident>, CachetError> {
+        let mut shared = client
+            .open_incidents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if fresh || shared.is_none() {
+            *shared = Some(unresolved_incidents(client)?);
+        }
+        Ok(shared
+            .iter()
+            .flatten()
+            .filter(|incident| linked_to(incident, component))
+            .filter_map(incident)
+            .collect())
+    }
+
+    /// The `components` list that cores from 2025-12 attach, and the legacy `component_id` +
+    /// `component_status` that earlier ones keep instead (both are merged into one link where
+    /// both are understood).
+    fn incident_body(&self, new: &NewIncident) -> Value {
+        json!({
+            "name": new.name,
+            "message": new.message,
+            "status": IncidentStatus::Investigating as u8,
+            // `visible` defaults to hidden, and only a visible incident's impact shows.
+            "visible": new.visible,
+            "notifications": new.notify,
+            "components": [{ "id": new.component, "status": new.status.id() }],
+            "component_id": new.component,
+            "component_status": new.status.id(),
+        })
+    }
+
+    fn incident_rewrite(
+        &self,
+        _status: IncidentStatus,
+        _message: &str,
+        _visible: bool,
+        _component: u64,
+        _component_status: Status,
+    ) -> Option<Value> {
+        None
+    }
+
+    /// An empty PUT of `component`, which changes nothing and needs `components.manage`. It
+    /// carries the component's current `enabled`: an empty one re-enables a disabled component
+    /// on the cores before 5a91e9.
+    fn check_token(
+        &self,
+        client: &Client,
+        component: Option<&RemoteComponent>,
+    ) -> Option<Result<(), CachetError>> {
+        let current = component?;
+        Some(
+            client
+                .put_once(
+                    &format!("/components/{}", current.id),
+                    &json!({ "enabled": current.enabled }),
+                    "components.manage",
+                )
+                .map(|_| ()),
+        )
+    }
+
+    /// A core that keeps `meta` shows it with `include=meta`; one that does not (a744c708,
+    /// 2026-06) refuses that include with 400.
+    fn meta_at(&self, id: u64) -> (String, &'static str) {
+        (
+            format!("/components/{id}?include=meta"),
+            "/data/attributes/meta",
+        )
+    }
+
+    fn has_abilities(&self) -> bool {
+        true
+    }
+
+    fn merges_points(&self) -> bool {
+        true
+    }
+
+    fn reads_per_run(&self, components: usize, with_incident: usize) -> usize {
+        // One component, or the listing of enabled and disabled ones (a request each per
+        // 100); the open incidents are one list.
+        let reads = if components <= 1 {
+            components
+        } else {
+            2 * components.div_ceil(100)
+        };
+        reads + usize::from(with_incident > 0)
+    }
+}
+
+/// Every unresolved incident, with its components where the server can include them. The
+/// 2024 cores refuse `include=components` (400); they, like the 2025 ones, keep the link as
+/// `attributes.component_id`, which the list shows without the include.
+fn unresolved_incidents(client: &Client) -> Result<Vec<Value>, CachetError> {
+    let mut listed = Vec::new();
+    let mut include = "&include=components";
+    let mut page = 1;
+    while page <= MAX_INCIDENT_PAGES {
+        let body = match client.get(&format!(
+            "/incidents?filter%5Bstatus%5D=0,1,2,3{include}&per_page=100&page={page}"
+        )) {
+            Err(CachetError::Rejected { status: 400, .. }) if !include.is_empty() => {
+                include = "";
+                continue;
+            }
+            answer => answer?,
+        };
+        listed.extend(items(&body).cloned());
+        if !has_next(&body) {
+            break;
+        }
+        page += 1;
+    }
+    Ok(listed)
+}
 
 /// The component in `{"data": {"id": "2", "attributes": {...}}}`.
 pub fn component(body: &Value) -> Option<RemoteComponent> {
@@ -62,48 +305,6 @@ fn resource(data: &Value) -> Option<(u64, String, u64, &Value)> {
         number(status.get("value")).or_else(|| number(Some(status)))?,
         attributes,
     ))
-}
-
-/// Components whose name contains `name` (3.x filters by partial match); the caller keeps
-/// exact matches. The paginator's links drop the filter, so each page's URL is rebuilt.
-pub fn find_by_name(client: &Client, name: &str) -> Result<Vec<RemoteComponent>, CachetError> {
-    let mut found = Vec::new();
-    for page in 1..=MAX_PAGES {
-        let body = client.get(&format!("{}&page={page}", name_query(name)))?;
-        found.extend(items(&body).filter_map(parse));
-        if !has_next(&body) {
-            break;
-        }
-    }
-    Ok(found)
-}
-
-/// The PUT body. `enabled` is sent as Cachet shows it now: the cores before 5a91e9 default it
-/// to true and so re-enable a disabled component on a PUT without it.
-/// The request `find_by_name` makes (its first page).
-pub fn name_query(name: &str) -> String {
-    format!("/components?filter%5Bname%5D={}&per_page=100", encode(name))
-}
-
-pub fn status_body(current: &RemoteComponent, status: Status) -> Value {
-    json!({ "status": status.id(), "enabled": current.enabled })
-}
-
-/// The incident-create body: the `components` list that cores from 2025-12 attach, and the
-/// legacy `component_id` + `component_status` that earlier ones keep instead (both are merged
-/// into one link where both are understood).
-pub fn incident_body(new: &super::NewIncident) -> Value {
-    json!({
-        "name": new.name,
-        "message": new.message,
-        "status": super::IncidentStatus::Investigating as u8,
-        // `visible` defaults to hidden, and only a visible incident's impact shows.
-        "visible": new.visible,
-        "notifications": new.notify,
-        "components": [{ "id": new.component, "status": new.status.id() }],
-        "component_id": new.component,
-        "component_status": new.status.id(),
-    })
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Built, Context, Level, Probe, Probed};
-use crate::perfdata;
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
 use crate::net::timed_out;
+use crate::perfdata;
 use crate::text::sanitize;
 
 /// How much of each output stream is kept; the rest is read and dropped.

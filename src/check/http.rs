@@ -16,8 +16,8 @@ use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{HumanDuration, Key, KeyError, Keys, Method, OneOrMany, Pattern, StatusRanges};
 use crate::net::MAX_REDIRECTS;
-use crate::text::sanitize;
 use crate::secret::redact_url;
+use crate::text::sanitize;
 
 pub const BODY_CAP: u64 = 1024 * 1024;
 

@@ -10,8 +10,8 @@ use super::web::{self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_js
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now_millis};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
-use crate::text::sanitize;
 use crate::secret::redact_url;
+use crate::text::sanitize;
 
 const ANSWER_CAP: u64 = 1024 * 1024;
 

@@ -25,9 +25,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
-use crate::stderr::Trace;
-use crate::status::OutcomeKind;
 use crate::perfdata::Perfdata;
+use crate::status::OutcomeKind;
+use crate::stderr::Trace;
 
 /// One configured check, ready to run.
 #[derive(Debug)]

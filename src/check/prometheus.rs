@@ -12,8 +12,8 @@ use super::web::{
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
-use crate::text::sanitize;
 use crate::secret::redact_url;
+use crate::text::sanitize;
 
 const ANSWER_CAP: u64 = 16 * 1024 * 1024;
 

@@ -10,8 +10,8 @@ use crate::cachet::{Client, yes_no};
 use crate::cli::{Format, GlobalArgs};
 use crate::deadline::Deadline;
 use crate::output::Printer;
-use crate::text::sanitize;
 use crate::status::Status;
+use crate::text::sanitize;
 
 /// Lists the components; returns the text or JSON to print.
 pub fn components(global: &GlobalArgs, printer: Printer) -> Result<String> {

@@ -6,14 +6,14 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{endpoint, load_config, problems, resolve_all};
-use crate::cachet::{CachetError, Client, Dialect, MetaSupport};
+use crate::cachet::{CachetError, Client, MetaSupport};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::Config;
 use crate::deadline::Deadline;
 use crate::output::Printer;
-use crate::text::plural;
 use crate::secret::redact_url;
 use crate::state::StateDir;
+use crate::text::plural;
 
 /// One step's verdict.
 struct Step {
@@ -113,10 +113,7 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     let version = client
         .version()
         .unwrap_or_else(|| "version not reported".to_owned());
-    let line = match client.dialect() {
-        Dialect::V2 => "2.x (API v1)",
-        Dialect::V3 => "3.x",
-    };
+    let line = client.dialect().title();
     add("version", Level::Ok, format!("Cachet {line}, {version}"));
 
     // Each component is looked up once: the token's check (3.x) needs one that exists.
@@ -142,7 +139,7 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
     };
     add("token", token_step.0, token_step.1);
 
-    if client.dialect() == Dialect::V3 {
+    if client.dialect().has_abilities() {
         let mut needed = vec!["components.manage (checked above)"];
         if config.components.iter().any(|c| c.incident.is_some()) {
             needed.push("incidents.manage, incident-updates.manage");
@@ -196,7 +193,7 @@ fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
             let (level, detail) = match client.metric_threshold(metric) {
                 // 3.x merges a point within `threshold` minutes of the latest into it and
                 // keeps the first value: a slow run would never show.
-                Ok(Some(threshold)) if dialect == Dialect::V3 && threshold > 1 => (
+                Ok(Some(threshold)) if dialect.merges_points() && threshold > 1 => (
                     Level::Note,
                     format!(
                         "`{}` reports to metric {metric}, whose threshold is {threshold} minutes: Cachet 3.x merges every point within {threshold} minutes of the latest into it and discards its value, so runs a minute apart show one value in {threshold}; set the metric's threshold to 1 minute",
@@ -224,20 +221,7 @@ fn request_budget(config: &Config, client: &Client) -> String {
     let count = components.clone().count();
     let with_incident = components.clone().filter(|c| c.incident.is_some()).count();
     let with_metric = components.clone().filter(|c| c.metric.is_some()).count();
-    let v3 = client.dialect() == Dialect::V3;
-    // Reading: one component, or the listing (3.x: enabled and disabled ones, a request each).
-    let reads = match count {
-        0 | 1 => count,
-        _ if v3 => 2 * count.div_ceil(100),
-        _ => count.div_ceil(100),
-    };
-    // The open incidents: one list on 3.x, one per component on 2.x.
-    let incident_reads = match (v3, with_incident) {
-        (_, 0) => 0,
-        (true, _) => 1,
-        (false, n) => n,
-    };
-    let quiet = reads + incident_reads + with_metric;
+    let quiet = client.dialect().reads_per_run(count, with_incident) + with_metric;
     // Every component changing: its write, and its incident opened (with a re-read) or resolved.
     let busy = quiet + count + 2 * with_incident;
     let limit = match client.rate_limit() {

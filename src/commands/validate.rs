@@ -6,10 +6,11 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::{load_config, problems, token};
+use crate::cachet::Dialect;
 use crate::cli::{Format, GlobalArgs};
-use crate::config::{Api, Config, Target};
-use crate::text::plural;
+use crate::config::{Config, Target};
 use crate::secret::redact_url;
+use crate::text::plural;
 
 /// The plan, and whether the config can run on this machine as it is (no `problems`).
 pub fn validate(global: &GlobalArgs) -> Result<(String, bool)> {
@@ -42,12 +43,8 @@ pub fn validate(global: &GlobalArgs) -> Result<(String, bool)> {
     })
 }
 
-fn api_word(api: Api) -> &'static str {
-    match api {
-        Api::Auto => "auto",
-        Api::V2 => "2",
-        Api::V3 => "3",
-    }
+fn api_word(api: Option<Dialect>) -> &'static str {
+    api.map_or("auto", |line| line.word())
 }
 
 fn plan_text(config: &Config, token_source: &str) -> String {

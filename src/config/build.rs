@@ -3,8 +3,9 @@
 
 use super::check::{build_check, check_defaults};
 use super::error::{ConfigError, Locator, toml_error};
-use super::raw::{RawApi, RawComponent, RawConfig};
-use super::{Api, CachetSettings, Component, Config, IncidentSpec, Target};
+use super::raw::{RawComponent, RawConfig};
+use super::{CachetSettings, Component, Config, IncidentSpec, Target};
+use crate::cachet::Dialect;
 use crate::check::CheckSpec;
 use crate::keys::{Entries, WebUrl};
 use crate::status::Status;
@@ -32,9 +33,18 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
             },
             token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
             api: match cachet.api {
-                None | Some(RawApi::Auto) => Api::Auto,
-                Some(RawApi::V2) => Api::V2,
-                Some(RawApi::V3) => Api::V3,
+                None => None,
+                Some(word) if word.get_ref() == "auto" => None,
+                Some(word) => Some(Dialect::from_word(word.get_ref()).ok_or_else(|| {
+                    at.value_error(
+                        word.span().start,
+                        &format!(
+                            "unknown variant `{}`, expected one of {}",
+                            word.get_ref(),
+                            Dialect::words()
+                        ),
+                    )
+                })?),
             },
             notify_subscribers: cachet.notify_subscribers.unwrap_or(true),
         },
@@ -405,6 +415,20 @@ id = 2
             error(&source).contains("both push the Cachet component named `API`"),
             "{}",
             error(&source)
+        );
+    }
+
+    #[test]
+    fn the_api_line_is_auto_or_one_of_the_lines() {
+        let config = |api: &str| parse("t.toml", &format!("[cachet]\napi = \"{api}\"\n{MINIMAL}"));
+        assert!(config("auto").unwrap().cachet.api.is_none());
+        assert_eq!(
+            config("3").unwrap().cachet.api.map(|line| line.word()),
+            Some("3")
+        );
+        assert_eq!(
+            config("4").unwrap_err().to_string(),
+            "t.toml:2:7: `api`: unknown value `4`, expected one of `auto`, `2`, `3`"
         );
     }
 

@@ -16,8 +16,9 @@ use anyhow::Result;
 
 use crate::file::{read_capped, read_file_capped};
 
-pub use error::{ConfigError, nearest};
+pub use error::ConfigError;
 
+use crate::cachet::Dialect;
 use crate::check::CheckSpec;
 use crate::status::Status;
 
@@ -37,17 +38,9 @@ pub struct Config {
 pub struct CachetSettings {
     pub url: Option<String>,
     pub token_file: Option<PathBuf>,
-    pub api: Api,
+    /// The API line `api` names; `None` for `"auto"`.
+    pub api: Option<Dialect>,
     pub notify_subscribers: bool,
-}
-
-/// Which Cachet API to speak (`api = "auto" | "2" | "3"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Api {
-    #[default]
-    Auto,
-    V2,
-    V3,
 }
 
 #[derive(Debug)]

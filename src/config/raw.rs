@@ -25,18 +25,8 @@ pub(super) struct RawConfig {
 pub(super) struct RawCachet {
     pub(super) url: Option<Spanned<String>>,
     pub(super) token_file: Option<PathBuf>,
-    pub(super) api: Option<RawApi>,
+    pub(super) api: Option<Spanned<String>>,
     pub(super) notify_subscribers: Option<bool>,
-}
-
-#[derive(Deserialize)]
-pub(super) enum RawApi {
-    #[serde(rename = "auto")]
-    Auto,
-    #[serde(rename = "2")]
-    V2,
-    #[serde(rename = "3")]
-    V3,
 }
 
 #[derive(Deserialize)]

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::deadline::Deadline;
 
-use crate::text::sanitize;
 use crate::secret::redact_url;
+use crate::text::sanitize;
 
 /// Redirects an HTTP request follows at most.
 pub const MAX_REDIRECTS: u32 = 10;

@@ -6,17 +6,16 @@
 
 mod text;
 
-
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::perfdata::Perfdata;
-pub use crate::stderr::Trace;
-use crate::stderr::warn;
 use crate::cli::Format;
 use crate::exit::Exit;
+use crate::perfdata::Perfdata;
 use crate::status::{OutcomeKind, Status};
+pub use crate::stderr::Trace;
+use crate::stderr::warn;
 
 /// A run's result; serialised as the JSON object of SPEC §9.
 #[derive(Debug, Serialize)]
@@ -240,4 +239,3 @@ impl Printer {
         }
     }
 }
-
