@@ -16,6 +16,7 @@ mod net;
 mod output;
 mod perfdata;
 mod secret;
+mod settle;
 mod state;
 mod status;
 mod stderr;

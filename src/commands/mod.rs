@@ -4,7 +4,6 @@
 pub mod components;
 pub mod doctor;
 pub mod example;
-mod lifecycle;
 pub mod monit;
 pub mod run;
 pub mod set;

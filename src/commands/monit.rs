@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
-use super::run::write_status;
-use super::{endpoint, lifecycle, load_optional_config, resolve};
+use super::{endpoint, load_optional_config, resolve};
 use crate::cachet::{CachetError, Client, Endpoint, RemoteComponent};
 use crate::cli::GlobalArgs;
 use crate::config::{Config, IncidentSpec, Target};
 use crate::deadline::{Deadline, unix_now};
 use crate::exit::Exit;
 use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
+use crate::settle;
 use crate::state::{ComponentState, Pending, StateDir};
 use crate::status::{OutcomeKind, Status};
 
@@ -152,13 +152,7 @@ fn whom<'a>(
     service: Option<&str>,
 ) -> Result<Whom<'a>> {
     let configured = match (named, config) {
-        (Some(named), Some(config)) => config.component(named).or_else(|| {
-            let id: u64 = named.parse().ok()?;
-            config
-                .components
-                .iter()
-                .find(|c| c.target == Target::Id(id))
-        }),
+        (Some(named), Some(config)) => config.find(named),
         (Some(_), None) => None,
         (None, config) => {
             let Some(service) = service else {
@@ -200,9 +194,7 @@ fn whom<'a>(
         key: state_key(named),
         name: named.to_owned(),
         configured: false,
-        target: named
-            .parse()
-            .map_or_else(|_| Target::Name(named.to_owned()), Target::Id),
+        target: Target::named(named),
         failure: Status::PartialOutage,
         incident: None,
     })
@@ -390,9 +382,9 @@ impl Push<'_> {
         let client = Client::connect(self.endpoint.clone(), self.trace, self.deadline, None)?;
         let remote = resolve(&client, &self.whom.target)?;
         self.whom.found(&remote, report);
-        write_status(&client, &remote, self.status, self.force, report)?;
+        settle::write_status(&client, &remote, self.status, self.force, report)?;
         if let Some(spec) = self.whom.incident {
-            report.incident = lifecycle::follow_incident(
+            report.incident = settle::follow_incident(
                 &client,
                 spec,
                 &remote,

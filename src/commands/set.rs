@@ -3,7 +3,6 @@
 
 use anyhow::{Result, anyhow};
 
-use super::run::push;
 use super::{endpoint, load_optional_config, resolve};
 use crate::cachet::Client;
 use crate::cli::GlobalArgs;
@@ -24,15 +23,9 @@ pub fn set(
     let endpoint = endpoint(global, config.as_ref(), !global.dry_run)?;
     let client = Client::connect(endpoint, printer.trace(), deadline, None)?;
 
-    // A config name first, then a number as a Cachet id, then an exact Cachet name.
-    let configured = config
-        .as_ref()
-        .and_then(|config| config.component(component));
-    let target = match (configured, component.parse::<u64>()) {
-        (Some(configured), _) => configured.target.clone(),
-        (None, Ok(id)) => Target::Id(id),
-        (None, Err(_)) => Target::Name(component.to_owned()),
-    };
+    // A configured component first, then a number as a Cachet id, then an exact Cachet name.
+    let configured = config.as_ref().and_then(|config| config.find(component));
+    let target = configured.map_or_else(|| Target::named(component), |c| c.target.clone());
     let remote = resolve(&client, &target)?;
 
     let name = configured.map_or(remote.name.as_str(), |c| c.name.as_str());
@@ -40,7 +33,7 @@ pub fn set(
     report.id = Some(remote.id);
     report.previous_status = Some(remote.status_word());
     if !global.dry_run {
-        push(&client, &remote, status, global.force, &mut report);
+        crate::settle::push(&client, &remote, status, global.force, &mut report);
         if let Some(error) = report.push_error.take() {
             return Err(anyhow!(error).context(format!(
                 "setting `{}` to {}",

@@ -155,9 +155,23 @@ pub(crate) fn holds_credentials(source: &str) -> bool {
 }
 
 impl Config {
-    pub fn component(&self, name: &str) -> Option<&Component> {
-        self.components
-            .iter()
-            .find(|component| component.name == name)
+    /// The component a command line names: by its config name, else by the Cachet id of a
+    /// configured component (`run 2` and `set 2` both mean `[components.api]` when it has
+    /// `id = 2`).
+    pub fn find(&self, named: &str) -> Option<&Component> {
+        let by_name = self.components.iter().find(|c| c.name == named);
+        by_name.or_else(|| {
+            let id: u64 = named.parse().ok()?;
+            self.components.iter().find(|c| c.target == Target::Id(id))
+        })
+    }
+}
+
+impl Target {
+    /// A component named on the command line that no config component is: a number is a
+    /// Cachet id, anything else an exact Cachet name.
+    pub fn named(text: &str) -> Target {
+        text.parse()
+            .map_or_else(|_| Target::Name(text.to_owned()), Target::Id)
     }
 }

@@ -84,6 +84,27 @@ fn set_by_config_name() {
     assert_eq!(cachet.get(9).status, 4);
 }
 
+// A configured component named by its Cachet id is reported by its config name, as `run 9`
+// reports it.
+#[test]
+fn set_by_the_id_of_a_configured_component_says_its_config_name() {
+    let cachet = FakeCachet::start(Version::V24).component(9, "Database", 1);
+    let config = format!(
+        "[cachet]\nurl = \"{}\"\n[components.db]\nid = 9\n[[components.db.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n",
+        cachet.url()
+    );
+    let out = Cmd::new()
+        .token(TOKEN)
+        .config(&config)
+        .args(["set", "9", "major"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "db (#9): set to major outage (was operational)\n"
+    );
+}
+
 // SPEC §6: no write when Cachet already shows the status; --force and --dry-run.
 #[test]
 fn set_writes_only_what_changes() {

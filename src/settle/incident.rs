@@ -1,0 +1,129 @@
+//! The component's incident (SPEC §6): opened when its status gets worse than operational,
+//! updated when it changes, resolved when every check passes again.
+
+use crate::cachet::{
+    CachetError, Client, IncidentStatus, NewIncident, RemoteComponent, RemoteIncident,
+};
+use crate::config::IncidentSpec;
+use crate::output::ComponentReport;
+use crate::state::ComponentState;
+use crate::status::{OutcomeKind, Status};
+
+/// Opens, updates or resolves the component's incident so that it follows `now`, the status
+/// Cachet shows after this run; `before` is what it showed before. Returns what was done.
+pub fn follow(
+    client: &Client,
+    spec: &IncidentSpec,
+    remote: &RemoteComponent,
+    before: u64,
+    now: Status,
+    report: &ComponentReport,
+    state: &mut ComponentState,
+) -> Result<Option<String>, CachetError> {
+    let open = client.open_incidents(remote.id, &spec.name, false)?;
+    let (done, still_open) = match (now, open.first()) {
+        (Status::Operational, None) => (None, None),
+        (Status::Operational, Some(incident)) => {
+            client.update_incident(
+                incident,
+                IncidentStatus::Fixed,
+                "Resolved: every check passes again.",
+                remote.id,
+                Status::Operational,
+                spec.visible,
+            )?;
+            (Some(format!("resolved #{}", incident.id)), None)
+        }
+        (_, None) => {
+            let (text, id) = open_incident(client, spec, remote, now, report)?;
+            (Some(text), Some(id))
+        }
+        (_, Some(incident)) if before != u64::from(now.id()) => {
+            client.update_incident(
+                incident,
+                IncidentStatus::Investigating,
+                &failures(report, true),
+                remote.id,
+                now,
+                spec.visible,
+            )?;
+            (Some(format!("updated #{}", incident.id)), Some(incident.id))
+        }
+        (_, Some(incident)) => (Some(format!("#{} open", incident.id)), Some(incident.id)),
+    };
+    state.incident = still_open;
+    Ok(done)
+}
+
+/// Creates the incident. The POST goes out once; when its answer is lost, the server is read to
+/// learn whether it happened. A race with another host that opened one too is settled by
+/// keeping the older incident and deleting ours.
+fn open_incident(
+    client: &Client,
+    spec: &IncidentSpec,
+    remote: &RemoteComponent,
+    now: Status,
+    report: &ComponentReport,
+) -> Result<(String, u64), CachetError> {
+    let message = match &spec.message {
+        Some(message) => format!("{message}\n\n{}", failures(report, false)),
+        None => failures(report, false),
+    };
+    let new = NewIncident {
+        name: &spec.name,
+        message: &message,
+        component: remote.id,
+        status: now,
+        visible: spec.visible,
+        notify: spec.notify,
+    };
+    let created = match client.create_incident(&new) {
+        Ok(id) => id,
+        Err(error) if error.is_transient() => {
+            // Did it happen? Only the server knows; the next run tries again if it did not.
+            return match client.open_incidents(remote.id, &spec.name, true) {
+                Ok(found) => match found.last() {
+                    Some(incident) => Ok((format!("opened #{}", incident.id), incident.id)),
+                    None => Err(error),
+                },
+                Err(_) => Err(error),
+            };
+        }
+        Err(error) => return Err(error),
+    };
+    let open: Vec<RemoteIncident> = client.open_incidents(remote.id, &spec.name, true)?;
+    match open.first() {
+        Some(older) if older.id < created => {
+            client.delete_incident(created)?;
+            Ok((
+                format!(
+                    "#{} open (another run opened it at the same time)",
+                    older.id
+                ),
+                older.id,
+            ))
+        }
+        _ => Ok((format!("opened #{created}"), created)),
+    }
+}
+
+/// "api has a partial outage: health endpoint: HTTP 503, expected 200-299; db: connection
+/// refused." — with `now`, "api now has …", for an update.
+fn failures(report: &ComponentReport, now: bool) -> String {
+    let predicate = if now {
+        format!("now {}", report.status.predicate())
+    } else {
+        report.status.predicate().to_owned()
+    };
+    let failed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|check| check.outcome != OutcomeKind::Pass)
+        .map(|check| format!("{}: {}", check.name, check.detail))
+        .collect();
+    if failed.is_empty() {
+        format!("{} {predicate}.", report.name)
+    } else {
+        format!("{} {predicate}: {}.", report.name, failed.join("; "))
+    }
+}

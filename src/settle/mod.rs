@@ -1,0 +1,214 @@
+//! What to tell Cachet once the checks have spoken, for every command that pushes (`run`, `set`,
+//! `monit`): a status written only when Cachet shows another (SPEC §6), held by `confirm`
+//! (`confirm.rs`), the incident that follows it (`incident.rs`), and the latency point with its
+//! spool (`points.rs`). A run settles in two steps, so that every status is pushed before any
+//! incident or point (under a 3.x rate limit the page is right first).
+
+mod confirm;
+mod incident;
+mod points;
+
+pub use incident::follow as follow_incident;
+
+use crate::cachet::{CachetError, Client, RemoteComponent};
+use crate::config::Component;
+use crate::output::ComponentReport;
+use crate::state::{ComponentState, StateDir};
+use crate::status::Status;
+
+/// What Cachet said while the checks ran: the client, and each component as Cachet shows it.
+pub type CachetView = Result<(Client, Vec<Result<RemoteComponent, CachetError>>), CachetError>;
+
+/// What the run knows when it settles each component after the checks.
+pub struct Settle<'a> {
+    pub cachet: &'a CachetView,
+    pub state: Option<&'a StateDir>,
+    pub force: bool,
+    /// The run's start, the timestamp of its metric points.
+    pub started: i64,
+}
+
+/// A component between the two steps of settling: its status pushed (or held, or not), its
+/// incident and metric point still to do.
+pub struct Settling<'a> {
+    component: &'a Component,
+    index: usize,
+    report: ComponentReport,
+    saved: ComponentState,
+    loaded: ComponentState,
+    /// What Cachet shows now, when the push went through (or was held by `confirm`).
+    now: Option<Status>,
+}
+
+impl<'a> Settling<'a> {
+    /// The report, leaving an empty one of the same component behind.
+    pub fn take_report(&mut self) -> ComponentReport {
+        let empty = ComponentReport::new(&self.report.name, self.report.status);
+        std::mem::replace(&mut self.report, empty)
+    }
+
+    /// A component that is not settled at all (a dry run).
+    pub fn unsettled(component: &'a Component, report: ComponentReport) -> Settling<'a> {
+        let state = ComponentState::new(&component.name);
+        Settling {
+            component,
+            index: 0,
+            report,
+            saved: state.clone(),
+            loaded: state,
+            now: None,
+        }
+    }
+}
+
+impl Settle<'_> {
+    /// The first step: the component's state loaded, its status pushed after `confirm`.
+    pub fn push<'a>(
+        &self,
+        component: &'a Component,
+        index: usize,
+        status: Status,
+        mut report: ComponentReport,
+    ) -> Settling<'a> {
+        let mut saved = self.state.map_or_else(
+            || ComponentState::new(&component.name),
+            |dir| dir.component(&component.name),
+        );
+        let loaded = saved.clone();
+        let now = match self.cachet {
+            Err(error) => {
+                report.push_error = Some(error.to_string());
+                None
+            }
+            Ok((client, remotes)) => match &remotes[index] {
+                Err(error) => {
+                    report.push_error = Some(error.to_string());
+                    None
+                }
+                Ok(remote) => push_after_confirm(
+                    client,
+                    component,
+                    remote,
+                    status,
+                    self.force,
+                    &mut saved,
+                    &mut report,
+                ),
+            },
+        };
+        Settling {
+            component,
+            index,
+            report,
+            saved,
+            loaded,
+            now,
+        }
+    }
+
+    /// The second step: the incident follows what Cachet shows now, the metric point is
+    /// delivered (or kept), the state saved.
+    pub fn finish(&self, settling: &mut Settling) {
+        let Settling {
+            component,
+            index,
+            report,
+            saved,
+            loaded,
+            now,
+        } = settling;
+        let (component, index, now) = (*component, *index, *now);
+        let client = self.cachet.as_ref().ok().map(|(client, _)| client);
+        let remote = self
+            .cachet
+            .as_ref()
+            .ok()
+            .and_then(|(_, remotes)| remotes[index].as_ref().ok());
+        if let (Some(client), Some(remote), Some(now), Some(spec)) =
+            (client, remote, now, &component.incident)
+        {
+            match incident::follow(client, spec, remote, remote.status, now, report, saved) {
+                Ok(done) => report.incident = done,
+                Err(error) => {
+                    report.incident_error = Some(format!("incident `{}`: {error}", spec.name));
+                }
+            }
+        }
+        if let Some(point) = points::latency_point(component, report, self.started) {
+            let unreachable = report.push_error.clone();
+            report.metric = Some(points::deliver(client, point, saved, unreachable));
+        }
+        // Most runs change nothing worth keeping: no file write (and fsync) for those.
+        if let Some(dir) = self.state
+            && saved != loaded
+            && let Err(error) = dir.save_component(saved)
+        {
+            crate::stderr::warn(format_args!("{error:#}"));
+        }
+    }
+}
+
+/// Pushes one component's status after `confirm`; returns what Cachet shows now, or `None`
+/// when the push failed (its error is in the report).
+fn push_after_confirm(
+    client: &Client,
+    component: &Component,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    state: &mut ComponentState,
+    report: &mut ComponentReport,
+) -> Option<Status> {
+    report.id = Some(remote.id);
+    report.previous_status = Some(remote.status_word());
+    let held = if force {
+        None
+    } else {
+        confirm::damp(component.confirm, state, status, remote)
+    };
+    match held {
+        Some(why) => {
+            report.held = Some(why);
+            Some(Status::from_id(remote.status).unwrap_or(Status::Operational))
+        }
+        None => {
+            push(client, remote, status, force, report);
+            report.push_error.is_none().then_some(status)
+        }
+    }
+}
+
+/// Writes `status` unless Cachet already shows it (SPEC §6), recording what happened.
+pub fn push(
+    client: &Client,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    report: &mut ComponentReport,
+) {
+    if let Err(error) = write_status(client, remote, status, force, report) {
+        report.token_refused = matches!(
+            error,
+            CachetError::Unauthorized { .. } | CachetError::Forbidden { .. }
+        );
+        report.push_error = Some(error.to_string());
+    }
+}
+
+/// The write of `push`, its error returned (for a caller that tries again).
+pub fn write_status(
+    client: &Client,
+    remote: &RemoteComponent,
+    status: Status,
+    force: bool,
+    report: &mut ComponentReport,
+) -> Result<(), CachetError> {
+    report.id = Some(remote.id);
+    report.previous_status = Some(remote.status_word());
+    if force || remote.status != u64::from(status.id()) {
+        client.set_status(remote, status)?;
+        report.written = true;
+    }
+    report.pushed = true;
+    Ok(())
+}
