@@ -91,17 +91,17 @@ pub fn run(cli: Cli) -> Exit {
             })
         }
         Command::Components => commands::components::components(global, printer).map(|listing| {
-            let _ = std::io::stdout().write_all(listing.as_bytes());
+            printer.show(&listing);
             Exit::Ok
         }),
         Command::Doctor => {
-            let (text, ok) = commands::doctor::doctor(global, printer);
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            Ok(if ok { Exit::Ok } else { Exit::Unknown })
+            let checkup = commands::doctor::doctor(global, printer);
+            printer.show(&checkup);
+            Ok(if checkup.ok { Exit::Ok } else { Exit::Unknown })
         }
-        Command::Validate => commands::validate::validate(global).map(|(plan, runnable)| {
-            let _ = std::io::stdout().write_all(plan.as_bytes());
-            if runnable { Exit::Ok } else { Exit::Unknown }
+        Command::Validate => commands::validate::validate(global).map(|plan| {
+            printer.show(&plan);
+            if plan.valid { Exit::Ok } else { Exit::Unknown }
         }),
         Command::Example => {
             commands::example::example();

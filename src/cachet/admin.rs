@@ -174,8 +174,3 @@ impl Client {
             })
     }
 }
-
-/// `enabled` of a listed component in words.
-pub fn yes_no(enabled: bool) -> &'static str {
-    if enabled { "yes" } else { "no" }
-}

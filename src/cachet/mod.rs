@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use admin::{Listed, MetaSupport, yes_no};
+pub use admin::{Listed, MetaSupport};
 pub use answer::read_any_answer;
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};

@@ -77,30 +77,33 @@ impl Client {
         }
     }
 
+    /// One request, not retried: a POST goes out once (cachet-api.md: no idempotency).
     pub(super) fn send_once(&self, call: &Call) -> Result<Value, CachetError> {
-        let Call {
-            method,
-            path,
-            body,
-            ability,
-            anonymous,
-            limit,
-        } = *call;
-        let url = self.url(path);
-        let shown = format!("{method} {}", redact_url(&url));
+        let shown = format!("{} {}", call.method, redact_url(&self.url(call.path)));
         let remaining = self.deadline.remaining();
-        let remaining = limit.map_or(remaining, |limit| limit.min(remaining));
+        let remaining = call.limit.map_or(remaining, |limit| limit.min(remaining));
         if remaining.is_zero() {
             return Err(CachetError::TimedOut { url: shown });
         }
+        let request = self.request(call, &shown)?;
+        let answer = self.exchange(request, &shown, remaining)?;
+        self.judge(answer, call, shown)
+    }
+
+    /// The request of `call`: JSON both ways, the token as the API line takes it.
+    fn request(
+        &self,
+        call: &Call,
+        shown: &str,
+    ) -> Result<ureq::http::Request<Vec<u8>>, CachetError> {
         let mut request = ureq::http::Request::builder()
-            .method(method)
-            .uri(&url)
+            .method(call.method)
+            .uri(self.url(call.path))
             .header("Accept", "application/json");
-        if let Some(token) = self.token.as_ref().filter(|_| !anonymous) {
+        if let Some(token) = self.token.as_ref().filter(|_| !call.anonymous) {
             request = self.dialect.authorize(request, token);
         }
-        let payload = match body {
+        let payload = match call.body {
             Some(body) => {
                 request = request.header("Content-Type", "application/json");
                 body.to_string()
@@ -108,13 +111,22 @@ impl Client {
             None => String::new(),
         };
         self.trace.emit(format_args!("> {shown} {payload}"));
-        let request =
-            request
-                .body(payload.into_bytes())
-                .map_err(|error| CachetError::Unreachable {
-                    url: shown.clone(),
-                    reason: format!("cannot build the request: {error}"),
-                })?;
+        request
+            .body(payload.into_bytes())
+            .map_err(|error| CachetError::Unreachable {
+                url: shown.to_owned(),
+                reason: format!("cannot build the request: {error}"),
+            })
+    }
+
+    /// Sends `request` within `remaining` and reads the answer (an error answer only up to
+    /// `ERROR_CAP`: its first bytes are plenty, and a proxy's page may be huge).
+    fn exchange(
+        &self,
+        request: ureq::http::Request<Vec<u8>>,
+        shown: &str,
+        remaining: Duration,
+    ) -> Result<Answer, CachetError> {
         let request = self
             .agent
             .configure_request(request)
@@ -122,14 +134,16 @@ impl Client {
             .build();
         let started = Instant::now();
         let mut response = self.agent.run(request).map_err(|error| match error {
-            ureq::Error::Timeout(_) => CachetError::TimedOut { url: shown.clone() },
+            ureq::Error::Timeout(_) => CachetError::TimedOut {
+                url: shown.to_owned(),
+            },
             // Another try meets the same certificate: no retry.
             other if is_tls_failure(&other) => CachetError::Untrusted {
-                url: shown.clone(),
+                url: shown.to_owned(),
                 reason: describe_error(&other, remaining, &host_of(&self.base)),
             },
             other => CachetError::Unreachable {
-                url: shown.clone(),
+                url: shown.to_owned(),
                 reason: describe_error(&other, remaining, &host_of(&self.base)),
             },
         })?;
@@ -149,8 +163,6 @@ impl Client {
         let retry_after = header("Retry-After")
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        // An error answer is only summed up: its first bytes are plenty, and a proxy's or a
-        // broken server's page may be huge.
         let cap = if status < 400 {
             RESPONSE_CAP
         } else {
@@ -168,12 +180,26 @@ impl Client {
             format_millis(started.elapsed()),
             excerpt(&text)
         ));
-        if let Err(error) = read {
-            return Err(CachetError::Unreachable {
-                url: shown,
-                reason: format!("reading the answer: {error}"),
-            });
-        }
+        read.map_err(|error| CachetError::Unreachable {
+            url: shown.to_owned(),
+            reason: format!("reading the answer: {error}"),
+        })?;
+        Ok(Answer {
+            status,
+            location,
+            retry_after,
+            text,
+        })
+    }
+
+    /// The answer's JSON, or what its status code means.
+    fn judge(&self, answer: Answer, call: &Call, shown: String) -> Result<Value, CachetError> {
+        let Answer {
+            status,
+            location,
+            retry_after,
+            text,
+        } = answer;
         let message = || server_message(&text);
         match status {
             // 204 No Content (a DELETE): nothing to parse.
@@ -188,14 +214,14 @@ impl Client {
                 url: shown,
                 base: location
                     .as_deref()
-                    .and_then(|l| base_of(l, &format!("{}{path}", self.dialect.api_path()))),
+                    .and_then(|l| base_of(l, &format!("{}{}", self.dialect.api_path(), call.path))),
                 location: location
                     .map_or_else(|| "(no Location header)".to_owned(), |l| redact_url(&l)),
             }),
             401 => Err(CachetError::Unauthorized { url: shown }),
             403 => Err(CachetError::Forbidden {
                 url: shown,
-                ability,
+                ability: call.ability,
                 message: message(),
             }),
             404 => Err(CachetError::NotFound {
@@ -215,6 +241,14 @@ impl Client {
             }),
         }
     }
+}
+
+/// What came back: the status, the headers that matter, the (capped) body.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    retry_after: Option<Duration>,
+    text: String,
 }
 
 /// The base URL a redirect points at: `location` less the API path asked for, when it ends with

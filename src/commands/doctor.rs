@@ -1,216 +1,189 @@
 //! `cachet-check doctor`: checks the setup in order and says what to fix at each step.
 
-use std::fmt::Write;
-
 use anyhow::Result;
-use serde_json::json;
 
 use super::{endpoint, load_config, problems, resolve_all};
-use crate::cachet::{CachetError, Client, MetaSupport};
-use crate::cli::{Format, GlobalArgs};
-use crate::config::Config;
+use crate::cachet::{CachetError, Client, MetaSupport, RemoteComponent};
+use crate::cli::GlobalArgs;
+use crate::config::{Component, Config};
 use crate::deadline::Deadline;
-use crate::output::Printer;
+use crate::output::{Checkup, Level, Printer, Step};
 use crate::secret::redact_url;
 use crate::state::StateDir;
 use crate::text::plural;
 
-/// One step's verdict.
-struct Step {
-    name: &'static str,
-    level: Level,
-    detail: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    Ok,
-    /// Could not be verified; not an error.
-    Note,
-    Fail,
-}
-
-impl Level {
-    fn word(self) -> &'static str {
-        match self {
-            Level::Ok => "ok",
-            Level::Note => "note",
-            Level::Fail => "FAIL",
-        }
-    }
-}
-
-/// Runs the steps; returns the text or JSON to print and whether every step passed.
-pub fn doctor(global: &GlobalArgs, printer: Printer) -> (String, bool) {
-    let steps = steps(global, printer);
-    let ok = steps.iter().all(|step| step.level != Level::Fail);
-    let text = if printer.format == Format::Json {
-        let steps: Vec<_> = steps
-            .iter()
-            .map(|s| json!({"step": s.name, "result": s.level.word().to_lowercase(), "detail": s.detail}))
-            .collect();
-        format!("{}\n", json!({"ok": ok, "steps": steps}))
-    } else {
-        let mut text = String::new();
-        for step in &steps {
-            let _ = writeln!(
-                text,
-                "{:<5} {}: {}",
-                step.level.word(),
-                step.name,
-                step.detail
-            );
-        }
-        text
-    };
-    (text, ok)
+/// Runs the steps, in order.
+pub fn doctor(global: &GlobalArgs, printer: Printer) -> Checkup {
+    Checkup::new(steps(global, printer))
 }
 
 fn steps(global: &GlobalArgs, printer: Printer) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let mut add = |name, level, detail: String| {
-        steps.push(Step {
-            name,
-            level,
-            detail,
-        })
-    };
     let config = match load_config(global) {
-        Ok(config) => {
-            let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
-            add(
-                "config",
-                Level::Ok,
-                format!(
-                    "`{}` is valid ({}, {})",
-                    config.file,
-                    plural(config.components.len(), "component"),
-                    plural(checks, "check")
-                ),
-            );
-            config
-        }
-        Err(error) => {
-            add("config", Level::Fail, format!("{error:#}"));
-            return steps;
-        }
+        Ok(config) => config,
+        Err(error) => return vec![Step::new("config", Level::Fail, format!("{error:#}"))],
     };
+    let checks: usize = config.components.iter().map(|c| c.checks.len()).sum();
+    let mut steps = vec![Step::new(
+        "config",
+        Level::Ok,
+        format!(
+            "`{}` is valid ({}, {})",
+            config.file,
+            plural(config.components.len(), "component"),
+            plural(checks, "check")
+        ),
+    )];
     for problem in problems(&config) {
-        add("check", Level::Fail, problem);
+        steps.push(Step::new("check", Level::Fail, problem));
     }
     let deadline = Deadline::after(global.timeout);
-    let client = match server(global, &config, printer, deadline) {
+    match server(global, &config, printer, deadline) {
         Ok((client, detail)) => {
-            add("server", Level::Ok, detail);
-            client
+            steps.push(Step::new("server", Level::Ok, detail));
+            steps.extend(cachet_steps(&config, &client));
         }
-        Err(detail) => {
-            add("server", Level::Fail, detail);
-            steps.extend(state_step(&config));
-            return steps;
-        }
-    };
+        Err(detail) => steps.push(Step::new("server", Level::Fail, detail)),
+    }
+    steps.extend(state_step(&config));
+    steps
+}
+
+/// What Cachet says of this config: its version, the token, the abilities it needs, component
+/// meta, each component and metric, and the requests a run makes.
+fn cachet_steps(config: &Config, client: &Client) -> Vec<Step> {
     let version = client
         .version()
         .unwrap_or_else(|| "version not reported".to_owned());
     let line = client.dialect().title();
-    add("version", Level::Ok, format!("Cachet {line}, {version}"));
-
+    let mut steps = vec![Step::new(
+        "version",
+        Level::Ok,
+        format!("Cachet {line}, {version}"),
+    )];
     // Each component is looked up once: the token's check (3.x) needs one that exists.
     let targets: Vec<_> = config.components.iter().map(|c| c.target.clone()).collect();
-    let remotes = resolve_all(&client, &targets, 1);
-    // The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
+    let remotes = resolve_all(client, &targets, 1);
     let first = remotes.iter().find_map(|remote| remote.as_ref().ok());
-    let token_step = if client.has_token() {
-        match client.check_token(first) {
-            Some(result) => token_verdict(result),
-            None => (
-                Level::Note,
-                "not verified: on 3.x it takes a configured component that exists (see below)"
-                    .to_owned(),
-            ),
-        }
-    } else {
-        (
+    steps.push(token_step(client, first));
+    steps.extend(abilities_step(config, client));
+    if let Some(first) = first {
+        steps.push(meta_step(client, first));
+    }
+    for (component, remote) in config.components.iter().zip(&remotes) {
+        steps.extend(component_steps(component, remote, client));
+    }
+    steps.push(Step::new(
+        "requests",
+        Level::Note,
+        request_budget(config, client),
+    ));
+    steps
+}
+
+/// The token: reads accept any token (cachet-api.md §5.10), so a write is what tells.
+fn token_step(client: &Client, first: Option<&RemoteComponent>) -> Step {
+    if !client.has_token() {
+        return Step::new(
+            "token",
             Level::Fail,
             "no token: set CACHET_TOKEN, pass --token-file FILE, or set `token_file` in `[cachet]`"
                 .to_owned(),
-        )
-    };
-    add("token", token_step.0, token_step.1);
-
-    if client.dialect().has_abilities() {
-        let mut needed = vec!["components.manage (checked above)"];
-        if config.components.iter().any(|c| c.incident.is_some()) {
-            needed.push("incidents.manage, incident-updates.manage");
-        }
-        if config.components.iter().any(|c| c.metric.is_some()) {
-            needed.push("metric-points.manage");
-        }
-        add(
-            "abilities",
-            Level::Note,
-            format!(
-                "this config needs {}; only the first can be checked without writing: a key made with no ability ticked has them all",
-                needed.join(", ")
-            ),
         );
     }
-    if let Some(first) = first {
-        let (level, detail) = match client.meta_support(first) {
-            Ok(MetaSupport::Kept) => (
-                Level::Ok,
-                "this server keeps component meta (maintenance markers, quorum votes, stamps)"
-                    .to_owned(),
+    let (level, detail) = match client.check_token(first) {
+        Some(result) => token_verdict(result),
+        None => (
+            Level::Note,
+            "not verified: on 3.x it takes a configured component that exists (see below)"
+                .to_owned(),
+        ),
+    };
+    Step::new("token", level, detail)
+}
+
+/// The abilities this config needs of a token that has them (3.x).
+fn abilities_step(config: &Config, client: &Client) -> Option<Step> {
+    if !client.dialect().has_abilities() {
+        return None;
+    }
+    let mut needed = vec!["components.manage (checked above)"];
+    if config.components.iter().any(|c| c.incident.is_some()) {
+        needed.push("incidents.manage, incident-updates.manage");
+    }
+    if config.components.iter().any(|c| c.metric.is_some()) {
+        needed.push("metric-points.manage");
+    }
+    Some(Step::new(
+        "abilities",
+        Level::Note,
+        format!(
+            "this config needs {}; only the first can be checked without writing: a key made with no ability ticked has them all",
+            needed.join(", ")
+        ),
+    ))
+}
+
+fn meta_step(client: &Client, first: &RemoteComponent) -> Step {
+    let (level, detail) = match client.meta_support(first) {
+        Ok(MetaSupport::Kept) => (
+            Level::Ok,
+            "this server keeps component meta (maintenance markers, quorum votes, stamps)"
+                .to_owned(),
+        ),
+        Ok(MetaSupport::NotKept(why)) => (
+            Level::Note,
+            format!(
+                "this server keeps no component meta: {why}; maintenance markers, quorum and stale stamps cannot work here (on 3.x maintenance uses Cachet's schedules)"
             ),
-            Ok(MetaSupport::NotKept(why)) => (
+        ),
+        Err(error) => (Level::Note, format!("could not tell: {error}")),
+    };
+    Step::new("meta", level, detail)
+}
+
+/// The component as Cachet shows it, and its metric.
+fn component_steps(
+    component: &Component,
+    remote: &Result<RemoteComponent, CachetError>,
+    client: &Client,
+) -> Vec<Step> {
+    let mut steps = vec![match remote {
+        Ok(remote) => Step::new(
+            "component",
+            Level::Ok,
+            format!(
+                "`{}` is Cachet component #{} \"{}\" ({})",
+                component.name,
+                remote.id,
+                remote.name,
+                remote.status_word().replace('_', " ")
+            ),
+        ),
+        Err(error) => Step::new(
+            "component",
+            Level::Fail,
+            format!("`{}`: {error}", component.name),
+        ),
+    }];
+    if let Some(metric) = component.metric {
+        let (level, detail) = match client.metric_threshold(metric) {
+            // 3.x merges a point within `threshold` minutes of the latest into it and
+            // keeps the first value: a slow run would never show.
+            Ok(Some(threshold)) if client.dialect().merges_points() && threshold > 1 => (
                 Level::Note,
                 format!(
-                    "this server keeps no component meta: {why}; maintenance markers, quorum and stale stamps cannot work here (on 3.x maintenance uses Cachet's schedules)"
+                    "`{}` reports to metric {metric}, whose threshold is {threshold} minutes: Cachet 3.x merges every point within {threshold} minutes of the latest into it and discards its value, so runs a minute apart show one value in {threshold}; set the metric's threshold to 1 minute",
+                    component.name
                 ),
             ),
-            Err(error) => (Level::Note, format!("could not tell: {error}")),
-        };
-        add("meta", level, detail);
-    }
-    let dialect = client.dialect();
-    for (component, remote) in config.components.iter().zip(remotes) {
-        let (level, detail) = match remote {
-            Ok(remote) => (
+            Ok(_) => (
                 Level::Ok,
-                format!(
-                    "`{}` is Cachet component #{} \"{}\" ({})",
-                    component.name,
-                    remote.id,
-                    remote.name,
-                    remote.status_word().replace('_', " ")
-                ),
+                format!("`{}` reports to metric {metric}", component.name),
             ),
             Err(error) => (Level::Fail, format!("`{}`: {error}", component.name)),
         };
-        add("component", level, detail);
-        if let Some(metric) = component.metric {
-            let (level, detail) = match client.metric_threshold(metric) {
-                // 3.x merges a point within `threshold` minutes of the latest into it and
-                // keeps the first value: a slow run would never show.
-                Ok(Some(threshold)) if dialect.merges_points() && threshold > 1 => (
-                    Level::Note,
-                    format!(
-                        "`{}` reports to metric {metric}, whose threshold is {threshold} minutes: Cachet 3.x merges every point within {threshold} minutes of the latest into it and discards its value, so runs a minute apart show one value in {threshold}; set the metric's threshold to 1 minute",
-                        component.name
-                    ),
-                ),
-                Ok(_) => (
-                    Level::Ok,
-                    format!("`{}` reports to metric {metric}", component.name),
-                ),
-                Err(error) => (Level::Fail, format!("`{}`: {error}", component.name)),
-            };
-            add("metric", level, detail);
-        }
+        steps.push(Step::new("metric", level, detail));
     }
-    add("requests", Level::Note, request_budget(&config, &client));
-    steps.extend(state_step(&config));
     steps
 }
 

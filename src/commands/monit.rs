@@ -229,23 +229,52 @@ pub fn monit(
     let env = MonitEnv::read();
     let config = load_optional_config(global)?;
     let whom = whom(config.as_ref(), named, env.service.as_deref())?;
-    let status = match (status, &env.event) {
-        (Some(status), _) => status,
-        (None, Some(event)) => match meaning(event) {
-            Some(Meaning::Failure) => whom.failure,
-            Some(Meaning::Recovery) => Status::Operational,
-            Some(Meaning::Neither) => bail!(
-                "Monit event `{event}` says nothing about the service's health: use `cachet-check monit` only in `if failed …` / `else if succeeded …` rules, or pass --status"
-            ),
-            None => bail!(
-                "Monit event `{event}` is not one cachet-check knows: pass --status STATUS on each branch of the Monit rule (`then exec \"cachet-check monit --status partial\" else if succeeded then exec \"cachet-check monit --status operational\"`)"
-            ),
-        },
-        (None, None) => bail!(
-            "usage: neither --status nor MONIT_EVENT is set: run it from a Monit exec action, or pass --status STATUS"
-        ),
+    let status = match status {
+        Some(status) => status,
+        None => status_of_event(env.event.as_deref(), whom.failure)?,
     };
     let endpoint = endpoint(global, config.as_ref(), !global.dry_run)?;
+    let mut report = event_report(&whom, status, &env);
+    if global.dry_run {
+        let client = Client::connect(endpoint, printer.trace(), deadline, None)?;
+        let remote = resolve(&client, &whom.target)?;
+        whom.found(&remote, &mut report);
+        return Ok(done(report, true));
+    }
+
+    let push = Push {
+        endpoint: &endpoint,
+        whom: &whom,
+        status,
+        force: global.force,
+        trace: printer.trace(),
+        deadline,
+    };
+    deliver(&push, config.as_ref(), global.timeout, &env, report)
+}
+
+/// The status Monit's event means for the component: `failure` (its `monit_status`) for a
+/// failure, operational for a recovery.
+fn status_of_event(event: Option<&str>, failure: Status) -> Result<Status> {
+    let Some(event) = event else {
+        bail!(
+            "usage: neither --status nor MONIT_EVENT is set: run it from a Monit exec action, or pass --status STATUS"
+        );
+    };
+    match meaning(event) {
+        Some(Meaning::Failure) => Ok(failure),
+        Some(Meaning::Recovery) => Ok(Status::Operational),
+        Some(Meaning::Neither) => bail!(
+            "Monit event `{event}` says nothing about the service's health: use `cachet-check monit` only in `if failed …` / `else if succeeded …` rules, or pass --status"
+        ),
+        None => bail!(
+            "Monit event `{event}` is not one cachet-check knows: pass --status STATUS on each branch of the Monit rule (`then exec \"cachet-check monit --status partial\" else if succeeded then exec \"cachet-check monit --status operational\"`)"
+        ),
+    }
+}
+
+/// The report of the push, with Monit's event as its one check.
+fn event_report(whom: &Whom, status: Status, env: &MonitEnv) -> ComponentReport {
     let mut report = ComponentReport::new(&whom.name, status);
     report.checks.push(CheckReport {
         name: format!("monit {}", env.service.as_deref().unwrap_or("event")),
@@ -259,16 +288,21 @@ pub fn monit(
         duration_ms: 0.0,
         perfdata: Vec::new(),
     });
-    if global.dry_run {
-        let client = Client::connect(endpoint, printer.trace(), deadline, None)?;
-        let remote = resolve(&client, &whom.target)?;
-        whom.found(&remote, &mut report);
-        return Ok(done(report, true));
-    }
+    report
+}
 
+/// Pushes the status, a push that failed for now kept in the state dir for the next event.
+fn deliver(
+    push: &Push,
+    config: Option<&Config>,
+    timeout: Duration,
+    env: &MonitEnv,
+    mut report: ComponentReport,
+) -> Result<Report> {
+    let (whom, status, deadline) = (push.whom, push.status, push.deadline);
     // The state dir keeps an undelivered push; without one the push is still tried.
-    let reserve = Duration::from_secs(2).min(global.timeout / 2);
-    let state = match StateDir::locate(config.as_ref().and_then(|c| c.state_dir.as_deref())) {
+    let reserve = Duration::from_secs(2).min(timeout / 2);
+    let state = match StateDir::locate(config.and_then(|c| c.state_dir.as_deref())) {
         Ok(dir) => Some(dir),
         Err(error) => {
             crate::stderr::warn(format_args!(
@@ -288,14 +322,6 @@ pub fn monit(
     let loaded = saved.clone();
     report.replaced = saved.pending.take().map(|pending| describe(&pending));
 
-    let push = Push {
-        endpoint: &endpoint,
-        whom: &whom,
-        status,
-        force: global.force,
-        trace: printer.trace(),
-        deadline,
-    };
     let error = push.deliver(&mut saved, &mut report);
     if let Some(error) = &error
         && error.is_transient()

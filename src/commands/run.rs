@@ -67,61 +67,14 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         check_deadline,
         collect_by,
     );
-    let cachet = cachet.map(|answer| {
-        answer
-            .recv_timeout(deadline.remaining())
-            .unwrap_or_else(|_| {
-                Err(CachetError::TimedOut {
-                    url: "the Cachet API".to_owned(),
-                })
-            })
-    });
-    if let (Some(state), Some(Ok((client, remotes)))) = (&state, &cachet) {
-        remember_api(state, client, known, remotes);
-    }
-    // A refused token is said by the first run, not by the first outage's write.
-    let cachet = cachet.map(|view| {
-        view.and_then(|(client, remotes)| match &state {
-            Some(state) => vouch_for_token(state, &client, &remotes).map(|()| (client, remotes)),
-            None => Ok((client, remotes)),
-        })
-    });
-
-    // Components are settled side by side (their state files and locks are their own), a few
-    // Cachet requests at a time, in two steps: every status first, then the incidents and
-    // points. Under a rate limit (60 requests a minute on 3.x) what the page shows gets through
-    // first; an incident refused for now is opened by the next run.
-    let work: Vec<(usize, &&Component, Vec<Outcome>)> = selected
-        .iter()
-        .zip(outcomes)
-        .enumerate()
-        .map(|(index, (component, outcomes))| (index, component, outcomes))
-        .collect();
+    let cachet = cachet.map(|answer| receive(answer, deadline, state.as_ref(), known));
     let settle = cachet.as_ref().map(|cachet| Settle {
         cachet,
         state: state.as_ref(),
         force: global.force,
         started,
     });
-    let pushed: Vec<Mutex<Settling>> =
-        parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, outcomes)| {
-            let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
-            let report = component_report(component, status, outcomes);
-            let settling = match &settle {
-                Some(settle) => settle.push(component, *index, status, report),
-                None => Settling::unsettled(component, report),
-            };
-            Mutex::new(settling)
-        });
-    let components: Vec<ComponentReport> = parallel_map(&pushed, CACHET_IN_FLIGHT, |cell| {
-        let mut settling = cell
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(settle) = &settle {
-            settle.finish(&mut settling);
-        }
-        settling.take_report()
-    });
+    let components = settle_all(&selected, outcomes, settle.as_ref());
 
     // A token refused during the run is asked about again by the next one.
     if let (Some(state), Some(Ok((client, _)))) = (&state, &cachet)
@@ -142,6 +95,67 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         dry_run: global.dry_run,
         components,
         error: None,
+    })
+}
+
+/// What Cachet said while the checks ran, once it has said it (or the run's time is up); the
+/// API line kept for the next run, and the token vouched for.
+fn receive(
+    answer: mpsc::Receiver<CachetView>,
+    deadline: Deadline,
+    state: Option<&StateDir>,
+    known: Option<Dialect>,
+) -> CachetView {
+    let view = answer
+        .recv_timeout(deadline.remaining())
+        .unwrap_or_else(|_| {
+            Err(CachetError::TimedOut {
+                url: "the Cachet API".to_owned(),
+            })
+        });
+    let (client, remotes) = view?;
+    let Some(state) = state else {
+        return Ok((client, remotes));
+    };
+    remember_api(state, &client, known, &remotes);
+    // A refused token is said by the first run, not by the first outage's write.
+    vouch_for_token(state, &client, &remotes)?;
+    Ok((client, remotes))
+}
+
+/// Components are settled side by side (their state files and locks are their own), a few
+/// Cachet requests at a time, in two steps: every status first, then the incidents and
+/// points. Under a rate limit (60 requests a minute on 3.x) what the page shows gets through
+/// first; an incident refused for now is opened by the next run.
+fn settle_all(
+    selected: &[&Component],
+    outcomes: Vec<Vec<Outcome>>,
+    settle: Option<&Settle>,
+) -> Vec<ComponentReport> {
+    let work: Vec<(usize, &&Component, Vec<Outcome>)> = selected
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(index, (component, outcomes))| (index, component, outcomes))
+        .collect();
+    let pushed: Vec<Mutex<Settling>> =
+        parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, outcomes)| {
+            let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
+            let report = component_report(component, status, outcomes);
+            let settling = match &settle {
+                Some(settle) => settle.push(component, *index, status, report),
+                None => Settling::unsettled(component, report),
+            };
+            Mutex::new(settling)
+        });
+    parallel_map(&pushed, CACHET_IN_FLIGHT, |cell| {
+        let mut settling = cell
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(settle) = &settle {
+            settle.finish(&mut settling);
+        }
+        settling.take_report()
     })
 }
 

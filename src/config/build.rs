@@ -3,7 +3,7 @@
 
 use super::check::{build_check, check_defaults};
 use super::error::{ConfigError, Locator, toml_error};
-use super::raw::{RawComponent, RawConfig};
+use super::raw::{RawCachet, RawComponent, RawConfig, RawIncident};
 use super::{CachetSettings, Component, Config, IncidentSpec, Target};
 use crate::cachet::Dialect;
 use crate::check::CheckSpec;
@@ -15,40 +15,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
         toml::from_str(source).map_err(|error| toml_error(file, source, &error))?;
     let at = Locator { file, source };
 
-    let cachet = match raw.cachet {
-        None => CachetSettings {
-            notify_subscribers: true,
-            ..CachetSettings::default()
-        },
-        Some(cachet) => CachetSettings {
-            url: match cachet.url {
-                Some(url) => Some(
-                    WebUrl::parse(url.get_ref())
-                        .map_err(|why| {
-                            at.error(&url.span(), None, format!("`[cachet] url`: {why}"))
-                        })?
-                        .0,
-                ),
-                None => None,
-            },
-            token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
-            api: match cachet.api {
-                None => None,
-                Some(word) if word.get_ref() == "auto" => None,
-                Some(word) => Some(Dialect::from_word(word.get_ref()).ok_or_else(|| {
-                    at.value_error(
-                        word.span().start,
-                        &format!(
-                            "unknown variant `{}`, expected one of {}",
-                            word.get_ref(),
-                            Dialect::words()
-                        ),
-                    )
-                })?),
-            },
-            notify_subscribers: cachet.notify_subscribers.unwrap_or(true),
-        },
-    };
+    let cachet = cachet_settings(&at, raw.cachet)?;
 
     let defaults = match raw.defaults {
         Some(defaults) => {
@@ -97,6 +64,45 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     })
 }
 
+/// `[cachet]`: where Cachet is and how to speak to it.
+fn cachet_settings(at: &Locator, raw: Option<RawCachet>) -> Result<CachetSettings, ConfigError> {
+    let Some(cachet) = raw else {
+        return Ok(CachetSettings {
+            notify_subscribers: true,
+            ..CachetSettings::default()
+        });
+    };
+    let url = match cachet.url {
+        Some(url) => Some(
+            WebUrl::parse(url.get_ref())
+                .map_err(|why| at.error(&url.span(), None, format!("`[cachet] url`: {why}")))?
+                .0,
+        ),
+        None => None,
+    };
+    let api = match cachet.api {
+        Some(word) if word.get_ref() != "auto" => {
+            Some(Dialect::from_word(word.get_ref()).ok_or_else(|| {
+                at.value_error(
+                    word.span().start,
+                    &format!(
+                        "unknown variant `{}`, expected one of {}",
+                        word.get_ref(),
+                        Dialect::words()
+                    ),
+                )
+            })?)
+        }
+        _ => None,
+    };
+    Ok(CachetSettings {
+        url,
+        token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
+        api,
+        notify_subscribers: cachet.notify_subscribers.unwrap_or(true),
+    })
+}
+
 fn build_component(
     at: &Locator,
     name: &str,
@@ -112,33 +118,7 @@ fn build_component(
             format!("component name `{name}` may hold only letters, digits, `-`, `_` and `.`"),
         ));
     }
-    let target = match (raw.id, raw.cachet_name) {
-        (Some(id), None) => Target::Id(id),
-        (None, Some(cachet_name)) if !cachet_name.trim().is_empty() => Target::Name(cachet_name),
-        (None, Some(_)) => {
-            return Err(at.error(
-                span,
-                Some("cachet_name"),
-                format!("`cachet_name` in `{table}` is empty"),
-            ));
-        }
-        (Some(_), Some(_)) => {
-            return Err(at.error(
-                span,
-                Some("cachet_name"),
-                format!("`{table}` sets both `id` and `cachet_name`: keep one"),
-            ));
-        }
-        (None, None) => {
-            return Err(at.error(
-                span,
-                None,
-                format!(
-                    "`{table}` needs `id = N` (the Cachet component id) or `cachet_name = \"…\"`"
-                ),
-            ));
-        }
-    };
+    let target = target(at, span, &table, raw.id, raw.cachet_name)?;
     if raw.checks.is_empty() && raw.monit_service.is_none() {
         return Err(at.error(
             span,
@@ -148,34 +128,8 @@ fn build_component(
             ),
         ));
     }
-    let monit_service = match raw.monit_service {
-        Some(service) if service.trim().is_empty() => {
-            return Err(at.error(
-                span,
-                Some("monit_service"),
-                format!("`monit_service` in `{table}` is empty: give the name of the Monit service (`check host NAME …`)"),
-            ));
-        }
-        service => service,
-    };
-    let monit_status = match raw.monit_status.as_deref().map(Status::parse) {
-        None => Status::PartialOutage,
-        Some(Some(Status::Operational)) => {
-            return Err(at.error(
-                span,
-                Some("monit_status"),
-                format!("`monit_status` in `{table}` is what a Monit failure pushes; it cannot be operational"),
-            ));
-        }
-        Some(Some(status)) => status,
-        Some(None) => {
-            return Err(at.error(
-                span,
-                Some("monit_status"),
-                format!("`monit_status` in `{table}` must be performance, partial or major"),
-            ));
-        }
-    };
+    let (monit_service, monit_status) =
+        monit(at, span, &table, raw.monit_service, raw.monit_status)?;
     let mut checks: Vec<std::sync::Arc<CheckSpec>> = Vec::with_capacity(raw.checks.len());
     for check in raw.checks {
         let span = check.span();
@@ -199,32 +153,109 @@ fn build_component(
             format!("`confirm` in `{table}` must be at least 1 (1 pushes at once)"),
         ));
     }
-    let incident = match raw.incident {
-        Some(incident) if incident.name.trim().is_empty() => {
-            return Err(at.error(
-                span,
-                Some("incident"),
-                format!("`incident` in `{table}` needs a `name`, e.g. `incident = {{ name = \"API degraded\" }}`"),
-            ));
-        }
-        Some(incident) => Some(IncidentSpec {
-            name: incident.name,
-            message: incident.message,
-            visible: incident.visible.unwrap_or(true),
-            notify: incident.notify.unwrap_or(true),
-        }),
-        None => None,
-    };
     Ok(Component {
         name: name.to_owned(),
         target,
         confirm: raw.confirm.unwrap_or(1),
         metric: raw.metric,
-        incident,
+        incident: incident(at, span, &table, raw.incident)?,
         monit_service,
         monit_status,
         checks,
     })
+}
+
+/// `id` or `cachet_name`: exactly one.
+fn target(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    id: Option<u64>,
+    cachet_name: Option<String>,
+) -> Result<Target, ConfigError> {
+    match (id, cachet_name) {
+        (Some(id), None) => Ok(Target::Id(id)),
+        (None, Some(cachet_name)) if !cachet_name.trim().is_empty() => {
+            Ok(Target::Name(cachet_name))
+        }
+        (None, Some(_)) => Err(at.error(
+            span,
+            Some("cachet_name"),
+            format!("`cachet_name` in `{table}` is empty"),
+        )),
+        (Some(_), Some(_)) => Err(at.error(
+            span,
+            Some("cachet_name"),
+            format!("`{table}` sets both `id` and `cachet_name`: keep one"),
+        )),
+        (None, None) => Err(at.error(
+            span,
+            None,
+            format!("`{table}` needs `id = N` (the Cachet component id) or `cachet_name = \"…\"`"),
+        )),
+    }
+}
+
+/// `monit_service` and `monit_status` (SPEC §8).
+fn monit(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    service: Option<String>,
+    status: Option<String>,
+) -> Result<(Option<String>, Status), ConfigError> {
+    if service
+        .as_ref()
+        .is_some_and(|service| service.trim().is_empty())
+    {
+        return Err(at.error(
+            span,
+            Some("monit_service"),
+            format!("`monit_service` in `{table}` is empty: give the name of the Monit service (`check host NAME …`)"),
+        ));
+    }
+    let status = match status.as_deref().map(Status::parse) {
+        None => Status::PartialOutage,
+        Some(Some(Status::Operational)) => {
+            return Err(at.error(
+                span,
+                Some("monit_status"),
+                format!("`monit_status` in `{table}` is what a Monit failure pushes; it cannot be operational"),
+            ));
+        }
+        Some(Some(status)) => status,
+        Some(None) => {
+            return Err(at.error(
+                span,
+                Some("monit_status"),
+                format!("`monit_status` in `{table}` must be performance, partial or major"),
+            ));
+        }
+    };
+    Ok((service, status))
+}
+
+/// `incident = { name, message, visible, notify }` (SPEC §6).
+fn incident(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    table: &str,
+    raw: Option<RawIncident>,
+) -> Result<Option<IncidentSpec>, ConfigError> {
+    match raw {
+        Some(incident) if incident.name.trim().is_empty() => Err(at.error(
+            span,
+            Some("incident"),
+            format!("`incident` in `{table}` needs a `name`, e.g. `incident = {{ name = \"API degraded\" }}`"),
+        )),
+        Some(incident) => Ok(Some(IncidentSpec {
+            name: incident.name,
+            message: incident.message,
+            visible: incident.visible.unwrap_or(true),
+            notify: incident.notify.unwrap_or(true),
+        })),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -111,6 +111,52 @@ pub(super) fn check_defaults(at: &Locator, defaults: &Spanned<Entries>) -> Resul
     Ok(())
 }
 
+/// The check's kind, once every key it writes is one the kind (or every check) takes.
+fn kind_of(
+    at: &Locator,
+    span: &Range<usize>,
+    keys: &mut Keys,
+) -> Result<&'static Kind, ConfigError> {
+    let table = keys.table;
+    if let Some(unknown) = keys
+        .written()
+        .into_iter()
+        .find(|key| declared(key.get_ref()).is_none())
+    {
+        return Err(at.unknown_key(unknown, &every_key()));
+    }
+    let Some(KindOf(kind)) = keys
+        .take(&TYPE)
+        .map_err(|error| at.key_error(span, error))?
+    else {
+        return Err(at.error(
+            span,
+            None,
+            format!(
+                "a check in `{table}` has no `type`: use one of {}",
+                kind_words("\"")
+            ),
+        ));
+    };
+    let common = |name: &str| COMMON.iter().any(|key| key.name() == name);
+    if let Some(key) = keys
+        .written()
+        .into_iter()
+        .find(|key| !common(key.get_ref()) && !kind.takes(key.get_ref()))
+    {
+        let name = key.get_ref();
+        return Err(at.error(
+            span,
+            Some(name),
+            format!(
+                "`{name}` does not apply to a `{}` check (in `{table}`)",
+                kind.word
+            ),
+        ));
+    }
+    Ok(kind)
+}
+
 pub(super) fn build_check(
     at: &Locator,
     component: &str,
@@ -121,37 +167,7 @@ pub(super) fn build_check(
     let table = format!("[[components.{component}.checks]]");
     let mut keys = Keys::new(entries, defaults, at.file, &table);
     let place = |error| at.key_error(span, error);
-    if let Some(unknown) = keys
-        .written()
-        .into_iter()
-        .find(|key| declared(key.get_ref()).is_none())
-    {
-        return Err(at.unknown_key(unknown, &every_key()));
-    }
-    let Some(KindOf(kind)) = keys.take(&TYPE).map_err(place)? else {
-        return Err(at.error(
-            span,
-            None,
-            format!(
-                "a check in `{table}` has no `type`: use one of {}",
-                kind_words("\"")
-            ),
-        ));
-    };
-    for key in keys.written() {
-        let name = key.get_ref().as_str();
-        if COMMON.iter().any(|common| common.name() == name) || kind.takes(name) {
-            continue;
-        }
-        return Err(at.error(
-            span,
-            Some(name),
-            format!(
-                "`{name}` does not apply to a `{}` check (in `{table}`)",
-                kind.word
-            ),
-        ));
-    }
+    let kind = kind_of(at, span, &mut keys)?;
     keys.kind = kind.word;
     // A `dns` check's `name` is the name it looks up (SPEC §5); it is called `dns RECORD NAME`.
     let name = if kind.takes(NAME.name) {

@@ -1,10 +1,18 @@
-//! What cachet-check prints (SPEC §9): the `Report` of a run (also the JSON object), the
-//! `Printer` that renders it by format and verbosity (and turns the `-vv` `Trace` on).
+//! What cachet-check prints (SPEC §9): the `Report` of a run (also the JSON object), the typed
+//! reports of `validate` (`Plan`), `doctor` (`Checkup`) and `components` (`Listing`), and the
+//! `Printer` that renders each by format and verbosity (and turns the `-vv` `Trace` on).
 //!
 //! stdout carries the result; errors, warnings and traces go to stderr. Nothing else decides
 //! whether something is printed.
 
+mod checkup;
+mod listing;
+mod plan;
 mod text;
+
+pub use checkup::{Checkup, Level, Step};
+pub use listing::{ListedComponent, Listing};
+pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan};
 
 use std::io::Write;
 
@@ -176,6 +184,11 @@ pub struct Printer {
 }
 
 /// Which command's text form to print.
+/// A report with a text form beside its JSON.
+pub trait Render: Serialize {
+    fn text(&self) -> String;
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     Run,
@@ -207,6 +220,17 @@ impl Printer {
                 };
                 stdout.write_all(lines.as_bytes())
             }
+        };
+    }
+
+    /// Prints a report that is the same at every verbosity: its JSON, or its text.
+    pub fn show(self, report: &impl Render) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = match self.format {
+            Format::Json => serde_json::to_writer(&mut stdout, report)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(stdout)),
+            Format::Text => stdout.write_all(report.text().as_bytes()),
         };
     }
 

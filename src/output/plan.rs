@@ -1,0 +1,184 @@
+//! What `validate` prints (SPEC §2): the plan of a config — where Cachet is, each component and
+//! its checks as they will run — and what keeps it from running on this machine.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use super::Render;
+use crate::status::Status;
+use crate::text::plural;
+
+#[derive(Serialize)]
+pub struct Plan {
+    pub config: String,
+    /// Whether it can run here as it is: no problems.
+    pub valid: bool,
+    pub cachet: CachetPlan,
+    pub components: Vec<ComponentPlan>,
+    pub problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct CachetPlan {
+    pub url: Option<String>,
+    /// `auto`, or the API line's word.
+    pub api: &'static str,
+    pub notify_subscribers: bool,
+    /// Where the token comes from, in words (never its value).
+    pub token: String,
+}
+
+#[derive(Serialize)]
+pub struct ComponentPlan {
+    pub name: String,
+    pub id: Option<u64>,
+    pub cachet_name: Option<String>,
+    pub confirm: u32,
+    pub metric: Option<u64>,
+    pub incident: Option<IncidentPlan>,
+    pub monit_service: Option<String>,
+    /// What a Monit failure pushes, for a component Monit drives.
+    pub monit_status: Option<Status>,
+    pub checks: Vec<CheckPlan>,
+}
+
+#[derive(Serialize)]
+pub struct IncidentPlan {
+    pub name: String,
+    pub visible: bool,
+    pub notify: bool,
+}
+
+#[derive(Serialize)]
+pub struct CheckPlan {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub target: String,
+    #[serde(rename = "timeout_ms", serialize_with = "millis")]
+    pub timeout: Duration,
+    #[serde(rename = "slow_after_ms", serialize_with = "maybe_millis")]
+    pub slow_after: Option<Duration>,
+    pub on_failure: &'static str,
+    pub retries: u32,
+    #[serde(skip)]
+    pub retry_delay: Duration,
+    /// What it expects, where the kind says more than its target (`expect 200-299`).
+    #[serde(skip)]
+    pub expects: Option<String>,
+}
+
+fn millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn maybe_millis<S: Serializer>(
+    duration: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match duration {
+        Some(duration) => millis(duration, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Render for Plan {
+    fn text(&self) -> String {
+        let checks: usize = self.components.iter().map(|c| c.checks.len()).sum();
+        let mut text = format!(
+            "{}: valid, {}, {}\n",
+            self.config,
+            plural(self.components.len(), "component"),
+            plural(checks, "check")
+        );
+        let url = self
+            .cachet
+            .url
+            .as_deref()
+            .unwrap_or("(not set: use CACHET_URL or --url)");
+        let _ = writeln!(
+            text,
+            "cachet: {url} (api {}), token {}",
+            self.cachet.api, self.cachet.token
+        );
+        for component in &self.components {
+            text.push_str(&component.line());
+            for check in &component.checks {
+                text.push_str(&check.line());
+            }
+        }
+        for problem in &self.problems {
+            let _ = writeln!(text, "problem: {problem}");
+        }
+        text
+    }
+}
+
+impl ComponentPlan {
+    /// "component api -> Cachet component 2 (confirm 3, metric 1)".
+    fn line(&self) -> String {
+        let target = match (&self.id, &self.cachet_name) {
+            (Some(id), _) => format!("Cachet component {id}"),
+            (None, Some(name)) => format!("the Cachet component named \"{name}\""),
+            (None, None) => "no Cachet component".to_owned(),
+        };
+        let mut extras = Vec::new();
+        if self.confirm > 1 {
+            extras.push(format!("confirm {}", self.confirm));
+        }
+        if let Some(metric) = self.metric {
+            extras.push(format!("metric {metric}"));
+        }
+        if let Some(incident) = &self.incident {
+            extras.push(format!("incident \"{}\"", incident.name));
+        }
+        if let (Some(service), Some(status)) = (&self.monit_service, self.monit_status) {
+            extras.push(format!(
+                "Monit service \"{service}\", a failure pushes {}",
+                status.label()
+            ));
+        }
+        let extras = if extras.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", extras.join(", "))
+        };
+        format!("component {} -> {target}{extras}\n", self.name)
+    }
+}
+
+impl CheckPlan {
+    /// "  health: http GET https://…, timeout 5s, expect 200-299, a failure is fail".
+    fn line(&self) -> String {
+        let mut line = format!(
+            "  {}: {} {}, timeout {}",
+            self.name,
+            self.kind,
+            self.target,
+            humantime::format_duration(self.timeout)
+        );
+        if let Some(expects) = &self.expects {
+            let _ = write!(line, ", {expects}");
+        }
+        if let Some(slow_after) = self.slow_after {
+            let _ = write!(
+                line,
+                ", slow after {}",
+                humantime::format_duration(slow_after)
+            );
+        }
+        let _ = write!(line, ", a failure is {}", self.on_failure);
+        if self.retries > 0 {
+            let _ = write!(
+                line,
+                ", {} retries every {}",
+                self.retries,
+                humantime::format_duration(self.retry_delay)
+            );
+        }
+        line.push('\n');
+        line
+    }
+}
