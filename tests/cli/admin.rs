@@ -119,6 +119,44 @@ fn doctor_passes_a_good_setup() {
     }
 }
 
+// The JSON form of doctor: each step with its result, and whether all passed.
+#[test]
+fn doctor_in_json_lists_its_steps_and_says_whether_all_passed() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let config = format!(
+        "[cachet]\nurl = \"{}\"\n[components.api]\nid = 2\n[[components.api.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:1\"\n",
+        cachet.url()
+    );
+    let run = |token: &str| {
+        Cmd::new()
+            .config(&config)
+            .token(token)
+            .args(["doctor", "--format", "json"])
+            .run()
+    };
+    let good = run(TOKEN);
+    assert_eq!(good.code, 0, "{good:?}");
+    let report = good.json();
+    assert_eq!(report["ok"], true);
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["step"], "config");
+    assert_eq!(steps[0]["result"], "ok");
+    let token = steps.iter().find(|s| s["step"] == "token").unwrap();
+    assert_eq!(token["detail"], "Cachet accepts it for writes");
+    let bad = run("not-the-token");
+    assert_eq!(bad.code, 3, "{bad:?}");
+    let report = bad.json();
+    assert_eq!(report["ok"], false);
+    let token = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "token")
+        .unwrap()
+        .clone();
+    assert_eq!(token["result"], "fail", "{report}");
+}
+
 #[test]
 fn doctor_names_each_failure() {
     // A bad token: reads work, writes would not.
