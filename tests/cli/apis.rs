@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::kinds::{check, dry_run, outcome, outcomes};
 use crate::support::cmd::Cmd;
 use crate::support::http::{Request, Response, Server};
+use crate::support::kinds::{check, dry_run, outcome, outcomes};
 
 // ---------------------------------------------------------------- graphite
 

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::kinds::{line, verbose_dry_run as dry_run};
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server, closed_port};
+use crate::support::kinds::{line, verbose_dry_run as dry_run};
 use crate::support::tls::pki;
 
 #[test]

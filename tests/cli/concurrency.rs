@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server};
+use crate::support::toml::{Toml, quoted};
 
 /// A failing target, a Cachet 2.4 with component 2 and metric 1, and `run` of component `api`:
 /// a plugin that takes `plugin_seconds` and an HTTP check of the target, with an incident, a
@@ -22,14 +23,22 @@ fn setup(plugin_seconds: &str) -> (Server, FakeCachet, Cmd) {
 
 fn config(cmd: &Cmd, cachet: &FakeCachet, target: &Server, plugin_seconds: &str) -> String {
     let plugin = cmd.script("slow", &format!("sleep {plugin_seconds}; echo OK; exit 0"));
-    format!(
-        "[cachet]\nurl = \"{}\"\n[components.api]\nid = 2\nconfirm = 2\nmetric = 1\n\
-         incident = {{ name = \"API down\" }}\n\
-         [[components.api.checks]]\nname = \"slow\"\ntype = \"exec\"\ncommand = [\"{plugin}\"]\n\
-         [[components.api.checks]]\nname = \"web\"\ntype = \"http\"\nurl = \"{}\"\n",
-        cachet.url(),
-        target.url("/")
-    )
+    Toml::cachet(&cachet.url())
+        .component("api", 2)
+        .key("confirm", "2")
+        .key("metric", "1")
+        .key("incident", "{ name = \"API down\" }")
+        .check(
+            Some("slow"),
+            "exec",
+            &format!("command = [{}]", quoted(&plugin)),
+        )
+        .check(
+            Some("web"),
+            "http",
+            &format!("url = {}", quoted(&target.url("/"))),
+        )
+        .to_string()
 }
 
 /// The incidents not resolved (Fixed is 4).

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Server};
+use crate::support::toml::{Toml, quoted};
 
 /// A target whose every path answers 200 while up, 503 while down.
 struct Target {
@@ -39,14 +40,16 @@ impl Target {
 /// `count` components `c1`… (Cachet ids 1…) each with one check against `target`, and `extra`
 /// keys in each.
 fn config(cachet: &FakeCachet, target: &Target, count: u64, extra: &str) -> String {
-    let mut config = format!("[cachet]\nurl = \"{}\"\n", cachet.url());
+    let mut config = Toml::cachet(&cachet.url());
     for id in 1..=count {
-        config.push_str(&format!(
-            "\n[components.c{id}]\nid = {id}\n{extra}\n[[components.c{id}.checks]]\nname = \"health\"\ntype = \"http\"\nurl = \"{}\"\n",
-            target.server.url(&format!("/{id}"))
-        ));
+        let url = target.server.url(&format!("/{id}"));
+        config = config.component(&format!("c{id}"), id).raw(extra).check(
+            Some("health"),
+            "http",
+            &format!("url = {}", quoted(&url)),
+        );
     }
-    config
+    config.to_string()
 }
 
 fn run(config: &str) -> (Output, Value) {

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::kinds::{dry_run, outcome, outcomes};
 use crate::support::cmd::Cmd;
 use crate::support::dns::Dns;
+use crate::support::kinds::{dry_run, outcome, outcomes};
 
 fn zone() -> Dns {
     Dns::start()

@@ -8,10 +8,10 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Duration;
 
-use crate::kinds::{check, line, verbose_dry_run as dry_run};
 use crate::support::cachet::TOKEN;
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server};
+use crate::support::kinds::{check, line, verbose_dry_run as dry_run};
 
 /// What nginx sends a client that speaks TLS to its plain-HTTP port.
 const NGINX_400: &str =

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Server, closed_port};
+use crate::support::toml::{Toml, quoted};
 
 /// A target whose `/a` and `/b` answer 200 or 503 as the test sets them (bit 0: a up, bit 1:
 /// b up).
@@ -41,13 +42,13 @@ impl Target {
 
 /// Component `api` (Cachet id 2) with checks `a` and `b` against `target`, and `extra` keys.
 fn config(cachet_url: &str, target: &Target, extra: &str) -> String {
-    format!(
-        "[cachet]\nurl = \"{cachet_url}\"\n\n[components.api]\nid = 2\n{extra}\n\
-         [[components.api.checks]]\nname = \"a\"\ntype = \"http\"\nurl = \"{}\"\n\
-         [[components.api.checks]]\nname = \"b\"\ntype = \"http\"\nurl = \"{}\"\n",
-        target.server.url("/a"),
-        target.server.url("/b"),
-    )
+    let url = |path: &str| format!("url = {}", quoted(&target.server.url(path)));
+    Toml::cachet(cachet_url)
+        .component("api", 2)
+        .raw(extra)
+        .check(Some("a"), "http", &url("/a"))
+        .check(Some("b"), "http", &url("/b"))
+        .to_string()
 }
 
 /// One `run --format json` in `cmd`'s directory (and so its state dir).

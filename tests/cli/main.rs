@@ -14,7 +14,6 @@ mod cores;
 mod dns;
 mod fidelity;
 mod hostile;
-mod kinds;
 mod lifecycle;
 mod monit;
 mod plugins;

@@ -12,14 +12,21 @@ use std::time::{Duration, Instant};
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{BIN, Cmd};
 use crate::support::http::{Response, closed_port};
+use crate::support::toml::Toml;
 
 /// A config whose `web` component Monit drives (no checks), plus `api` with a check.
 fn config(cachet: &str, web: &str) -> String {
-    format!(
-        "[cachet]\nurl = \"{cachet}\"\n\n[components.web]\nid = 2\nmonit_service = \"nginx\"\n{web}\n\n\
-         [components.api]\nid = 3\n[[components.api.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:{}\"\n",
-        closed_port()
-    )
+    Toml::cachet(cachet)
+        .component("web", 2)
+        .key("monit_service", "\"nginx\"")
+        .raw(web)
+        .component("api", 3)
+        .check(
+            None,
+            "tcp",
+            &format!("address = \"127.0.0.1:{}\"", closed_port()),
+        )
+        .to_string()
 }
 
 fn monit_cmd(cachet: &FakeCachet, web: &str) -> Cmd {

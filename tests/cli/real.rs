@@ -2,9 +2,9 @@
 //! with their own config and data dirs (`support::daemon`): what the fakes only believe.
 //! `.ci/run` installs the packages; each test is ignored where its server is missing.
 
-use crate::kinds::{check, dry_run, outcome, outcomes};
 use crate::support::cmd::Cmd;
 use crate::support::daemon::{Daemon, OpensslPki, free_addr, openssl_date};
+use crate::support::kinds::{check, dry_run, outcome, outcomes};
 
 /// A bcrypt hash (cost 4) of `PROM_PASSWORD`, for Prometheus's web config: a test password,
 /// not a key.

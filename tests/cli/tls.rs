@@ -4,9 +4,9 @@
 
 use time::Duration;
 
-use crate::kinds::{check, date_in, dry_run, outcome, outcomes};
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, blackhole};
+use crate::support::kinds::{check, date_in, dry_run, outcome, outcomes};
 use crate::support::tls::pki;
 
 fn ok(_: &crate::support::http::Request) -> Response {

@@ -21,16 +21,19 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// The command's own directory (its config, its state dir).
+    pub dir: PathBuf,
 }
 
 impl Output {
     /// What a finished cachet-check left; it must not have panicked, whatever else it did.
-    fn of(output: &std::process::Output, started: Instant) -> Output {
+    fn of(output: &std::process::Output, started: Instant, dir: &Path) -> Output {
         let output = Output {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             elapsed: started.elapsed(),
+            dir: dir.to_path_buf(),
         };
         assert!(
             !output.stderr.contains("panicked"),
@@ -54,6 +57,33 @@ impl Output {
     pub fn summary(&self) -> &str {
         self.stdout.lines().next().unwrap_or_default()
     }
+
+    /// The summary line with what changes from run to run made fixed (`normalize`), for
+    /// assertions of the whole line where the line is the contract.
+    pub fn normalized_summary(&self) -> String {
+        normalize(self.summary(), &self.dir)
+    }
+
+    /// stdout, `normalize`d.
+    pub fn normalized_stdout(&self) -> String {
+        normalize(&self.stdout, &self.dir)
+    }
+}
+
+/// `text` with what changes from run to run made fixed: durations become `N` before their
+/// unit (`0.012s` → `Ns`, `312 ms` → `N ms`), loopback ports `PORT`, the command's directory
+/// `TMP`.
+pub fn normalize(text: &str, dir: &Path) -> String {
+    static PATTERNS: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+    let (durations, ports) = PATTERNS.get_or_init(|| {
+        (
+            regex::Regex::new(r"\b\d+(?:\.\d+)?( ?)(ms|s)\b").unwrap(),
+            regex::Regex::new(r"(127\.0\.0\.1|\[::1\]|localhost):\d+").unwrap(),
+        )
+    });
+    let text = text.replace(&dir.display().to_string(), "TMP");
+    let text = ports.replace_all(&text, "${1}:PORT");
+    durations.replace_all(&text, "N$1$2").into_owned()
 }
 
 /// Rust `Debug` shapes of the error types cachet-check handles (rustls, webpki, io, ureq):
@@ -177,7 +207,7 @@ impl Cmd {
                 .unwrap();
         }
         let output = child.wait_with_output().unwrap();
-        Output::of(&output, started)
+        Output::of(&output, started, self.dir.path())
     }
 
     /// Runs the command (stdin closed) under GNU time and returns its output and peak RSS in
@@ -211,10 +241,23 @@ impl Cmd {
         let output = timed
             .output()
             .expect("GNU time at /usr/bin/time (apt-get install time)");
-        let output = Output::of(&output, started);
+        let output = Output::of(&output, started, self.dir.path());
         let rss = std::fs::read_to_string(&report).unwrap();
         // GNU time notes a non-zero exit on a line of its own before the figure.
         let rss = rss.lines().last().unwrap().trim().parse().unwrap();
         (output, rss)
     }
+}
+
+#[test]
+fn normalize_fixes_durations_ports_and_the_directory_only() {
+    let dir = Path::new("/tmp/.tmpAbC");
+    assert_eq!(
+        normalize(
+            "took 312 ms (slow after 100ms) at 127.0.0.1:40123 and [::1]:8 in /tmp/.tmpAbC/x | 'a'=0.012s 'b/load1'=7.2;5;10",
+            dir
+        ),
+        "took N ms (slow after Nms) at 127.0.0.1:PORT and [::1]:PORT in TMP/x | 'a'=Ns 'b/load1'=7.2;5;10"
+    );
+    assert_eq!(normalize("2 retries, 3 checks", dir), "2 retries, 3 checks");
 }

@@ -3,21 +3,26 @@
 use std::collections::BTreeMap;
 
 use crate::support::cmd::{Cmd, Output};
+use crate::support::toml::Toml;
 
-/// Runs component `c` with `checks` (TOML) under `--dry-run --format json`.
+/// Runs component `c` with `checks` (TOML, made by `check`) under `--dry-run --format json`.
 pub fn dry_run(cmd: Cmd, checks: &str) -> Output {
-    let config =
-        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
-    cmd.config(&config)
-        .args(["run", "--dry-run", "--format", "json"])
-        .run()
+    dry_run_with(cmd, checks, &["--format", "json"])
 }
 
-/// Runs component `c` with `checks` (TOML) under `--dry-run -v`: the text a person reads.
+/// Runs component `c` with `checks` under `--dry-run -v`: the text a person reads.
 pub fn verbose_dry_run(cmd: Cmd, checks: &str) -> Output {
-    let config =
-        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
-    cmd.config(&config).args(["run", "--dry-run", "-v"]).run()
+    dry_run_with(cmd, checks, &["-v"])
+}
+
+fn dry_run_with(cmd: Cmd, checks: &str, args: &[&str]) -> Output {
+    let config = Toml::cachet("http://127.0.0.1:9")
+        .component("c", 1)
+        .raw(checks);
+    cmd.config(&config.to_string())
+        .args(["run", "--dry-run"])
+        .args(args)
+        .run()
 }
 
 /// The `-v` line of check `name` of component `c`: `outcome - detail`.
@@ -59,9 +64,12 @@ pub fn outcome(all: &BTreeMap<String, (String, String)>, name: &str) -> (String,
         .clone()
 }
 
-/// A check table.
+/// A check table of component `c`.
 pub fn check(name: &str, kind: &str, keys: &str) -> String {
-    format!("[[components.c.checks]]\nname = \"{name}\"\ntype = \"{kind}\"\n{keys}\n")
+    Toml::default()
+        .of("c")
+        .check(Some(name), kind, keys)
+        .to_string()
 }
 
 /// `YYYY-MM-DD` of now + `days`, as the details print it.
