@@ -3,26 +3,17 @@
 
 use serde_json::Value;
 
-use super::{v2, v3};
+use super::Dialect;
 use crate::text::sanitize;
 
-/// Every reading of a Cachet answer, for the fuzz target `cachet_answer`: as either API line's
+/// Every reading of a Cachet answer, for the fuzz target `cachet_answer`: as every API line's
 /// component, incident and list, and as an error body. Nothing may panic, whatever `text` is.
 pub fn read_any_answer(text: &str) -> usize {
     let mut found = server_message(text).len();
     if let Ok(body) = serde_json::from_str::<Value>(text) {
-        found += usize::from(v2::component(&body).is_some());
-        found += usize::from(v3::component(&body).is_some());
-        found += usize::from(v3::has_next(&body));
-        if let Some(data) = body.get("data") {
-            found += usize::from(v2::incident(data).is_some());
-            found += usize::from(v3::incident(data).is_some());
-            found += usize::from(v3::linked_to(data, 1));
-        }
-        for item in items(&body) {
-            found += usize::from(v2::parse(item).is_some());
-            found += usize::from(v3::parse(item).is_some());
-        }
+        found += Dialect::all()
+            .map(|line| line.read_all(&body))
+            .sum::<usize>();
     }
     found
 }

@@ -1,7 +1,7 @@
 //! Talking to Cachet (SPEC §6, cachet-api.md): one `Client` for 2.3, 2.4 and 3.x.
 //!
 //! Nothing outside this module knows Cachet's paths, headers or envelopes. Each API line is a
-//! module of its own behind `line::Line` (`v2.rs`, `v3.rs`); `transport.rs` sends a request
+//! module of its own behind `line::Line` (`line/v2.rs`, `line/v3.rs`); `transport.rs` sends a request
 //! under the deadline, `answer.rs` reads answers; this file holds the client and the
 //! read-then-write push, `lifecycle.rs` incidents and metric points, `admin.rs` what
 //! `components` and `doctor` ask.
@@ -12,8 +12,6 @@ mod error;
 mod lifecycle;
 mod line;
 mod transport;
-mod v2;
-mod v3;
 
 use std::time::Duration;
 

@@ -1,24 +1,11 @@
-//! What a check kind is — its keys, how its spec is built from them, what a spec does — and the
-//! one list of kinds. A new kind is a new `check/<kind>.rs` holding a `KIND` and a line in
-//! `KINDS`.
+//! What a check kind is: its keys, how its spec is built from them, what a spec does. The kinds
+//! are listed in `super::KINDS`.
 
 use std::fmt::Debug;
 
-use super::{Context, Probed, dns, exec, graphite, http, jenkins, prometheus, tcp, tls};
+use super::{Context, KINDS, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{AnyKey, KeyError, Keys};
-
-/// Every kind, in the order messages list them.
-pub const KINDS: &[&Kind] = &[
-    &http::KIND,
-    &tcp::KIND,
-    &tls::KIND,
-    &dns::KIND,
-    &exec::KIND,
-    &graphite::KIND,
-    &jenkins::KIND,
-    &prometheus::KIND,
-];
 
 /// A check kind: `type = "<word>"`.
 pub struct Kind {

@@ -1,23 +1,37 @@
 //! Checks (SPEC §4, §5): each kind in its own file — its keys, its spec built from them, its
-//! probe and its pure judge — listed once in `kind::KINDS`; here, what is common to all of
+//! probe and its pure judge — listed once in `KINDS`; here, what is common to all of
 //! them: retries, `slow_after`, `on_failure`, and running them all at once under the run's
 //! deadline.
 //!
 //! A failed check is not an error: every kind returns a `Probed` value, never `Err`.
 
 pub mod bounds;
+pub mod kind;
+pub mod web;
+
+// The kinds: a new kind is a new file, declared here and listed in `KINDS`.
 pub mod dns;
 pub mod exec;
 pub mod graphite;
 pub mod http;
 pub mod jenkins;
-pub mod kind;
 pub mod prometheus;
 pub mod tcp;
 pub mod tls;
-pub mod web;
 
-pub use kind::{Built, KINDS, Kind, Probe};
+/// Every kind, in the order messages list them.
+pub const KINDS: &[&Kind] = &[
+    &http::KIND,
+    &tcp::KIND,
+    &tls::KIND,
+    &dns::KIND,
+    &exec::KIND,
+    &graphite::KIND,
+    &jenkins::KIND,
+    &prometheus::KIND,
+];
+
+pub use kind::{Built, Kind, Probe};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};

@@ -1,14 +1,16 @@
 //! An API line of Cachet — 2.x (`v2.rs`) or 3.x (`v3.rs`) — behind one interface: its paths,
-//! its token header, its envelopes, its paging and its bodies. A new line is a new module with
-//! a `LINE` and a line in `LINES`.
+//! its token header, its envelopes, its paging and its bodies. A new line is a new module here
+//! with a `LINE`, declared and listed in `LINES` below.
+
+mod v2;
+mod v3;
 
 use std::fmt;
 
 use serde_json::Value;
 
 use super::{
-    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident, v2,
-    v3,
+    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
 };
 use crate::secret::Secret;
 use crate::status::Status;
@@ -105,6 +107,10 @@ pub trait Line: Sync {
     /// Requests a run makes to read `components` components and the open incidents of
     /// `with_incident` of them, when no status changes.
     fn reads_per_run(&self, components: usize, with_incident: usize) -> usize;
+
+    /// Every reading this line makes of an answer — a component, an incident, a list, its
+    /// paging — counted, for the fuzz target: nothing may panic, whatever `answer` is.
+    fn read_all(&self, answer: &Value) -> usize;
 }
 
 /// The API line a client speaks.

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::answer::{boolean, items, number};
-use super::line::Line;
-use super::{
+use super::Line;
+use crate::cachet::answer::{boolean, items, number};
+use crate::cachet::{
     CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
 };
 use crate::net::http::encode_query_value as encode;
@@ -167,14 +167,22 @@ impl Line for V2 {
         };
         reads + with_incident
     }
+
+    fn read_all(&self, answer: &Value) -> usize {
+        let mut found = usize::from(component(answer).is_some());
+        if let Some(data) = answer.get("data") {
+            found += usize::from(incident(data).is_some());
+        }
+        found + items(answer).filter_map(parse).count()
+    }
 }
 
 /// The component in `{"data": {...}}`.
-pub fn component(body: &Value) -> Option<RemoteComponent> {
+fn component(body: &Value) -> Option<RemoteComponent> {
     parse(body.get("data")?)
 }
 
-pub fn parse(data: &Value) -> Option<RemoteComponent> {
+fn parse(data: &Value) -> Option<RemoteComponent> {
     Some(RemoteComponent {
         id: number(data.get("id"))?,
         name: data.get("name")?.as_str()?.to_owned(),
@@ -184,7 +192,7 @@ pub fn parse(data: &Value) -> Option<RemoteComponent> {
 }
 
 /// An incident of a list (`/incidents`).
-pub fn incident(data: &Value) -> Option<RemoteIncident> {
+fn incident(data: &Value) -> Option<RemoteIncident> {
     Some(RemoteIncident {
         id: number(data.get("id"))?,
         name: data.get("name")?.as_str()?.to_owned(),

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::answer::{boolean, items, number};
-use super::line::Line;
-use super::{
+use super::Line;
+use crate::cachet::answer::{boolean, items, number};
+use crate::cachet::{
     CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
 };
 use crate::net::http::encode_query_value as encode;
@@ -224,6 +224,14 @@ impl Line for V3 {
         };
         reads + usize::from(with_incident > 0)
     }
+
+    fn read_all(&self, answer: &Value) -> usize {
+        let mut found = usize::from(component(answer).is_some()) + usize::from(has_next(answer));
+        if let Some(data) = answer.get("data") {
+            found += usize::from(incident(data).is_some()) + usize::from(linked_to(data, 1));
+        }
+        found + items(answer).filter_map(parse).count()
+    }
 }
 
 /// Every unresolved incident, with its components where the server can include them. The
@@ -253,11 +261,11 @@ fn unresolved_incidents(client: &Client) -> Result<Vec<Value>, CachetError> {
 }
 
 /// The component in `{"data": {"id": "2", "attributes": {...}}}`.
-pub fn component(body: &Value) -> Option<RemoteComponent> {
+fn component(body: &Value) -> Option<RemoteComponent> {
     parse(body.get("data")?)
 }
 
-pub fn parse(data: &Value) -> Option<RemoteComponent> {
+fn parse(data: &Value) -> Option<RemoteComponent> {
     let (id, name, status, attributes) = resource(data)?;
     Some(RemoteComponent {
         id,
@@ -268,7 +276,7 @@ pub fn parse(data: &Value) -> Option<RemoteComponent> {
 }
 
 /// An incident of a list (`/incidents`).
-pub fn incident(data: &Value) -> Option<RemoteIncident> {
+fn incident(data: &Value) -> Option<RemoteIncident> {
     let (id, name, status, _) = resource(data)?;
     Some(RemoteIncident { id, name, status })
 }
@@ -276,7 +284,7 @@ pub fn incident(data: &Value) -> Option<RemoteIncident> {
 /// Whether an incident is linked to `component`: through `relationships.components` (listed
 /// with `include=components`, cores from 2025-12 on) or the legacy `attributes.component_id`
 /// that earlier cores keep instead (cachet-api.md, "Observed on real servers").
-pub fn linked_to(incident: &Value, component: u64) -> bool {
+fn linked_to(incident: &Value, component: u64) -> bool {
     let related = incident
         .pointer("/relationships/components/data")
         .and_then(Value::as_array)
@@ -289,7 +297,7 @@ pub fn linked_to(incident: &Value, component: u64) -> bool {
 }
 
 /// Whether a list answer has a next page (`links.next`; absent on the last page).
-pub fn has_next(body: &Value) -> bool {
+fn has_next(body: &Value) -> bool {
     body.pointer("/links/next")
         .is_some_and(|next| !next.is_null())
 }
