@@ -1,5 +1,7 @@
-//! One file per subcommand. What they share: finding the config, and where Cachet is and with
-//! which token (SPEC §2: flags and environment override the file).
+//! One file per subcommand, which only orchestrates; no subcommand imports another. What they
+//! share is here: finding the config, where Cachet is and with which token (SPEC §2: flags and
+//! environment override the file), finding the configured components in Cachet, what keeps
+//! checks from running on this machine, and a bounded parallel map.
 
 pub mod components;
 pub mod doctor;
