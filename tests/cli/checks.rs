@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server, closed_port};
-use crate::support::kinds::{line, verbose_dry_run as dry_run};
+use crate::support::kinds::{self, line, verbose_dry_run as dry_run};
 use crate::support::tls::pki;
+use crate::support::toml::quoted;
 
 #[test]
 fn http_sends_method_headers_body_and_basic_auth() {
@@ -93,10 +94,8 @@ fn http_status_ranges_and_body_assertions() {
         _ => Response::new(418, "teapot"),
     });
     let check = |name: &str, path: &str, extra: &str| {
-        format!(
-            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"http\"\nurl = \"{}\"\n{extra}\n",
-            server.url(path)
-        )
+        let url = quoted(&server.url(path));
+        kinds::check(name, "http", &format!("url = {url}\n{extra}"))
     };
     let checks = [
         check(
@@ -152,10 +151,8 @@ fn http_redirects_are_followed_boundedly_or_not_at_all() {
         _ => Response::new(302, "").header("Location", "/loop"),
     });
     let check = |name: &str, path: &str, extra: &str| {
-        format!(
-            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"http\"\nurl = \"{}\"\n{extra}\n",
-            server.url(path)
-        )
+        let url = quoted(&server.url(path));
+        kinds::check(name, "http", &format!("url = {url}\n{extra}"))
     };
     let checks = [
         check("followed", "/old", ""),
@@ -249,9 +246,7 @@ fn a_ca_file_that_is_not_pem_is_a_config_error() {
 fn tcp_connects_sends_and_expects_a_banner() {
     let (addr, received) = banner_server("220 mail.example.com ESMTP ready\r\n");
     let check = |name: &str, extra: &str| {
-        format!(
-            "[[components.c.checks]]\nname = \"{name}\"\ntype = \"tcp\"\naddress = \"{addr}\"\n{extra}\n"
-        )
+        kinds::check(name, "tcp", &format!("address = \"{addr}\"\n{extra}"))
     };
     let checks = [
         check("connect", ""),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::support::cmd::Cmd;
 use crate::support::dns::Dns;
 use crate::support::kinds::{dry_run, outcome, outcomes};
+use crate::support::toml::Toml;
 
 fn zone() -> Dns {
     Dns::start()
@@ -103,7 +104,7 @@ fn every_record_type_is_looked_up_and_expected_values_found() {
 
 /// A `dns` check takes its name from what it looks up (`name` is the name looked up).
 fn check_named(keys: &str) -> String {
-    format!("[[components.c.checks]]\ntype = \"dns\"\n{keys}\n")
+    Toml::default().of("c").check(None, "dns", keys).to_string()
 }
 
 #[test]
