@@ -200,9 +200,8 @@ pub(super) fn build_check(
     let built = (kind.build)(&mut keys).map_err(place)?;
     debug_assert!(
         keys.written().is_empty(),
-        "the `{}` kind did not read {:?}",
-        kind.word,
-        keys.written()
+        "the `{}` kind did not read every key it declares",
+        kind.word
     );
     Ok(CheckSpec {
         name: name.unwrap_or_else(|| format!("{} {}", kind.word, built.called)),
