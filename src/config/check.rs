@@ -118,17 +118,22 @@ fn kind_of(
     keys: &mut Keys,
 ) -> Result<&'static Kind, ConfigError> {
     let table = keys.table;
-    if let Some(unknown) = keys
-        .written()
-        .into_iter()
-        .find(|key| declared(key.get_ref()).is_none())
+    let common = |name: &str| COMMON.iter().any(|key| key.name() == name);
+    let kind = keys.take(&TYPE);
+    // Most checks are right: every key they write is common or their kind's.
+    if let Ok(Some(KindOf(kind))) = kind
+        && keys
+            .first_written(|key| !common(key) && !kind.takes(key))
+            .is_none()
     {
+        return Ok(kind);
+    }
+    // Otherwise the first thing to fix, in this order: a key no check takes, the `type`, a key
+    // of another kind.
+    if let Some(unknown) = keys.first_written(|key| declared(key).is_none()) {
         return Err(at.unknown_key(unknown, &every_key()));
     }
-    let Some(KindOf(kind)) = keys
-        .take(&TYPE)
-        .map_err(|error| at.key_error(span, error))?
-    else {
+    let Some(KindOf(kind)) = kind.map_err(|error| at.key_error(span, error))? else {
         return Err(at.error(
             span,
             None,
@@ -138,23 +143,16 @@ fn kind_of(
             ),
         ));
     };
-    let common = |name: &str| COMMON.iter().any(|key| key.name() == name);
-    if let Some(key) = keys
-        .written()
-        .into_iter()
-        .find(|key| !common(key.get_ref()) && !kind.takes(key.get_ref()))
-    {
-        let name = key.get_ref();
-        return Err(at.error(
-            span,
-            Some(name),
-            format!(
-                "`{name}` does not apply to a `{}` check (in `{table}`)",
-                kind.word
-            ),
-        ));
-    }
-    Ok(kind)
+    let key = keys.first_written(|key| !common(key) && !kind.takes(key));
+    let name = key.map_or("", |key| key.get_ref().as_str());
+    Err(at.error(
+        span,
+        Some(name),
+        format!(
+            "`{name}` does not apply to a `{}` check (in `{table}`)",
+            kind.word
+        ),
+    ))
 }
 
 pub(super) fn build_check(
@@ -199,7 +197,7 @@ pub(super) fn build_check(
         .map_or(DEFAULT_RETRY_DELAY, |d| d.0);
     let built = (kind.build)(&mut keys).map_err(place)?;
     debug_assert!(
-        keys.written().is_empty(),
+        keys.all_read(),
         "the `{}` kind did not read every key it declares",
         kind.word
     );

@@ -95,11 +95,18 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// The keys this table writes itself (not those `[defaults]` fills in), in file order.
-    pub fn written(&self) -> Vec<&Spanned<String>> {
-        let mut written: Vec<&Spanned<String>> = self.own.keys().collect();
-        written.sort_by_key(|key| key.span().start);
-        written
+    /// The first key, in file order, that this table writes itself (not one `[defaults]`
+    /// fills in) and that `which` picks.
+    pub fn first_written(&self, which: impl Fn(&str) -> bool) -> Option<&Spanned<String>> {
+        self.own
+            .keys()
+            .filter(|key| which(key.get_ref()))
+            .min_by_key(|key| key.span().start)
+    }
+
+    /// Whether every key this table writes has been read.
+    pub fn all_read(&self) -> bool {
+        self.own.is_empty()
     }
 
     /// The value of `key`: the table's own, else `[defaults]`'s.
@@ -204,7 +211,7 @@ mod tests {
         let mut keys = Keys::new(entries("retries = 5\n"), &defaults, "c.toml", "[t]");
         assert_eq!(keys.take(&RETRIES).unwrap(), Some(5));
         assert_eq!(keys.take(&TIMEOUT).unwrap().map(|t| t.0.as_secs()), Some(3));
-        assert!(keys.written().is_empty(), "a read key is no longer written");
+        assert!(keys.all_read(), "a read key is no longer written");
     }
 
     #[test]
