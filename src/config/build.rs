@@ -322,6 +322,32 @@ id = 2
         assert!(error(&source).contains("is not an http:// or https:// URL"));
     }
 
+    // The first thing to fix comes first: a key no check takes, then the `type`, then a key of
+    // another kind.
+    #[test]
+    fn a_check_with_several_mistakes_names_them_in_order() {
+        let unknown_and_bad_type =
+            MINIMAL.replace("type = \"http\"", "type = \"htp\"\n  timout = \"1s\"");
+        assert!(
+            error(&unknown_and_bad_type).contains("unknown key `timout`"),
+            "{}",
+            error(&unknown_and_bad_type)
+        );
+        let bad_type_and_other_kind =
+            MINIMAL.replace("type = \"http\"", "type = \"htp\"\n  command = [\"x\"]");
+        assert!(
+            error(&bad_type_and_other_kind).contains("`type`: unknown value `htp`"),
+            "{}",
+            error(&bad_type_and_other_kind)
+        );
+        let no_type = MINIMAL.replace("  type = \"http\"\n", "");
+        assert!(
+            error(&no_type).contains("has no `type`"),
+            "{}",
+            error(&no_type)
+        );
+    }
+
     #[test]
     fn keys_of_another_kind_are_rejected_at_the_key() {
         let source = MINIMAL.replace("type = \"http\"", "type = \"http\"\n  command = [\"x\"]");
