@@ -33,17 +33,15 @@ impl Exit {
         }
     }
 
-    /// The exit of a run: the worst component status, and UNKNOWN for any component whose push
-    /// failed (SPEC §3: the status is known but the job was not done).
-    pub fn of_run(components: impl IntoIterator<Item = (Status, bool)>) -> Exit {
+    /// The exit of a run: the worst component status, and UNKNOWN for any component whose job
+    /// was not done (SPEC §3: its push failed, or a check could not be judged) or that has no
+    /// status at all.
+    pub fn of_run(components: impl IntoIterator<Item = (Option<Status>, bool)>) -> Exit {
         components
             .into_iter()
-            .map(|(status, push_failed)| {
-                if push_failed {
-                    Exit::Unknown
-                } else {
-                    Exit::from(status)
-                }
+            .map(|(status, not_done)| match status {
+                Some(status) if !not_done => Exit::from(status),
+                _ => Exit::Unknown,
             })
             .max()
             .unwrap_or(Exit::Ok)
@@ -83,13 +81,13 @@ mod tests {
     #[test]
     fn a_run_exits_with_the_worst_component() {
         let run = [
-            (Status::Operational, false),
-            (Status::PerformanceIssues, false),
+            (Some(Status::Operational), false),
+            (Some(Status::PerformanceIssues), false),
         ];
         assert_eq!(Exit::of_run(run), Exit::Warning);
         let run = [
-            (Status::MajorOutage, false),
-            (Status::PerformanceIssues, false),
+            (Some(Status::MajorOutage), false),
+            (Some(Status::PerformanceIssues), false),
         ];
         assert_eq!(Exit::of_run(run), Exit::Critical);
         assert_eq!(Exit::of_run([]), Exit::Ok);
@@ -98,7 +96,17 @@ mod tests {
     // SPEC §3: the status is known but the push failed → 3, even when operational.
     #[test]
     fn a_failed_push_makes_the_run_unknown() {
-        let run = [(Status::MajorOutage, false), (Status::Operational, true)];
+        let run = [
+            (Some(Status::MajorOutage), false),
+            (Some(Status::Operational), true),
+        ];
+        assert_eq!(Exit::of_run(run), Exit::Unknown);
+    }
+
+    // SPEC §10: a component none of whose checks could be judged makes the run unknown.
+    #[test]
+    fn a_component_without_a_status_makes_the_run_unknown() {
+        let run = [(Some(Status::Operational), false), (None, false)];
         assert_eq!(Exit::of_run(run), Exit::Unknown);
     }
 }

@@ -322,6 +322,9 @@ pub struct ComponentState {
     /// Consecutive runs that computed a status worse than Cachet shows (`confirm`).
     #[serde(default)]
     pub worse_runs: u32,
+    /// Consecutive runs that computed a status better than Cachet shows (`confirm_recovery`).
+    #[serde(default)]
+    pub better_runs: u32,
     /// Metric points not yet delivered, oldest first.
     #[serde(default)]
     pub points: Vec<Point>,
@@ -355,6 +358,7 @@ impl ComponentState {
             version: FORMAT,
             component: component.to_owned(),
             worse_runs: 0,
+            better_runs: 0,
             points: Vec::new(),
             incident: None,
             pending: None,

@@ -91,6 +91,8 @@ pub enum OutcomeKind {
     Degraded,
     Fail,
     Down,
+    /// Could not be judged: this host's or this config's trouble, not the target's (SPEC §10).
+    Unknown,
 }
 
 impl OutcomeKind {
@@ -100,12 +102,21 @@ impl OutcomeKind {
             OutcomeKind::Degraded => "degraded",
             OutcomeKind::Fail => "fail",
             OutcomeKind::Down => "down",
+            OutcomeKind::Unknown => "unknown",
         }
     }
 }
 
 /// The component status for the outcomes of its checks: the first row of SPEC §4 that matches.
+/// Checks that could not be judged are left out (SPEC §10); when none was judged the table's
+/// last row answers, and `hold` keeps that answer from Cachet.
 pub fn component_status(outcomes: &[OutcomeKind]) -> Status {
+    let judged: Vec<OutcomeKind> = outcomes
+        .iter()
+        .copied()
+        .filter(|kind| *kind != OutcomeKind::Unknown)
+        .collect();
+    let outcomes = judged.as_slice();
     let any = |kind: OutcomeKind| outcomes.contains(&kind);
     if any(OutcomeKind::Down) {
         return Status::MajorOutage;
@@ -123,10 +134,62 @@ pub fn component_status(outcomes: &[OutcomeKind]) -> Status {
     Status::Operational
 }
 
+/// Why a status computed with checks that could not be judged must not reach Cachet, which
+/// shows `shown` (SPEC §10): when no check was judged, nothing is known; a better status than
+/// Cachet's might hide a failure still going on. A worse (or the same) one stands: a real
+/// failure is still a failure. `None` when every check was judged.
+pub fn hold(outcomes: &[OutcomeKind], computed: Status, shown: Status) -> Option<String> {
+    let unknown = outcomes
+        .iter()
+        .filter(|kind| **kind == OutcomeKind::Unknown)
+        .count();
+    if unknown == 0 {
+        return None;
+    }
+    if unknown == outcomes.len() {
+        return Some("nothing pushed".to_owned());
+    }
+    (computed < shown).then(|| {
+        format!(
+            "{} not pushed while a check could not be judged (it might hide a failure): Cachet keeps showing {}",
+            computed.label(),
+            shown.label()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{OutcomeKind, Status, component_status};
-    use OutcomeKind::{Degraded, Down, Fail, Pass};
+    use super::{OutcomeKind, Status, component_status, hold};
+    use OutcomeKind::{Degraded, Down, Fail, Pass, Unknown};
+
+    // SPEC §10: unknown checks are left out of the table.
+    #[test]
+    fn unknown_checks_are_left_out() {
+        assert_eq!(component_status(&[Unknown, Fail]), Status::MajorOutage);
+        assert_eq!(
+            component_status(&[Unknown, Pass, Fail]),
+            Status::PartialOutage
+        );
+        assert_eq!(component_status(&[Unknown, Pass]), Status::Operational);
+        assert_eq!(
+            component_status(&[Unknown, Degraded]),
+            Status::PerformanceIssues
+        );
+    }
+
+    // SPEC §10: all unknown → nothing; better than Cachet's → held; worse or the same → pushed.
+    #[test]
+    fn unknown_checks_hold_all_but_a_worse_status() {
+        let major = Status::MajorOutage;
+        let operational = Status::Operational;
+        assert!(hold(&[Unknown], operational, major).is_some());
+        assert!(hold(&[Unknown, Unknown], operational, operational).is_some());
+        assert!(hold(&[Unknown, Pass], operational, major).is_some());
+        assert_eq!(hold(&[Unknown, Fail], major, operational), None);
+        assert_eq!(hold(&[Unknown, Pass], operational, operational), None);
+        assert_eq!(hold(&[Pass], operational, major), None);
+    }
 
     // SPEC §4 row 1: any check down → major outage.
     #[test]

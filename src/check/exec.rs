@@ -173,7 +173,8 @@ fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
                 }
                 _ => crate::net::describe_io(&error, budget),
             };
-            return Probed::fail(format!("cannot run `{program}`: {why}"));
+            // No program, no verdict: what it would have checked is not known (SPEC §10).
+            return Probed::unknown(format!("cannot run `{program}`: {why}"));
         }
     };
     let _running = Running::register(child.id());
@@ -340,7 +341,17 @@ pub(crate) fn judge(status: ExitStatus, stdout: &str, stderr: &str) -> Probed {
         Some(0) => (Level::Pass, "exit status 0 (OK)".to_owned()),
         Some(1) => (Level::Warn, "exit status 1 (WARNING)".to_owned()),
         Some(2) => (Level::Fail, "exit status 2 (CRITICAL)".to_owned()),
-        Some(3) => (Level::Fail, "exit status 3 (UNKNOWN)".to_owned()),
+        // The plugin could not judge (its own UNKNOWN), or there was no program to run (126:
+        // not executable, 127: not found, as a shell or `env` says it): this host's trouble.
+        Some(3) => (Level::Unknown, "exit status 3 (UNKNOWN)".to_owned()),
+        Some(126) => (
+            Level::Unknown,
+            "exit status 126 (a program it runs is not executable)".to_owned(),
+        ),
+        Some(127) => (
+            Level::Unknown,
+            "exit status 127 (a program it runs is not found)".to_owned(),
+        ),
         Some(code) => (Level::Fail, format!("exit status {code}")),
         None => (
             Level::Fail,
@@ -374,11 +385,13 @@ mod tests {
         assert_eq!(judge(exit(0), "OK - fine", "").level, Level::Pass);
         assert_eq!(judge(exit(1), "WARNING", "").level, Level::Warn);
         assert_eq!(judge(exit(2), "CRITICAL", "").level, Level::Fail);
-        assert_eq!(judge(exit(3), "UNKNOWN", "").level, Level::Fail);
+        assert_eq!(judge(exit(3), "UNKNOWN", "").level, Level::Unknown);
         assert_eq!(
             judge(exit(127), "", "sh: nope: not found").level,
-            Level::Fail
+            Level::Unknown
         );
+        assert_eq!(judge(exit(126), "", "").level, Level::Unknown);
+        assert_eq!(judge(exit(4), "", "").level, Level::Fail);
     }
 
     #[test]

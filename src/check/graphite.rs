@@ -153,8 +153,15 @@ fn probe(spec: &GraphiteSpec, context: &Context, deadline: Deadline) -> Probed {
     );
     let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
         Ok(answer) => answer,
-        Err(why) => return Probed::fail(format!("graphite: {why}")),
+        Err(why) => return why.map(|why| format!("graphite: {why}")).into(),
     };
+    // Graphite answers 400 to a target or function it cannot parse: the config's mistake.
+    if code == 400 {
+        return Probed::unknown(format!(
+            "graphite: HTTP 400 from the render API{} (the target is malformed: fix `target`)",
+            first_line(&body)
+        ));
+    }
     if code != 200 {
         return Probed::fail(format!(
             "graphite: HTTP {code} from the render API{}",

@@ -200,7 +200,11 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
             }),
             None,
         ),
-        Err(why) => return Probed::fail(format!("{}, but {why}", probed.detail)),
+        Err(why) => {
+            return why
+                .map(|why| format!("{}, but {why}", probed.detail))
+                .into();
+        }
     };
     if cert.level == Level::Pass {
         return probed;
@@ -217,7 +221,7 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let request = match build_request(&spec.method, &spec.url, &spec.options, spec.body.as_deref())
     {
         Ok(request) => request,
-        Err(why) => return Probed::fail(why),
+        Err(why) => return why.into(),
     };
     let redirects = if spec.follow_redirects {
         MAX_REDIRECTS
@@ -226,7 +230,7 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     };
     let mut response = match send(request, &spec.options, redirects, context, budget) {
         Ok(response) => response,
-        Err(detail) => return Probed::fail(detail),
+        Err(failure) => return failure.into(),
     };
     let code = response.status().as_u16();
     if !spec.expect_status.contains(code) {

@@ -111,13 +111,14 @@ fn probe(spec: &JenkinsSpec, context: &Context, deadline: Deadline) -> Probed {
     let url = with_query(&api, &[("tree", TREE)]);
     let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
         Ok(answer) => answer,
-        Err(why) => return Probed::fail(format!("jenkins: {why}")),
+        Err(why) => return why.map(|why| format!("jenkins: {why}")).into(),
     };
     match code {
         200 => {}
         404 => return Probed::fail("jenkins: no job at this URL (HTTP 404)"),
+        // Without credentials the job's state is not known: the config's to fix.
         401 | 403 => {
-            return Probed::fail(format!(
+            return Probed::unknown(format!(
                 "jenkins: HTTP {code}, the job is not readable without credentials: set `basic_auth` (user and API token)"
             ));
         }

@@ -39,6 +39,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
+use crate::net::Failure;
 use crate::perfdata::Perfdata;
 use crate::status::OutcomeKind;
 use crate::stderr::Trace;
@@ -72,6 +73,9 @@ pub enum Level {
     /// A warning-level result (a plugin's exit 1): degraded, whatever `on_failure` says.
     Warn,
     Fail,
+    /// Could not be judged: this host's or this config's trouble (SPEC §10), whatever
+    /// `on_failure` says.
+    Unknown,
 }
 
 impl Probed {
@@ -88,6 +92,25 @@ impl Probed {
             level: Level::Fail,
             detail: detail.into(),
             perfdata: Vec::new(),
+        }
+    }
+
+    pub fn unknown(detail: impl Into<String>) -> Probed {
+        Probed {
+            level: Level::Unknown,
+            detail: detail.into(),
+            perfdata: Vec::new(),
+        }
+    }
+}
+
+/// A connection that failed: the target's failure, or this host's (SPEC §10).
+impl From<Failure> for Probed {
+    fn from(failure: Failure) -> Probed {
+        if failure.local {
+            Probed::unknown(failure.detail)
+        } else {
+            Probed::fail(failure.detail)
         }
     }
 }
@@ -128,7 +151,8 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
         let attempt_deadline = deadline.within(spec.timeout);
         let probed = spec.probe.probe(context, attempt_deadline);
         let duration = started.elapsed();
-        let retry = probed.level == Level::Fail
+        // This host's trouble may be as passing as the target's (a resolver's hiccup).
+        let retry = matches!(probed.level, Level::Fail | Level::Unknown)
             && attempt < spec.retries
             && deadline.remaining() > spec.retry_delay;
         if !retry {
@@ -158,6 +182,7 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
     let (kind, detail) = match probed.level {
         Level::Fail => (spec.on_failure, format!("{}{after}", probed.detail)),
         Level::Warn => (OutcomeKind::Degraded, probed.detail),
+        Level::Unknown => (OutcomeKind::Unknown, format!("{}{after}", probed.detail)),
         Level::Pass => match spec.slow_after {
             Some(slow_after) if duration > slow_after => (
                 OutcomeKind::Degraded,
@@ -323,6 +348,14 @@ mod tests {
         };
         let outcome = judge(&spec(OutcomeKind::Down, None), warn, Duration::ZERO, 1);
         assert_eq!(outcome.kind, OutcomeKind::Degraded);
+    }
+
+    #[test]
+    fn a_check_not_judged_is_unknown_whatever_on_failure_says() {
+        for kind in [OutcomeKind::Degraded, OutcomeKind::Fail, OutcomeKind::Down] {
+            let outcome = judge(&spec(kind, None), Probed::unknown("x"), Duration::ZERO, 1);
+            assert_eq!(outcome.kind, OutcomeKind::Unknown);
+        }
     }
 
     #[test]

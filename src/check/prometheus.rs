@@ -126,7 +126,7 @@ fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed
     let url = with_query(&api, &[("query", &spec.query)]);
     let (code, body) = match get_json(&url, &spec.options, ANSWER_CAP, context, deadline) {
         Ok(answer) => answer,
-        Err(why) => return Probed::fail(format!("prometheus: {why}")),
+        Err(why) => return why.map(|why| format!("prometheus: {why}")).into(),
     };
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
@@ -140,18 +140,25 @@ fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed
         }
     };
     if envelope.status != "success" {
-        return Probed::fail(format!(
+        let error_type = envelope.error_type.as_deref().unwrap_or("error");
+        let said = format!(
             "prometheus: {}: {}",
-            sanitize(envelope.error_type.as_deref().unwrap_or("error")),
+            sanitize(error_type),
             sanitize(envelope.error.as_deref().unwrap_or("no reason given"))
-        ));
+        );
+        // `bad_data`: the query itself is wrong, which says nothing of what it asks about.
+        if error_type == "bad_data" {
+            return Probed::unknown(format!("{said} (the query is malformed: fix `query`)"));
+        }
+        return Probed::fail(said);
     }
     let Some(data) = envelope.data else {
         return Probed::fail("prometheus: the answer has no `data`");
     };
     let samples = match samples(&data) {
         Ok(samples) => samples,
-        Err(why) => return Probed::fail(format!("prometheus: {why}")),
+        // A result of the wrong shape is the query's mistake, not the target's failure.
+        Err(why) => return Probed::unknown(format!("prometheus: {why}")),
     };
     judge(spec, &samples)
 }

@@ -97,7 +97,7 @@ fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
     let mut stream = match connect(&spec.address, deadline, budget) {
         Ok(stream) => stream,
-        Err(why) => return Probed::fail(why),
+        Err(why) => return why.into(),
     };
     let greeting = match &spec.banner {
         Banner::None => None,

@@ -22,7 +22,7 @@ use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
 use crate::net::tls::{Verifier, accept_anything, expired, span_in_words, system_config};
-use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
+use crate::net::{Failure, at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
 
 #[derive(Debug)]
@@ -207,7 +207,7 @@ fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
                 before,
             }),
         ),
-        Err(why) => Probed::fail(why),
+        Err(why) => why.into(),
     }
 }
 
@@ -218,7 +218,7 @@ pub fn expiry(
     server_name: &str,
     trust: &Trust,
     deadline: Deadline,
-) -> Result<i64, String> {
+) -> Result<i64, Failure> {
     let budget = deadline.remaining();
     let name = server_name_of(server_name)?;
     let mut socket = connect(address, deadline, budget)?;
@@ -227,11 +227,11 @@ pub fn expiry(
     let mut first = Vec::new();
     handshake(&mut connection, &mut socket, deadline, budget, &mut first).map_err(
         |why| match why {
-            Failure::Tls(
+            Handshake::Tls(
                 rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. },
             ) => crate::net::tls::not_tls(&first),
-            Failure::Tls(error) => crate::net::tls::describe(server_name, &error),
-            Failure::Other(why) => why,
+            Handshake::Tls(error) => crate::net::tls::describe(server_name, &error),
+            Handshake::Other(why) => why,
         },
     )?;
     let leaf = connection
@@ -244,7 +244,7 @@ pub fn expiry(
     Ok(not_after)
 }
 
-enum Failure {
+enum Handshake {
     Tls(rustls::Error),
     Other(String),
 }
@@ -255,20 +255,20 @@ fn handshake(
     deadline: Deadline,
     budget: Duration,
     first: &mut Vec<u8>,
-) -> Result<(), Failure> {
+) -> Result<(), Handshake> {
     let io = |error: std::io::Error| match error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        Some(tls) => Failure::Tls(tls.clone()),
+        Some(tls) => Handshake::Tls(tls.clone()),
         None if matches!(
             error.kind(),
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
         ) =>
         {
-            Failure::Other(format!("TLS handshake {}", timed_out(budget)))
+            Handshake::Other(format!("TLS handshake {}", timed_out(budget)))
         }
-        None => Failure::Other(format!(
+        None => Handshake::Other(format!(
             "TLS handshake failed: {}",
             describe_io(&error, budget)
         )),
@@ -276,7 +276,7 @@ fn handshake(
     while connection.is_handshaking() {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            return Err(Failure::Other(format!(
+            return Err(Handshake::Other(format!(
                 "TLS handshake {}",
                 timed_out(budget)
             )));
@@ -295,14 +295,14 @@ fn handshake(
                 first.extend_from_slice(&peeked[..seen]);
             }
             if connection.read_tls(socket).map_err(io)? == 0 {
-                return Err(Failure::Other(
+                return Err(Handshake::Other(
                     "TLS handshake failed: the server closed the connection".to_owned(),
                 ));
             }
             if let Err(error) = connection.process_new_packets() {
                 // Tell the server why, as a browser would, then report it.
                 let _ = connection.write_tls(socket);
-                return Err(Failure::Tls(error));
+                return Err(Handshake::Tls(error));
             }
         } else {
             break;

@@ -16,8 +16,8 @@ use super::Context;
 use super::tls::{CA_FILE, INSECURE, ca_certificates};
 use crate::deadline::{Deadline, format_millis};
 use crate::keys::{Key, KeyError, Keys, WebUrl};
-use crate::net::MAX_REDIRECTS;
 use crate::net::http::{agent_config, encode_query_value, new_agent};
+use crate::net::{Failure, MAX_REDIRECTS};
 use crate::secret::{Secret, redact_url};
 
 /// Where the kind's requests go.
@@ -75,7 +75,7 @@ pub fn send(
     redirects: u32,
     context: &Context,
     budget: Duration,
-) -> Result<ureq::http::Response<ureq::Body>, String> {
+) -> Result<ureq::http::Response<ureq::Body>, Failure> {
     let started = Instant::now();
     context.trace.emit(format_args!(
         "> {} {}",
@@ -109,7 +109,10 @@ pub fn send(
         Err(error) => {
             let detail = crate::net::describe_error(&error, budget, &host);
             context.trace.emit(format_args!("< {detail}"));
-            Err(detail)
+            Err(Failure {
+                detail,
+                local: crate::net::is_local(&error),
+            })
         }
     }
 }
@@ -152,7 +155,7 @@ pub fn get_json(
     cap: u64,
     context: &Context,
     deadline: Deadline,
-) -> Result<(u16, Vec<u8>), String> {
+) -> Result<(u16, Vec<u8>), Failure> {
     let budget = deadline.remaining();
     let mut request = build_request("GET", url, options, None)?;
     request.headers_mut().insert(
@@ -164,10 +167,7 @@ pub fn get_json(
     let body = read_body(&mut response, cap + 1, budget)
         .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
     if body.len() as u64 > cap {
-        return Err(format!(
-            "HTTP {code}, the answer is larger than {} MiB",
-            cap >> 20
-        ));
+        return Err(format!("HTTP {code}, the answer is larger than {} MiB", cap >> 20).into());
     }
     Ok((code, body))
 }
@@ -194,7 +194,7 @@ pub fn build_request(
     url: &str,
     options: &HttpOptions,
     body: Option<&str>,
-) -> Result<ureq::http::Request<Vec<u8>>, String> {
+) -> Result<ureq::http::Request<Vec<u8>>, Failure> {
     let mut request = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in &options.headers {
         request = request.header(name.as_str(), value.as_str());
@@ -203,7 +203,8 @@ pub fn build_request(
         let password = auth
             .password
             .as_ref()
-            .map_err(|why| format!("not run: {why}"))?;
+            // A secret this host cannot read is its own trouble, not the target's (SPEC §10).
+            .map_err(|why| Failure::local(format!("not run: {why}")))?;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             auth.user,
@@ -213,7 +214,7 @@ pub fn build_request(
     }
     request
         .body(body.unwrap_or_default().as_bytes().to_vec())
-        .map_err(|error| format!("cannot build the request: {error}"))
+        .map_err(|error| format!("cannot build the request: {error}").into())
 }
 
 /// Reads `headers`, `basic_auth`, `insecure` and `ca_file`.

@@ -437,7 +437,7 @@ fn describe(pending: &Pending) -> String {
 
 fn done(report: ComponentReport, dry_run: bool) -> Report {
     Report {
-        status: Some(report.status),
+        status: report.status,
         exit: Exit::Ok,
         dry_run,
         components: vec![report],

@@ -19,7 +19,7 @@ use crate::exit::Exit;
 use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
 use crate::settle::{CachetView, Settle, Settling};
 use crate::state::{Lock, StateDir};
-use crate::status::{Status, component_status};
+use crate::status::{OutcomeKind, Status, component_status};
 
 pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Report> {
     let deadline = Deadline::after(global.timeout);
@@ -86,11 +86,11 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
     }
 
     Ok(Report {
-        status: components.iter().map(|c| c.status).max(),
+        status: components.iter().filter_map(|c| c.status).max(),
         exit: Exit::of_run(
             components
                 .iter()
-                .map(|c| (c.status, c.push_error.is_some())),
+                .map(|c| (c.status, c.push_error.is_some() || c.has_unknown())),
         ),
         dry_run: global.dry_run,
         components,
@@ -168,7 +168,7 @@ fn state_dir(config: &Config, selected: &[&Component]) -> Result<Option<StateDir
             if config.state_dir.is_none()
                 && selected
                     .iter()
-                    .all(|c| c.confirm <= 1 && c.metric.is_none()) =>
+                    .all(|c| c.confirm <= 1 && c.confirm_recovery <= 1 && c.metric.is_none()) =>
         {
             crate::stderr::warn(format_args!(
                 "{error:#}; running without one: no lock, no cached API line"
@@ -341,6 +341,11 @@ fn component_report(
     outcomes: &[Outcome],
 ) -> ComponentReport {
     let mut report = ComponentReport::new(&component.name, status);
+    if !outcomes.is_empty() && outcomes.iter().all(|o| o.kind == OutcomeKind::Unknown) {
+        // SPEC §10: nothing was judged, so there is no status to show or push.
+        report.status = None;
+        report.status_id = None;
+    }
     report.id = match component.target {
         crate::config::Target::Id(id) => Some(id),
         crate::config::Target::Name(_) => None,

@@ -48,6 +48,7 @@ fn component_plan(component: &Component) -> ComponentPlan {
             Target::Id(_) => None,
         },
         confirm: component.confirm,
+        confirm_recovery: component.confirm_recovery,
         metric: component.metric,
         incident: component.incident.as_ref().map(|incident| IncidentPlan {
             name: incident.name.clone(),

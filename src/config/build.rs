@@ -146,17 +146,23 @@ fn build_component(
         }
         checks.push(std::sync::Arc::new(check));
     }
-    if raw.confirm == Some(0) {
-        return Err(at.error(
-            span,
-            Some("confirm"),
-            format!("`confirm` in `{table}` must be at least 1 (1 pushes at once)"),
-        ));
+    for (key, value) in [
+        ("confirm", raw.confirm),
+        ("confirm_recovery", raw.confirm_recovery),
+    ] {
+        if value == Some(0) {
+            return Err(at.error(
+                span,
+                Some(key),
+                format!("`{key}` in `{table}` must be at least 1 (1 pushes at once)"),
+            ));
+        }
     }
     Ok(Component {
         name: name.to_owned(),
         target,
         confirm: raw.confirm.unwrap_or(1),
+        confirm_recovery: raw.confirm_recovery.unwrap_or(1),
         metric: raw.metric,
         incident: incident(at, span, &table, raw.incident)?,
         monit_service,

@@ -50,6 +50,8 @@ pub struct Component {
     pub target: Target,
     /// Runs that must compute a worse status before it is pushed (1: at once).
     pub confirm: u32,
+    /// Runs that must compute a better status before it is pushed (1: at once).
+    pub confirm_recovery: u32,
     /// The Cachet metric that receives the checks' latency.
     pub metric: Option<u64>,
     pub incident: Option<IncidentSpec>,

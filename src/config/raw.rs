@@ -35,6 +35,7 @@ pub(super) struct RawComponent {
     pub(super) id: Option<u64>,
     pub(super) cachet_name: Option<String>,
     pub(super) confirm: Option<u32>,
+    pub(super) confirm_recovery: Option<u32>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,
     pub(super) monit_service: Option<String>,

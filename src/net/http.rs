@@ -59,7 +59,15 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
         if let Some(found) = entry.as_ref() {
             return Ok(found.clone());
         }
-        let found = self.system.resolve(uri, config, timeout)?;
+        // A lookup that runs out of time is the resolver's silence, whatever budget ran out:
+        // said so, it is this host's trouble rather than the target's (SPEC §10).
+        let found = self
+            .system
+            .resolve(uri, config, timeout)
+            .map_err(|error| match error {
+                ureq::Error::Timeout(_) => ureq::Error::Timeout(ureq::Timeout::Resolve),
+                other => other,
+            })?;
         *entry = Some(found.clone());
         Ok(found)
     }

@@ -13,6 +13,85 @@ use crate::deadline::Deadline;
 use crate::secret::redact_url;
 use crate::text::sanitize;
 
+/// Why a connection failed, in words, and whose failure it is: `local` when it is this host's
+/// own — no route to the network, no permission, no address to send from, its resolver not
+/// answering — so that the check could not be judged (SPEC §10); otherwise the target's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub detail: String,
+    pub local: bool,
+}
+
+impl Failure {
+    pub fn local(detail: impl Into<String>) -> Failure {
+        Failure {
+            detail: detail.into(),
+            local: true,
+        }
+    }
+
+    /// The same failure in other words.
+    pub fn map(self, words: impl FnOnce(String) -> String) -> Failure {
+        Failure {
+            detail: words(self.detail),
+            local: self.local,
+        }
+    }
+
+    fn of_io(error: &std::io::Error, detail: String) -> Failure {
+        Failure {
+            detail,
+            local: is_local_io(error),
+        }
+    }
+}
+
+/// A failure said in words alone is the target's.
+impl From<String> for Failure {
+    fn from(detail: String) -> Failure {
+        Failure {
+            detail,
+            local: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// Whether ureq's error is this host's own trouble (`Failure::local`).
+pub fn is_local(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::Resolve) => true,
+        ureq::Error::Io(io) => is_local_io(io),
+        _ => false,
+    }
+}
+
+/// Whether an I/O error is this host's own trouble: ENETUNREACH, EPERM or EACCES on connect
+/// (a local firewall, a sandbox), EADDRNOTAVAIL (no address of the family to send from), and
+/// a lookup the resolver could not answer (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the
+/// target's.
+pub fn is_local_io(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::NetworkUnreachable | ErrorKind::PermissionDenied | ErrorKind::AddrNotAvailable
+    ) || resolver_failed(error)
+}
+
+/// The resolver's own failure, as the standard library reports getaddrinfo's EAI_AGAIN and
+/// EAI_FAIL: by gai_strerror's words alone (glibc's and musl's are these).
+fn resolver_failed(error: &std::io::Error) -> bool {
+    let text = error.to_string();
+    text.starts_with("failed to lookup address information")
+        && (text.contains("Temporary failure in name resolution")
+            || text.contains("Non-recoverable failure in name resolution"))
+}
+
 /// Redirects an HTTP request follows at most.
 pub const MAX_REDIRECTS: u32 = 10;
 
@@ -20,6 +99,10 @@ pub const MAX_REDIRECTS: u32 = 10;
 /// own messages can hold URLs; this never includes one.
 pub fn describe_error(error: &ureq::Error, budget: Duration, host: &str) -> String {
     match error {
+        ureq::Error::Timeout(ureq::Timeout::Resolve) => format!(
+            "this host's resolver did not answer for {host} ({})",
+            timed_out(budget)
+        ),
         ureq::Error::Timeout(_) => timed_out(budget),
         ureq::Error::HostNotFound => "host not found (DNS lookup failed)".to_owned(),
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
@@ -84,7 +167,14 @@ fn describe_io_at(error: &std::io::Error, budget: Duration, host: &str) -> Strin
         ErrorKind::HostUnreachable => "no route to the host".to_owned(),
         ErrorKind::NetworkUnreachable => "the network is unreachable from this host".to_owned(),
         ErrorKind::PermissionDenied => {
-            "this host may not connect there (permission denied)".to_owned()
+            "this host may not connect there (permission denied: a local firewall or sandbox?)"
+                .to_owned()
+        }
+        ErrorKind::AddrNotAvailable => {
+            "this host has no address to connect from (no address of that family?)".to_owned()
+        }
+        _ if resolver_failed(error) => {
+            format!("this host's resolver could not answer for {host} (see /etc/resolv.conf)")
         }
         _ => sanitize(&redact_urls(&error.to_string())),
     }
@@ -111,21 +201,26 @@ pub fn timed_out(budget: Duration) -> String {
 }
 
 /// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
-/// words; `budget` is what "timed out after …" names.
-pub fn connect(address: &str, deadline: Deadline, budget: Duration) -> Result<TcpStream, String> {
+/// words and says whose it is; `budget` is what "timed out after …" names.
+pub fn connect(address: &str, deadline: Deadline, budget: Duration) -> Result<TcpStream, Failure> {
     let addresses: Vec<SocketAddr> = match address.to_socket_addrs() {
         Ok(addresses) => addresses.collect(),
-        Err(error) => return Err(format!("cannot resolve `{address}`: {error}")),
+        Err(error) if resolver_failed(&error) => {
+            return Err(Failure::local(format!(
+                "cannot resolve `{address}`: this host's resolver could not answer (see /etc/resolv.conf)"
+            )));
+        }
+        Err(error) => return Err(format!("cannot resolve `{address}`: {error}").into()),
     };
-    let mut last_error = format!("`{address}` resolved to no address");
+    let mut last_error = Failure::from(format!("`{address}` resolved to no address"));
     for address in &addresses {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            return Err(timed_out(budget));
+            return Err(timed_out(budget).into());
         }
         match TcpStream::connect_timeout(address, remaining) {
             Ok(stream) => return Ok(stream),
-            Err(error) => last_error = describe_io(&error, budget),
+            Err(error) => last_error = Failure::of_io(&error, describe_io(&error, budget)),
         }
     }
     Err(last_error)
@@ -137,8 +232,32 @@ pub fn at_least_a_millisecond(duration: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::timed_out;
+    use super::{is_local_io, timed_out};
+    use std::io::{Error, ErrorKind};
     use std::time::Duration;
+
+    // SPEC §10: which connection failures are this host's.
+    #[test]
+    fn this_hosts_trouble_is_told_from_the_targets() {
+        for kind in [
+            ErrorKind::NetworkUnreachable,
+            ErrorKind::PermissionDenied,
+            ErrorKind::AddrNotAvailable,
+        ] {
+            assert!(is_local_io(&Error::from(kind)), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::ConnectionRefused,
+            ErrorKind::HostUnreachable,
+            ErrorKind::TimedOut,
+        ] {
+            assert!(!is_local_io(&Error::from(kind)), "{kind:?}");
+        }
+        let lookup =
+            |words: &str| Error::other(format!("failed to lookup address information: {words}"));
+        assert!(is_local_io(&lookup("Temporary failure in name resolution")));
+        assert!(!is_local_io(&lookup("Name or service not known")));
+    }
 
     #[test]
     fn timeouts_read_in_seconds_or_milliseconds() {

@@ -44,8 +44,9 @@ pub struct ComponentReport {
     pub name: String,
     /// The Cachet component id, when known.
     pub id: Option<u64>,
-    pub status: Status,
-    pub status_id: u8,
+    /// Null when no check of the component could be judged (SPEC §10).
+    pub status: Option<Status>,
+    pub status_id: Option<u8>,
     /// What Cachet showed before the push (`unknown`, `under_maintenance` for states
     /// cachet-check never sets); null when Cachet was not read.
     pub previous_status: Option<String>,
@@ -84,8 +85,8 @@ impl ComponentReport {
         ComponentReport {
             name: name.to_owned(),
             id: None,
-            status,
-            status_id: status.id(),
+            status: Some(status),
+            status_id: Some(status.id()),
             previous_status: None,
             pushed: false,
             written: false,
@@ -98,6 +99,18 @@ impl ComponentReport {
             replaced: None,
             checks: Vec::new(),
         }
+    }
+
+    /// The status when at least one check was judged: the label text and JSON show.
+    pub fn label(&self) -> &'static str {
+        self.status.map_or("not judged", Status::label)
+    }
+
+    /// Whether a check of the component could not be judged (SPEC §10).
+    pub fn has_unknown(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.outcome == OutcomeKind::Unknown)
     }
 }
 

@@ -36,6 +36,7 @@ pub struct ComponentPlan {
     pub id: Option<u64>,
     pub cachet_name: Option<String>,
     pub confirm: u32,
+    pub confirm_recovery: u32,
     pub metric: Option<u64>,
     pub incident: Option<IncidentPlan>,
     pub monit_service: Option<String>,
@@ -127,6 +128,9 @@ impl ComponentPlan {
         let mut extras = Vec::new();
         if self.confirm > 1 {
             extras.push(format!("confirm {}", self.confirm));
+        }
+        if self.confirm_recovery > 1 {
+            extras.push(format!("confirm_recovery {}", self.confirm_recovery));
         }
         if let Some(metric) = self.metric {
             extras.push(format!("metric {metric}"));

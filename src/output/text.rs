@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{ComponentReport, Report};
 use crate::status::OutcomeKind;
+use crate::status::Status;
 
 /// The text of a `run`: the summary line, then (verbose) a line per check and per push.
 pub fn run(report: &Report, verbose: bool) -> String {
@@ -74,17 +75,17 @@ pub fn set(report: &Report) -> String {
     for component in &report.components {
         let line = if report.dry_run {
             let was = previous(component);
-            if component.previous_status.as_deref() == Some(component.status.word()) {
+            if component.previous_status.as_deref() == component.status.map(Status::word) {
                 format!(
                     "{}: already {}, nothing to write [dry run]",
                     name(component),
-                    component.status.label()
+                    component.label()
                 )
             } else {
                 format!(
                     "{}: would set {}{was} [dry run]",
                     name(component),
-                    component.status.label()
+                    component.label()
                 )
             }
         } else {
@@ -122,30 +123,45 @@ fn component_summary(component: &ComponentReport) -> String {
     let total = component.checks.len();
     let failing = [OutcomeKind::Fail, OutcomeKind::Down];
     let (failed, degraded) = (count(&failing), count(&[OutcomeKind::Degraded]));
-    let mut detail = if failed > 0 {
-        format!("{failed}/{total} checks failed: {}", list(&failing))
-    } else if degraded > 0 {
-        format!(
-            "{degraded}/{total} checks degraded: {}",
-            list(&[OutcomeKind::Degraded])
-        )
-    } else if total == 1 {
-        "1 check passed".to_owned()
-    } else {
-        format!("all {total} checks passed")
-    };
-    if failed > 0 && degraded > 0 {
-        let _ = write!(
-            detail,
-            "; {degraded} degraded: {}",
-            list(&[OutcomeKind::Degraded])
-        );
+    let unknown = count(&[OutcomeKind::Unknown]);
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!(
+            "{failed}/{total} checks failed: {}",
+            list(&failing)
+        ));
     }
-    let mut text = format!(
-        "{}: {} ({detail})",
-        component.name,
-        component.status.label()
-    );
+    if degraded > 0 {
+        let degraded_list = list(&[OutcomeKind::Degraded]);
+        parts.push(if failed > 0 {
+            format!("{degraded} degraded: {degraded_list}")
+        } else {
+            format!("{degraded}/{total} checks degraded: {degraded_list}")
+        });
+    }
+    if unknown > 0 {
+        // SPEC §10: what could not be judged, and why, so that it can be fixed.
+        let of = if parts.is_empty() {
+            format!("{unknown}/{total} checks")
+        } else {
+            unknown.to_string()
+        };
+        parts.push(format!(
+            "{of} could not be judged: {}",
+            list(&[OutcomeKind::Unknown])
+        ));
+    }
+    let detail = match (parts.is_empty(), total) {
+        (false, _) => parts.join("; "),
+        (true, 1) => "1 check passed".to_owned(),
+        (true, _) => format!("all {total} checks passed"),
+    };
+    let mut text = format!("{}: {} ({detail})", component.name, component.label());
+    if component.has_unknown()
+        && let Some(held) = &component.held
+    {
+        let _ = write!(text, ", {held}");
+    }
     match (&component.push_error, &component.incident_error) {
         (Some(error), _) => {
             let _ = write!(text, ", not pushed: {error}");
@@ -189,7 +205,7 @@ fn metric_line(metric: &super::MetricReport) -> String {
 }
 
 fn push_line(component: &ComponentReport) -> String {
-    let label = component.status.label();
+    let label = component.label();
     if let Some(held) = &component.held {
         return format!("{}: {label} not pushed yet: {held}", name(component));
     }

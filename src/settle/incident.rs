@@ -110,15 +110,19 @@ fn open_incident(
 /// "api has a partial outage: health endpoint: HTTP 503, expected 200-299; db: connection
 /// refused." — with `now`, "api now has …", for an update.
 fn failures(report: &ComponentReport, now: bool) -> String {
+    let predicate = report
+        .status
+        .map_or("could not be checked", Status::predicate);
     let predicate = if now {
-        format!("now {}", report.status.predicate())
+        format!("now {predicate}")
     } else {
-        report.status.predicate().to_owned()
+        predicate.to_owned()
     };
     let failed: Vec<String> = report
         .checks
         .iter()
-        .filter(|check| check.outcome != OutcomeKind::Pass)
+        // What could not be judged is this host's business, not the public's.
+        .filter(|check| !matches!(check.outcome, OutcomeKind::Pass | OutcomeKind::Unknown))
         .map(|check| format!("{}: {}", check.name, check.detail))
         .collect();
     if failed.is_empty() {

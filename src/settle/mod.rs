@@ -14,7 +14,7 @@ use crate::cachet::{CachetError, Client, RemoteComponent};
 use crate::config::Component;
 use crate::output::ComponentReport;
 use crate::state::{ComponentState, StateDir};
-use crate::status::Status;
+use crate::status::{OutcomeKind, Status};
 
 /// What Cachet said while the checks ran: the client, and each component as Cachet shows it.
 pub type CachetView = Result<(Client, Vec<Result<RemoteComponent, CachetError>>), CachetError>;
@@ -43,8 +43,8 @@ pub struct Settling<'a> {
 impl<'a> Settling<'a> {
     /// The report, leaving an empty one of the same component behind.
     pub fn take_report(&mut self) -> ComponentReport {
-        let empty = ComponentReport::new(&self.report.name, self.report.status);
-        std::mem::replace(&mut self.report, empty)
+        let placeholder = ComponentReport::new(&self.report.name, Status::Operational);
+        std::mem::replace(&mut self.report, placeholder)
     }
 
     /// A component that is not settled at all (a dry run).
@@ -161,10 +161,21 @@ fn push_after_confirm(
 ) -> Option<Status> {
     report.id = Some(remote.id);
     report.previous_status = Some(remote.status_word());
-    let held = if force {
-        None
-    } else {
-        confirm::damp(component.confirm, state, status, remote)
+    // Cachet's own states (unknown, under maintenance) rank with operational.
+    let shown = Status::from_id(remote.status).unwrap_or(Status::Operational);
+    let outcomes: Vec<OutcomeKind> = report.checks.iter().map(|c| c.outcome).collect();
+    // A run that could not judge every check does not move `confirm`'s count either way.
+    let held = match crate::status::hold(&outcomes, status, shown) {
+        Some(why) => Some(why),
+        None if force => None,
+        None if outcomes.contains(&OutcomeKind::Unknown) && status <= shown => None,
+        None => confirm::damp(
+            component.confirm,
+            component.confirm_recovery,
+            state,
+            status,
+            remote,
+        ),
     };
     match held {
         Some(why) => {

@@ -395,19 +395,23 @@ fn prometheus_checks_every_sample_and_shows_its_errors() {
         ),
         ("empty ok", "pass", "prometheus: no samples (allowed)"),
         ("scalar", "degraded", "prometheus: scalar = 42 > max 40"),
+        // SPEC §10: a query of the wrong shape or with a typo cannot be judged.
         (
             "range",
-            "fail",
+            "unknown",
             "prometheus: the query returns a range vector: ask for an instant vector (drop the `[…]` range)",
         ),
         (
             "typo",
-            "down",
-            r#"prometheus: bad_data: invalid parameter "query": 1:3: parse error: unexpected "{""#,
+            "unknown",
+            r#"prometheus: bad_data: invalid parameter "query": 1:3: parse error: unexpected "{" (the query is malformed: fix `query`)"#,
         ),
     ];
     for (name, kind, detail) in expected {
         assert_eq!(outcome(&all, name), (kind.into(), detail.into()), "{all:?}");
     }
-    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.code, 3,
+        "checks that could not be judged make the run unknown"
+    );
 }

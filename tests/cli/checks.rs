@@ -60,10 +60,11 @@ fn http_password_from_the_environment() {
         format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}{other}");
     let cmd = Cmd::new().config(&config);
     let out = cmd.args(["run", "--dry-run", "-v"]).run();
-    assert_eq!(out.code, 2, "{out:?}");
+    // SPEC §10: a missing secret is this host's trouble: unknown, not an outage.
+    assert_eq!(out.code, 3, "{out:?}");
     assert!(
         out.stdout.contains(
-            "  c/auth: fail - not run: the `basic_auth` password: environment variable `PROBE_PW` is not set"
+            "  c/auth: unknown - not run: the `basic_auth` password: environment variable `PROBE_PW` is not set"
         ),
         "{}",
         out.stdout

@@ -254,20 +254,7 @@ fn without_a_server_the_system_resolver_is_asked() {
         bin = crate::support::cmd::BIN,
         config = config.display(),
     );
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        == b"0\n";
-    let mut command = std::process::Command::new(if root { "unshare" } else { "sudo" });
-    if !root {
-        command.args(["-n", "unshare"]);
-    }
-    let output = command
-        .args(["--net", "--mount", "sh", "-c", &script])
-        .output()
-        .unwrap();
+    let output = in_own_namespace(&script);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_ne!(
         output.status.code(),
@@ -286,6 +273,94 @@ fn without_a_server_the_system_resolver_is_asked() {
         "the name is asked as written: no search domain appended"
     );
     assert_eq!(output.status.code(), Some(1));
+}
+
+/// Runs `script` with `sh` in a network and mount namespace of its own (unshare(1), as root or
+/// through sudo), so that it may bind /etc/resolv.conf over and listen on 127.0.0.2:53.
+fn in_own_namespace(script: &str) -> std::process::Output {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let mut command = std::process::Command::new(if root { "unshare" } else { "sudo" });
+    if !root {
+        command.args(["-n", "unshare"]);
+    }
+    command
+        .args(["--net", "--mount", "sh", "-c", script])
+        .output()
+        .unwrap()
+}
+
+// SPEC §10: when this host's resolver does not answer (resolv.conf names a port where nothing
+// listens), every check that needs a name looked up is unknown — nothing is this target's
+// fault — and the run exits 3; NXDOMAIN from the same resolver is the target's failure.
+#[test]
+#[ignore = "needs root (or passwordless sudo) for unshare(1) network and mount namespaces, and python3"]
+fn a_resolver_that_does_not_answer_is_this_hosts_trouble_and_nxdomain_is_not() {
+    let cmd = Cmd::new();
+    let resolv = cmd.write(
+        "resolv.conf",
+        "nameserver 127.0.0.2\noptions timeout:1 attempts:1\n",
+    );
+    let ready = cmd.dir().join("ready");
+    let responder = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/cli/data/dns_responder.py"
+    );
+    let config = cmd.write(
+        "config.toml",
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n\
+         [[components.c.checks]]\ntype = \"dns\"\nname = \"gone.example.test\"\n\
+         [[components.c.checks]]\nname = \"http\"\ntype = \"http\"\nurl = \"http://gone.example.test:8080/\"\n\
+         [[components.c.checks]]\nname = \"tcp\"\ntype = \"tcp\"\naddress = \"gone.example.test:8080\"\n",
+    );
+    let script = format!(
+        "ip link set lo up && mount --bind {resolv} /etc/resolv.conf || exit 97\n\
+         {bin} run --dry-run --format json --timeout 8s -c {config}; echo \"exit $?\"\n\
+         python3 {responder} {ready} 127.0.0.2 &\n\
+         for _ in $(seq 100); do [ -e {ready} ] && break; sleep 0.05; done\n\
+         {bin} run --dry-run --format json --timeout 8s -c {config}; echo \"exit $?\"\n\
+         kill $!\n",
+        resolv = resolv.display(),
+        ready = ready.display(),
+        bin = crate::support::cmd::BIN,
+        config = config.display(),
+    );
+    let output = in_own_namespace(&script);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_ne!(
+        output.status.code(),
+        Some(97),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    let report = |line: &str| -> serde_json::Value {
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    };
+    let silent = report(lines[0]);
+    assert_eq!(lines[1], "exit 3", "{stdout}");
+    assert!(silent["components"][0]["status"].is_null(), "{silent}");
+    for check in silent["components"][0]["checks"].as_array().unwrap() {
+        assert_eq!(check["outcome"], "unknown", "{silent}");
+        assert!(
+            check["detail"].as_str().unwrap().contains("resolver"),
+            "the detail names the resolver: {silent}"
+        );
+    }
+    let nxdomain = report(lines[2]);
+    assert_eq!(lines[3], "exit 2", "{stdout}");
+    assert_eq!(
+        nxdomain["components"][0]["status"], "major_outage",
+        "{nxdomain}"
+    );
+    for check in nxdomain["components"][0]["checks"].as_array().unwrap() {
+        assert_eq!(check["outcome"], "fail", "{nxdomain}");
+    }
 }
 
 // An A query answered only by a CNAME (its target has no A record here) names the alias.

@@ -22,3 +22,4 @@ mod run;
 mod schedulers;
 mod set;
 mod tls;
+mod truth;

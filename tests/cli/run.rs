@@ -208,12 +208,13 @@ fn exec_runs_argv_without_a_shell_and_passes_env() {
         .config(&config("http://127.0.0.1:9", &components))
         .args(["run", "--dry-run", "-v"])
         .run();
-    assert_eq!(out.code, 1, "{out:?}");
+    // SPEC §10: a missing program is unknown, whatever `on_failure` says, and the run exits 3.
+    assert_eq!(out.code, 3, "{out:?}");
     assert_eq!(
         out.normalized_stdout(),
-        "CACHET-CHECK WARNING - api: performance issues (1/2 checks degraded: exec plugin: cannot run `/nonexistent/plugin`: no such program (or its interpreter is missing)) [dry run: nothing pushed] | 'api/exec env.sh'=Ns 'api/exec plugin'=Ns\n  \
+        "CACHET-CHECK UNKNOWN - api: operational (1/2 checks could not be judged: exec plugin: cannot run `/nonexistent/plugin`: no such program (or its interpreter is missing)) [dry run: nothing pushed] | 'api/exec env.sh'=Ns 'api/exec plugin'=Ns\n  \
          api/exec env.sh: pass - got [a b;c] hello (N ms)\n  \
-         api/exec plugin: degraded - cannot run `/nonexistent/plugin`: no such program (or its interpreter is missing) (N ms)\n"
+         api/exec plugin: unknown - cannot run `/nonexistent/plugin`: no such program (or its interpreter is missing) (N ms)\n"
     );
 }
 

@@ -175,6 +175,13 @@ fn probe(spec: &DnsSpec, deadline: Deadline) -> Probed {
     };
     let answer = match wire::ask(spec, &servers, deadline, budget) {
         Ok(answer) => answer,
+        // This host's resolvers not answering say nothing of the name (SPEC §10); a server the
+        // check names is its target.
+        Err(why) if spec.server.is_none() => {
+            return Probed::unknown(format!(
+                "this host's resolver could not answer ({why}): see /etc/resolv.conf"
+            ));
+        }
         Err(why) => return Probed::fail(why),
     };
     judge(spec, &answer)
@@ -272,6 +279,18 @@ fn judge(spec: &DnsSpec, answer: &wire::Answer) -> Probed {
         ResponseCode::NoError => {}
         ResponseCode::NXDomain => {
             return Probed::fail(format!("NXDOMAIN: {name} does not exist (asked {server})"));
+        }
+        // From this host's own resolver, SERVFAIL and a refusal are the resolver's trouble
+        // (SPEC §10); from a server the check names, that server's failure.
+        ResponseCode::ServFail if spec.server.is_none() => {
+            return Probed::unknown(format!(
+                "this host's resolver {server} answered SERVFAIL for {record} {name}"
+            ));
+        }
+        ResponseCode::Refused if spec.server.is_none() => {
+            return Probed::unknown(format!(
+                "this host's resolver {server} refused the query for {record} {name}: see /etc/resolv.conf"
+            ));
         }
         ResponseCode::ServFail => {
             return Probed::fail(format!("SERVFAIL from {server} for {record} {name}"));

@@ -1,0 +1,296 @@
+//! SPEC §10: a status page that tells the truth — checks that could not be judged, witnesses,
+//! maintenance, dependencies, `confirm_recovery`, heartbeat and the metrics file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::support::cachet::{FakeCachet, TOKEN, Version};
+use crate::support::cmd::{Cmd, Output};
+use crate::support::http::{Response, Server};
+use crate::support::toml::{Toml, quoted};
+
+/// A Prometheus that answers every query with `bad_data`, as it does to a PromQL typo.
+fn prometheus_refusing_the_query() -> Server {
+    Server::start(|_| {
+        Response::json(
+            400,
+            &json!({"status": "error", "errorType": "bad_data",
+                "error": "invalid parameter \"query\": 1:3: parse error: unexpected \"{\""}),
+        )
+    })
+}
+
+/// A Graphite render API that answers 400, as it does to a target it cannot parse.
+fn graphite_refusing_the_target() -> Server {
+    Server::start(|_| Response::new(400, "Invalid target: unknown function summarise\n"))
+}
+
+/// A web target that answers 200 while up, 503 while down.
+struct Target {
+    server: Server,
+    up: Arc<AtomicBool>,
+}
+
+impl Target {
+    fn start(up: bool) -> Target {
+        let flag = Arc::new(AtomicBool::new(up));
+        let seen = flag.clone();
+        let server = Server::start(move |_| {
+            if seen.load(Ordering::SeqCst) {
+                Response::new(200, "ok")
+            } else {
+                Response::new(503, "down")
+            }
+        });
+        Target { server, up: flag }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> String {
+        format!("url = {}", quoted(&self.server.url("/health")))
+    }
+}
+
+fn run(config: &str, env: &[(&str, &str)]) -> (Output, Value) {
+    let mut cmd = Cmd::new().config(config).token(TOKEN);
+    for (key, value) in env {
+        cmd = cmd.env(key, value);
+    }
+    let out = cmd.args(["run", "--format", "json"]).run();
+    let json = out.json();
+    (out, json)
+}
+
+/// The writes that carried a component status (3.x's token check writes `enabled` alone).
+fn status_writes(cachet: &FakeCachet) -> Vec<String> {
+    cachet
+        .writes()
+        .into_iter()
+        .filter(|r| r.body.contains("\"status\""))
+        .map(|r| format!("{} {}", r.method, r.path()))
+        .collect()
+}
+
+// SPEC §10: a PromQL typo (`bad_data`) and a Graphite 400 are the config's mistakes: unknown,
+// exit 3, nothing pushed, Cachet's status kept — on every API line.
+#[test]
+fn a_malformed_query_publishes_nothing_on_every_profile() {
+    let prometheus = prometheus_refusing_the_query();
+    let graphite = graphite_refusing_the_target();
+    for version in Version::ALL {
+        let cachet = FakeCachet::start(version).component(1, "Metrics", 3);
+        let config = Toml::cachet(&cachet.url())
+            .component("metrics", 1)
+            .check(
+                Some("latency"),
+                "prometheus",
+                &format!(
+                    "url = {}\nquery = \"rate(x{{[5m]\"\nmax = 1",
+                    quoted(&prometheus.url(""))
+                ),
+            )
+            .check(
+                Some("errors"),
+                "graphite",
+                &format!(
+                    "url = {}\ntarget = \"summarise(errors)\"\nmax = 1",
+                    quoted(&graphite.url("/render"))
+                ),
+            )
+            .to_string();
+        let (out, report) = run(&config, &[]);
+        assert_eq!(out.code, 3, "{version:?}: {out:?}");
+        let component = &report["components"][0];
+        assert!(component["status"].is_null(), "{version:?}: {report}");
+        assert_eq!(component["held"], "nothing pushed", "{version:?}: {report}");
+        assert_eq!(component["checks"][0]["outcome"], "unknown");
+        assert_eq!(component["checks"][1]["outcome"], "unknown");
+        assert!(
+            component["checks"][1]["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("graphite: HTTP 400 from the render API: Invalid target"),
+            "{report}"
+        );
+        assert_eq!(status_writes(&cachet), Vec::<String>::new(), "{version:?}");
+        assert_eq!(
+            cachet.get(1).status,
+            3,
+            "{version:?}: the previous status is kept"
+        );
+
+        let text = Cmd::new().config(&config).token(TOKEN).args(["run"]).run();
+        assert_eq!(text.code, 3);
+        assert_eq!(
+            text.normalized_summary(),
+            "CACHET-CHECK UNKNOWN - metrics: not judged (2/2 checks could not be judged: latency: prometheus: bad_data: invalid parameter \"query\": 1:3: parse error: unexpected \"{\" (the query is malformed: fix `query`); errors: graphite: HTTP 400 from the render API: Invalid target: unknown function summarise (the target is malformed: fix `target`)), nothing pushed | 'metrics/latency'=Ns 'metrics/errors'=Ns",
+            "{version:?}"
+        );
+    }
+}
+
+// SPEC §10: a real failure is still a failure: one unknown check beside a failing one pushes
+// the failure (computed from the judged checks alone), and the run still exits 3.
+#[test]
+fn a_failure_beside_an_unknown_check_is_pushed() {
+    let prometheus = prometheus_refusing_the_query();
+    let target = Target::start(false);
+    for version in [Version::V23, Version::V24, Version::V3] {
+        let cachet = FakeCachet::start(version).component(1, "API", 1);
+        let config = Toml::cachet(&cachet.url())
+            .table("components.api")
+            .key("id", "1")
+            .key("incident", "{ name = \"API down\" }")
+            .of("api")
+            .check(Some("health"), "http", &target.check())
+            .check(
+                Some("latency"),
+                "prometheus",
+                &format!("url = {}\nquery = \"up{{\"", quoted(&prometheus.url(""))),
+            )
+            .to_string();
+        let (out, report) = run(&config, &[]);
+        assert_eq!(out.code, 3, "{version:?}: {out:?}");
+        assert_eq!(report["components"][0]["status"], "major_outage");
+        assert_eq!(report["components"][0]["pushed"], true, "{report}");
+        assert_eq!(cachet.get(1).status, 4, "{version:?}");
+        let incidents = cachet.incidents();
+        assert_eq!(incidents.len(), 1, "{version:?}");
+        assert!(
+            !incidents[0].message.contains("bad_data"),
+            "what could not be judged stays off the public incident: {}",
+            incidents[0].message
+        );
+    }
+}
+
+// SPEC §10: one unknown check and one passing never improve Cachet's status (the unknown one
+// might hide a failure still going on); once every check is judged, the recovery goes out.
+#[test]
+fn a_pass_beside_an_unknown_check_never_improves_the_status() {
+    let target = Target::start(true);
+    for version in [Version::V23, Version::V24, Version::V3Core2026] {
+        let cachet = FakeCachet::start(version).component(1, "API", 4);
+        let config = Toml::cachet(&cachet.url())
+            .component("api", 1)
+            .check(Some("health"), "http", &target.check())
+            .check(
+                Some("login"),
+                "http",
+                &format!(
+                    "{}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
+                    target.check()
+                ),
+            )
+            .to_string();
+        let (out, report) = run(&config, &[]);
+        assert_eq!(out.code, 3, "{version:?}: {out:?}");
+        let component = &report["components"][0];
+        assert_eq!(component["status"], "operational", "{report}");
+        assert_eq!(
+            component["held"],
+            "operational not pushed while a check could not be judged (it might hide a failure): Cachet keeps showing major outage"
+        );
+        assert_eq!(cachet.get(1).status, 4, "{version:?}");
+        assert_eq!(status_writes(&cachet), Vec::<String>::new(), "{version:?}");
+        let text = Cmd::new().config(&config).token(TOKEN).args(["run"]).run();
+        assert_eq!(
+            text.normalized_summary(),
+            "CACHET-CHECK UNKNOWN - api: operational (1/2 checks could not be judged: login: not run: the `basic_auth` password: environment variable `LOGIN_PW` is not set), operational not pushed while a check could not be judged (it might hide a failure): Cachet keeps showing major outage | 'api/health'=Ns 'api/login'=Ns",
+            "the summary says which component was held, and what to fix"
+        );
+
+        let (out, _) = run(&config, &[("LOGIN_PW", "pw")]);
+        assert_eq!(out.code, 0, "{version:?}: {out:?}");
+        assert_eq!(cachet.get(1).status, 1, "{version:?}");
+    }
+}
+
+// SPEC §10: runs that judged nothing do not move `confirm`'s count: fail, unknown, fail with
+// `confirm = 2` pushes on the third run (a reset would hold it again).
+#[test]
+fn runs_that_judged_nothing_do_not_move_confirm() {
+    let target = Target::start(false);
+    let state = tempfile::tempdir().unwrap();
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    let config = Toml::default()
+        .key("state_dir", &quoted(&state.path().display().to_string()))
+        .table("cachet")
+        .key("url", &quoted(&cachet.url()))
+        .component("api", 1)
+        .key("confirm", "2")
+        .check(
+            Some("login"),
+            "http",
+            &format!(
+                "{}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
+                target.check()
+            ),
+        )
+        .to_string();
+    let (out, report) = run(&config, &[("LOGIN_PW", "pw")]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        report["components"][0]["held"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of 2 runs"),
+        "{report}"
+    );
+    let (out, report) = run(&config, &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(report["components"][0]["held"], "nothing pushed");
+    assert_eq!(cachet.get(1).status, 1);
+    let (out, report) = run(&config, &[("LOGIN_PW", "pw")]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(report["components"][0].get("held").is_none(), "{report}");
+    assert_eq!(cachet.get(1).status, 4);
+}
+
+// SPEC §4: `confirm_recovery = 2` holds one good run (a 200/503 flapper does not mail the
+// subscribers every minute); the second good run in a row pushes the recovery.
+#[test]
+fn confirm_recovery_holds_one_good_run() {
+    let target = Target::start(false);
+    let state = tempfile::tempdir().unwrap();
+    let cachet = FakeCachet::start(Version::V3).component(1, "API", 1);
+    let config = Toml::default()
+        .key("state_dir", &quoted(&state.path().display().to_string()))
+        .table("cachet")
+        .key("url", &quoted(&cachet.url()))
+        .component("api", 1)
+        .key("confirm_recovery", "2")
+        .check(Some("health"), "http", &target.check())
+        .to_string();
+    let (out, _) = run(&config, &[]);
+    assert_eq!(out.code, 2, "a worse status goes out at once: {out:?}");
+    assert_eq!(cachet.get(1).status, 4);
+
+    target.set_up(true);
+    let (out, report) = run(&config, &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        report["components"][0]["held"],
+        "1 of 2 runs computed operational (confirm_recovery = 2); Cachet keeps showing major outage"
+    );
+    assert_eq!(cachet.get(1).status, 4);
+
+    // A relapse starts the count over.
+    target.set_up(false);
+    run(&config, &[]);
+    target.set_up(true);
+    run(&config, &[]);
+    assert_eq!(
+        cachet.get(1).status,
+        4,
+        "one good run after a relapse is not enough"
+    );
+    let (_, report) = run(&config, &[]);
+    assert!(report["components"][0].get("held").is_none(), "{report}");
+    assert_eq!(cachet.get(1).status, 1);
+}
