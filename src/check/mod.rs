@@ -8,6 +8,7 @@
 pub mod bounds;
 pub mod kind;
 pub mod web;
+pub mod witness;
 
 // The kinds: a new kind is a new file, declared here and listed in `KINDS`.
 pub mod dns;
@@ -131,10 +132,16 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for `checks`. The system's CA certificates are read only when one of them
-    /// speaks HTTPS: reading them costs a few milliseconds a plain-HTTP run need not pay.
-    pub fn new<'a>(checks: impl IntoIterator<Item = &'a CheckSpec>, trace: Trace) -> Context {
-        let https = checks.into_iter().any(|check| check.probe.uses_https());
+    /// A context for `checks` and `witnesses`. The system's CA certificates are read only when
+    /// one of them speaks HTTPS: reading them costs a few milliseconds a plain-HTTP run need
+    /// not pay.
+    pub fn new<'a>(
+        checks: impl IntoIterator<Item = &'a CheckSpec>,
+        witnesses: impl IntoIterator<Item = &'a witness::Witness>,
+        trace: Trace,
+    ) -> Context {
+        let https = checks.into_iter().any(|check| check.probe.uses_https())
+            || witnesses.into_iter().any(witness::Witness::uses_https);
         Context {
             agent: web::agent(https),
             trace,

@@ -441,6 +441,7 @@ fn done(report: ComponentReport, dry_run: bool) -> Report {
         exit: Exit::Ok,
         dry_run,
         components: vec![report],
+        witnesses: Vec::new(),
         error: None,
     }
 }

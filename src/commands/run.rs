@@ -59,13 +59,29 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         .iter()
         .map(|component| component.checks.clone())
         .collect();
-    let context = Context::new(checks.iter().flatten().map(Arc::as_ref), trace);
+    let context = Arc::new(Context::new(
+        checks.iter().flatten().map(Arc::as_ref),
+        selected.iter().flat_map(|component| &component.witnesses),
+        trace,
+    ));
     let outcomes = check::run_all(
         Arc::new(checks),
-        Arc::new(context),
+        context.clone(),
         usize::from(global.jobs),
         check_deadline,
         collect_by,
+    );
+    let mut reports: Vec<ComponentReport> = selected
+        .iter()
+        .zip(&outcomes)
+        .map(|(component, outcomes)| component_report(component, outcomes))
+        .collect();
+    // Witnesses get half of the time kept for the pushes, at least.
+    let witnesses = crate::settle::witnesses::ask(
+        &selected,
+        &mut reports,
+        &context,
+        deadline.earlier_by(reserve / 2),
     );
     let cachet = cachet.map(|answer| receive(answer, deadline, state.as_ref(), known));
     let settle = cachet.as_ref().map(|cachet| Settle {
@@ -74,7 +90,7 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
         force: global.force,
         started,
     });
-    let components = settle_all(&selected, outcomes, settle.as_ref());
+    let components = settle_all(&selected, reports, settle.as_ref());
 
     // A token refused during the run is asked about again by the next one.
     if let (Some(state), Some(Ok((client, _)))) = (&state, &cachet)
@@ -87,13 +103,15 @@ pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Re
 
     Ok(Report {
         status: components.iter().filter_map(|c| c.status).max(),
-        exit: Exit::of_run(
-            components
-                .iter()
-                .map(|c| (c.status, c.push_error.is_some() || c.has_unknown())),
-        ),
+        exit: Exit::of_run(components.iter().map(|c| {
+            (
+                c.status,
+                c.push_error.is_some() || c.has_unknown() || c.cut_off,
+            )
+        })),
         dry_run: global.dry_run,
         components,
+        witnesses,
         error: None,
     })
 }
@@ -129,19 +147,24 @@ fn receive(
 /// first; an incident refused for now is opened by the next run.
 fn settle_all(
     selected: &[&Component],
-    outcomes: Vec<Vec<Outcome>>,
+    reports: Vec<ComponentReport>,
     settle: Option<&Settle>,
 ) -> Vec<ComponentReport> {
-    let work: Vec<(usize, &&Component, Vec<Outcome>)> = selected
+    let work: Vec<(usize, &&Component, Mutex<Option<ComponentReport>>)> = selected
         .iter()
-        .zip(outcomes)
+        .zip(reports)
         .enumerate()
-        .map(|(index, (component, outcomes))| (index, component, outcomes))
+        .map(|(index, (component, report))| (index, component, Mutex::new(Some(report))))
         .collect();
     let pushed: Vec<Mutex<Settling>> =
-        parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, outcomes)| {
-            let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
-            let report = component_report(component, status, outcomes);
+        parallel_map(&work, CACHET_IN_FLIGHT, |(index, component, report)| {
+            let report = report
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .unwrap_or_else(|| ComponentReport::new(&component.name, Status::Operational));
+            let status =
+                component_status(&report.checks.iter().map(|c| c.outcome).collect::<Vec<_>>());
             let settling = match &settle {
                 Some(settle) => settle.push(component, *index, status, report),
                 None => Settling::unsettled(component, report),
@@ -335,11 +358,8 @@ fn push_reserve(timeout: Duration) -> Duration {
     (timeout / 4).min(Duration::from_secs(5))
 }
 
-fn component_report(
-    component: &Component,
-    status: Status,
-    outcomes: &[Outcome],
-) -> ComponentReport {
+fn component_report(component: &Component, outcomes: &[Outcome]) -> ComponentReport {
+    let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
     let mut report = ComponentReport::new(&component.name, status);
     if !outcomes.is_empty() && outcomes.iter().all(|o| o.kind == OutcomeKind::Unknown) {
         // SPEC §10: nothing was judged, so there is no status to show or push.

@@ -47,6 +47,7 @@ pub fn set(
         exit: Exit::Ok,
         dry_run: global.dry_run,
         components: vec![report],
+        witnesses: Vec::new(),
         error: None,
     })
 }

@@ -16,6 +16,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let at = Locator { file, source };
 
     let cachet = cachet_settings(&at, raw.cachet)?;
+    let witnesses = super::truth::witnesses(&at, raw.witnesses, "the top level")?;
 
     let defaults = match raw.defaults {
         Some(defaults) => {
@@ -28,7 +29,10 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let mut components: Vec<(usize, Component)> = Vec::new();
     for (name, component) in raw.components {
         let span = component.span();
-        let built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
+        let mut built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
+        if built.witnesses.is_empty() {
+            built.witnesses = witnesses.clone().unwrap_or_default();
+        }
         // Two components of one Cachet component overwrite each other every run: the page
         // shows whichever was pushed last, operational while the other is down.
         if let Some((_, other)) = components.iter().find(|(_, c)| c.target == built.target) {
@@ -130,6 +134,7 @@ fn build_component(
     }
     let (monit_service, monit_status) =
         monit(at, span, &table, raw.monit_service, raw.monit_status)?;
+    let witnesses = super::truth::witnesses(at, raw.witnesses, &format!("`{table}`"))?;
     let mut checks: Vec<std::sync::Arc<CheckSpec>> = Vec::with_capacity(raw.checks.len());
     for check in raw.checks {
         let span = check.span();
@@ -163,6 +168,7 @@ fn build_component(
         target,
         confirm: raw.confirm.unwrap_or(1),
         confirm_recovery: raw.confirm_recovery.unwrap_or(1),
+        witnesses: witnesses.unwrap_or_default(),
         metric: raw.metric,
         incident: incident(at, span, &table, raw.incident)?,
         monit_service,

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod error;
 mod raw;
+mod truth;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub struct Component {
     pub confirm: u32,
     /// Runs that must compute a better status before it is pushed (1: at once).
     pub confirm_recovery: u32,
+    /// Asked before a worse status is pushed: its own, else the config's (SPEC §10).
+    pub witnesses: Vec<crate::check::witness::Witness>,
     /// The Cachet metric that receives the checks' latency.
     pub metric: Option<u64>,
     pub incident: Option<IncidentSpec>,

@@ -14,6 +14,7 @@ use crate::keys::Entries;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) state_dir: Option<PathBuf>,
+    pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) cachet: Option<RawCachet>,
     pub(super) defaults: Option<Spanned<Entries>>,
     #[serde(default)]
@@ -36,6 +37,7 @@ pub(super) struct RawComponent {
     pub(super) cachet_name: Option<String>,
     pub(super) confirm: Option<u32>,
     pub(super) confirm_recovery: Option<u32>,
+    pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,
     pub(super) monit_service: Option<String>,

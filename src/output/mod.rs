@@ -18,6 +18,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+pub use crate::check::witness::Seen;
 use crate::cli::Format;
 use crate::exit::Exit;
 use crate::perfdata::Perfdata;
@@ -35,6 +36,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
     pub components: Vec<ComponentReport>,
+    /// The witnesses asked before a worse status was pushed (SPEC §10), when any were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Seen>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -69,6 +73,9 @@ pub struct ComponentReport {
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
+    /// Every witness of the component failed: its failures are this host's (SPEC §10).
+    #[serde(skip)]
+    pub cut_off: bool,
     /// Cachet refused the token for the push (401, or 403 on 3.x): the token's verdict is
     /// asked again by the next run.
     #[serde(skip)]
@@ -95,6 +102,7 @@ impl ComponentReport {
             incident: None,
             incident_error: None,
             token_refused: false,
+            cut_off: false,
             metric: None,
             replaced: None,
             checks: Vec::new(),
@@ -166,6 +174,7 @@ impl Report {
             exit: Exit::Unknown,
             dry_run: false,
             components: Vec::new(),
+            witnesses: Vec::new(),
             error: Some(format!("{error:#}")),
         }
     }

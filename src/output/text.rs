@@ -10,6 +10,19 @@ use crate::status::Status;
 /// The text of a `run`: the summary line, then (verbose) a line per check and per push.
 pub fn run(report: &Report, verbose: bool) -> String {
     let mut text = format!("CACHET-CHECK {} - ", report.exit.word());
+    if report.components.iter().any(|c| c.cut_off) {
+        let failed: Vec<String> = report
+            .witnesses
+            .iter()
+            .filter(|seen| !seen.answered)
+            .map(|seen| format!("{}: {}", seen.witness, seen.detail))
+            .collect();
+        let _ = write!(
+            text,
+            "this host looks cut off: every witness failed too ({}): ",
+            failed.join("; ")
+        );
+    }
     let parts: Vec<String> = report.components.iter().map(component_summary).collect();
     text.push_str(&parts.join(", "));
     if report.dry_run {
@@ -39,6 +52,16 @@ pub fn run(report: &Report, verbose: bool) -> String {
     text.push('\n');
     if verbose {
         let mut more = String::new();
+        for seen in &report.witnesses {
+            let _ = writeln!(
+                more,
+                "  witness {}: {} - {} ({:.1} ms)",
+                seen.witness,
+                if seen.answered { "answered" } else { "failed" },
+                seen.detail,
+                seen.duration_ms
+            );
+        }
         for component in &report.components {
             for check in &component.checks {
                 let _ = writeln!(
@@ -161,6 +184,8 @@ fn component_summary(component: &ComponentReport) -> String {
         && let Some(held) = &component.held
     {
         let _ = write!(text, ", {held}");
+    } else if component.cut_off && component.held.is_some() {
+        text.push_str(", not pushed");
     }
     match (&component.push_error, &component.incident_error) {
         (Some(error), _) => {
@@ -282,6 +307,7 @@ mod tests {
                 ],
                 ..ComponentReport::new("api", Status::PartialOutage)
             }],
+            witnesses: Vec::new(),
             error: None,
         };
         let text = run(&report, false);

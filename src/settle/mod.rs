@@ -7,6 +7,7 @@
 mod confirm;
 mod incident;
 mod points;
+pub mod witnesses;
 
 pub use incident::follow as follow_incident;
 
@@ -165,7 +166,9 @@ fn push_after_confirm(
     let shown = Status::from_id(remote.status).unwrap_or(Status::Operational);
     let outcomes: Vec<OutcomeKind> = report.checks.iter().map(|c| c.outcome).collect();
     // A run that could not judge every check does not move `confirm`'s count either way.
-    let held = match crate::status::hold(&outcomes, status, shown) {
+    let held = match crate::status::hold(&outcomes, status, shown)
+        .or_else(|| witnesses::hold(report, status, shown))
+    {
         Some(why) => Some(why),
         None if force => None,
         None if outcomes.contains(&OutcomeKind::Unknown) && status <= shown => None,

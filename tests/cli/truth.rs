@@ -294,3 +294,95 @@ fn confirm_recovery_holds_one_good_run() {
     assert!(report["components"][0].get("held").is_none(), "{report}");
     assert_eq!(cachet.get(1).status, 1);
 }
+
+// SPEC §10: when every witness fails too, the failures are this host's: nothing worse is
+// pushed, no incident is opened, exit 3 and "this host looks cut off"; one witness answering
+// is enough for the outage to be published. Witnesses are not asked while all is well.
+#[test]
+fn witnesses_tell_this_hosts_trouble_from_an_outage() {
+    let target = Target::start(false);
+    let witness = Server::start(|_| Response::new(500, "a witness may answer anything"));
+    let closed = crate::support::http::closed_port();
+    let config = |cachet: &FakeCachet, witnesses: &str| {
+        Toml::default()
+            .key("witnesses", witnesses)
+            .table("cachet")
+            .key("url", &quoted(&cachet.url()))
+            .component("api", 1)
+            .key("incident", "{ name = \"API down\" }")
+            .check(Some("health"), "http", &target.check())
+            .to_string()
+    };
+    let dead = format!("[\"tcp://127.0.0.1:{closed}\", \"http://127.0.0.1:{closed}/\"]");
+    for version in [Version::V23, Version::V24, Version::V3] {
+        let cachet = FakeCachet::start(version).component(1, "API", 1);
+        let cut_off = config(&cachet, &dead);
+        let (out, report) = run(&cut_off, &[]);
+        assert_eq!(out.code, 3, "{version:?}: {out:?}");
+        assert_eq!(cachet.get(1).status, 1, "{version:?}: nothing worse pushed");
+        assert!(cachet.incidents().is_empty(), "{version:?}: no incident");
+        assert_eq!(
+            report["components"][0]["held"],
+            "major outage not pushed: this host looks cut off (every witness failed too)"
+        );
+        let seen = report["witnesses"].as_array().unwrap();
+        assert_eq!(seen.len(), 2, "{report}");
+        assert!(seen.iter().all(|w| w["answered"] == false), "{report}");
+
+        let text = Cmd::new()
+            .config(&cut_off)
+            .token(TOKEN)
+            .args(["run", "-v"])
+            .run();
+        assert_eq!(text.code, 3);
+        assert_eq!(
+            text.normalized_summary(),
+            "CACHET-CHECK UNKNOWN - this host looks cut off: every witness failed too (tcp://127.0.0.1:PORT: connection refused; http://127.0.0.1:PORT/: connection refused): api: major outage (1/1 checks failed: health: HTTP 503, expected 200-299), not pushed | 'api/health'=Ns"
+        );
+        assert!(
+            text.stdout.contains(&format!(
+                "  witness tcp://127.0.0.1:{closed}: failed - connection refused"
+            )),
+            "-v shows each witness: {}",
+            text.stdout
+        );
+
+        let one_answers = format!(
+            "[\"tcp://127.0.0.1:{closed}\", {}]",
+            quoted(&witness.url("/"))
+        );
+        let (out, report) = run(&config(&cachet, &one_answers), &[]);
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert_eq!(cachet.get(1).status, 4, "{version:?}");
+        assert_eq!(cachet.incidents().len(), 1, "{version:?}");
+        assert_eq!(report["witnesses"][1]["answered"], true, "{report}");
+        assert_eq!(report["witnesses"][1]["detail"], "HTTP 500", "{report}");
+    }
+
+    // All well: the witnesses are not asked.
+    target.set_up(true);
+    let asked_before = witness.requests().len();
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    let (out, report) = run(
+        &config(&cachet, &format!("[{}]", quoted(&witness.url("/")))),
+        &[],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(report.get("witnesses").is_none(), "{report}");
+    assert_eq!(witness.requests().len(), asked_before);
+}
+
+// SPEC §10: a witness of a form cachet-check does not know is a config error naming the forms.
+#[test]
+fn a_witness_of_an_unknown_form_is_a_config_error() {
+    let out = Cmd::new()
+        .config("witnesses = [\"udp://192.0.2.1:53\"]\n[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains("config.toml:1:13: witness `udp://192.0.2.1:53` is neither TCP nor HTTP: write `tcp://host:port`, `http://host/` or `https://host/`"),
+        "{}",
+        out.stderr
+    );
+}
