@@ -431,12 +431,16 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__run)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --metrics-file --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

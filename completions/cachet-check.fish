@@ -45,6 +45,7 @@ complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "doctor" -
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "validate" -d 'Check the config file without touching the network and print the plan'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "example" -d 'Print a commented example config'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l metrics-file -d 'Write the run in Prometheus text format to FILE (atomically), for node_exporter\'s textfile collector: each check\'s outcome and duration, each component\'s status, and the last run\'s and last successful run\'s times. Overrides `metrics_file`' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s c -l config -d 'Configuration file (TOML), /etc/cachet-check/config.toml when not given; `-` reads it from standard input' -r -F
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l url -d 'Cachet base URL, e.g. https://status.example.com. Overrides the config. May also be set with the CACHET_URL environment variable' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-file -d 'File holding the Cachet API token. Overrides CACHET_TOKEN, the systemd credential and the config\'s `token_file`' -r -F

@@ -85,6 +85,11 @@ pub enum Command {
         /// Components to run: config names or Cachet component ids.
         #[arg(value_name = "COMPONENT")]
         components: Vec<String>,
+        /// Write the run in Prometheus text format to FILE (atomically), for node_exporter's
+        /// textfile collector: each check's outcome and duration, each component's status, and
+        /// the last run's and last successful run's times. Overrides `metrics_file`.
+        #[arg(long, value_name = "FILE")]
+        metrics_file: Option<PathBuf>,
     },
     /// Push a status by hand. Needs no config when CACHET_URL (or --url) and a token are given.
     Set {

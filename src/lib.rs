@@ -12,6 +12,7 @@ mod deadline;
 mod exit;
 mod file;
 mod keys;
+mod liveness;
 mod net;
 mod output;
 mod perfdata;
@@ -72,8 +73,11 @@ pub fn run(cli: Cli) -> Exit {
         watch_signals(printer);
     }
     let result = match &cli.command {
-        Command::Run { components } => {
-            commands::run::run(global, components, printer).map(|report| {
+        Command::Run {
+            components,
+            metrics_file,
+        } => {
+            commands::run::run(global, components, metrics_file.as_deref(), printer).map(|report| {
                 printer.report(&report, Shape::Run);
                 report.exit
             })

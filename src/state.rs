@@ -251,18 +251,12 @@ impl StateDir {
         let _writing = WRITING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
-        let result = (|| -> Result<()> {
-            let mut file = File::create(&temporary)?;
-            serde_json::to_writer_pretty(&mut file, value)?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            fs::rename(&temporary, path)?;
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
+        let result = serde_json::to_vec_pretty(value)
+            .map_err(anyhow::Error::from)
+            .and_then(|mut bytes| {
+                bytes.push(b'\n');
+                crate::file::write_atomically(path, &bytes).map_err(anyhow::Error::from)
+            });
         result.with_context(|| format!("writing state file `{}`", path.display()))
     }
 }

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["cachet"],
     &["config"],
     &["output"],
-    &["settle"],
+    &["settle", "liveness"],
     &["commands"],
     &["lib", "main"],
 ];

@@ -3,6 +3,7 @@
 //! Cachet is read while the checks run (so it costs no wall time), then each component's status
 //! is written when it differs from what Cachet shows (or always with `--force`).
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
@@ -16,22 +17,52 @@ use crate::cli::GlobalArgs;
 use crate::config::{Component, Config};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
+use crate::liveness::Liveness;
 use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
 use crate::settle::{CachetView, Settle, Settling};
 use crate::state::{Lock, StateDir};
 use crate::status::{OutcomeKind, Status, component_status};
 
-pub fn run(global: &GlobalArgs, names: &[String], printer: Printer) -> Result<Report> {
+pub fn run(
+    global: &GlobalArgs,
+    names: &[String],
+    metrics_file: Option<&Path>,
+    printer: Printer,
+) -> Result<Report> {
     let deadline = Deadline::after(global.timeout);
-    let started = crate::deadline::unix_now();
     let config = load_config(global)?;
-    let selected = select(&config, names)?;
+    // The heartbeat and the metrics file hear of every run that read its config, however it
+    // ends (SPEC §10).
+    let liveness = Liveness::begin(
+        &config,
+        metrics_file,
+        global.dry_run,
+        deadline,
+        printer.trace(),
+    );
+    let result = run_loaded(global, &config, names, printer, deadline);
+    match &result {
+        Ok(report) => liveness.end(report, deadline),
+        Err(error) => liveness.end(&Report::failed(error), deadline),
+    }
+    result
+}
+
+fn run_loaded(
+    global: &GlobalArgs,
+    config: &Config,
+    names: &[String],
+    printer: Printer,
+    deadline: Deadline,
+) -> Result<Report> {
+    let started = crate::deadline::unix_now();
+    let selected = select(config, names)?;
     // A dry run touches neither Cachet nor the state dir.
     let (endpoint, state) = if global.dry_run {
         (None, None)
     } else {
-        let endpoint = endpoint(global, Some(&config), true)?;
-        (Some(endpoint), state_dir(&config, &selected)?)
+        let endpoint = endpoint(global, Some(config), true)?;
+        (Some(endpoint), state_dir(config, &selected)?)
     };
     let _locks = match &state {
         Some(state) => lock_all(state, &selected)?,

@@ -17,6 +17,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
 
     let cachet = cachet_settings(&at, raw.cachet)?;
     let witnesses = super::truth::witnesses(&at, raw.witnesses, "the top level")?;
+    let heartbeat = super::truth::heartbeat(&at, raw.heartbeat)?;
 
     let defaults = match raw.defaults {
         Some(defaults) => {
@@ -60,6 +61,8 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     Ok(Config {
         file: file.to_owned(),
         state_dir: raw.state_dir.as_deref().map(|path| at.path(path)),
+        metrics_file: raw.metrics_file.as_deref().map(|path| at.path(path)),
+        heartbeat,
         cachet,
         components: components
             .into_iter()

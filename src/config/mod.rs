@@ -18,6 +18,7 @@ use anyhow::Result;
 use crate::file::{read_capped, read_file_capped};
 
 pub use error::ConfigError;
+pub use truth::{Heartbeat, HeartbeatKind};
 
 use crate::cachet::Dialect;
 use crate::check::CheckSpec;
@@ -31,6 +32,10 @@ pub struct Config {
     /// `state_dir`, when the config sets it (SPEC §7 says where it is otherwise).
     pub state_dir: Option<PathBuf>,
     pub cachet: CachetSettings,
+    /// `metrics_file`: the Prometheus textfile each run writes (SPEC §10).
+    pub metrics_file: Option<PathBuf>,
+    /// `[heartbeat]`: the dead-man's switch each run pings (SPEC §10).
+    pub heartbeat: Option<Heartbeat>,
     /// In file order.
     pub components: Vec<Component>,
 }
@@ -124,6 +129,9 @@ pub fn load(path: &Path) -> Result<Config> {
     let config = parse(&file, &source)?;
     if path != Path::new("-") && holds_credentials(&source) {
         crate::secret::warn_if_readable_by_others(path, "config (its headers carry credentials)");
+    } else if path != Path::new("-") && config.heartbeat.is_some() {
+        // A heartbeat URL is a credential: whoever knows it can say the runs go on.
+        crate::secret::warn_if_readable_by_others(path, "config (its heartbeat URL is a secret)");
     }
     Ok(config)
 }

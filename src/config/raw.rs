@@ -15,10 +15,20 @@ use crate::keys::Entries;
 pub(super) struct RawConfig {
     pub(super) state_dir: Option<PathBuf>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,
+    pub(super) metrics_file: Option<PathBuf>,
+    pub(super) heartbeat: Option<Spanned<RawHeartbeat>>,
     pub(super) cachet: Option<RawCachet>,
     pub(super) defaults: Option<Spanned<Entries>>,
     #[serde(default)]
     pub(super) components: BTreeMap<String, Spanned<RawComponent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHeartbeat {
+    pub(super) url: Spanned<String>,
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) token_file: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]

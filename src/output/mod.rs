@@ -168,6 +168,18 @@ fn exit_code<S: serde::Serializer>(exit: &Exit, serializer: S) -> Result<S::Ok, 
 
 impl Report {
     /// The report of a job that could not be done (exit 3).
+    /// The first line of the text form: the monitoring-plugins summary (SPEC §9).
+    pub fn summary(&self) -> String {
+        let text = match &self.error {
+            Some(error) => format!(
+                "CACHET-CHECK UNKNOWN - {}",
+                text::no_bar(error.lines().next().unwrap_or_default())
+            ),
+            None => text::run(self, false),
+        };
+        text.lines().next().unwrap_or_default().to_owned()
+    }
+
     pub fn failed(error: &anyhow::Error) -> Report {
         Report {
             status: None,

@@ -15,6 +15,7 @@ mod dns;
 mod fidelity;
 mod hostile;
 mod lifecycle;
+mod liveness;
 mod monit;
 mod plugins;
 mod real;
