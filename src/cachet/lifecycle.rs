@@ -43,6 +43,9 @@ pub struct NewIncident<'a> {
     pub status: Status,
     pub visible: bool,
     pub notify: bool,
+    /// Other components the incident affects, with their status (`depends_on`: the children
+    /// of a failing parent). 3.x attaches them; 2.x names them in the message only.
+    pub also: &'a [(u64, Status)],
 }
 
 impl Client {

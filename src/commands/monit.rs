@@ -414,10 +414,10 @@ impl Push<'_> {
                 &client,
                 spec,
                 &remote,
-                remote.status,
-                self.status,
+                (remote.status, self.status),
                 report,
                 saved,
+                &settle::Family::default(),
             )?;
         }
         Ok(())

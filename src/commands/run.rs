@@ -120,6 +120,7 @@ fn run_loaded(
         state: state.as_ref(),
         force: global.force,
         started,
+        all: &config.components,
     });
     let components = settle_all(&selected, reports, settle.as_ref());
 
@@ -202,12 +203,13 @@ fn settle_all(
             };
             Mutex::new(settling)
         });
+    let kin = crate::settle::kin(&pushed);
     parallel_map(&pushed, CACHET_IN_FLIGHT, |cell| {
         let mut settling = cell
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(settle) = &settle {
-            settle.finish(&mut settling);
+            settle.finish(&mut settling, &kin);
         }
         settling.take_report()
     })

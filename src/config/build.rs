@@ -28,8 +28,12 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     };
 
     let mut components: Vec<(usize, Component)> = Vec::new();
-    for (name, component) in raw.components {
+    let mut dependencies: Vec<(String, toml::Spanned<Vec<String>>)> = Vec::new();
+    for (name, mut component) in raw.components {
         let span = component.span();
+        if let Some(list) = component.get_mut().depends_on.take() {
+            dependencies.push((name.clone(), list));
+        }
         let mut built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
         if built.witnesses.is_empty() {
             built.witnesses = witnesses.clone().unwrap_or_default();
@@ -57,6 +61,13 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
         components.push((span.start, built));
     }
     components.sort_by_key(|(start, _)| *start);
+    let names: Vec<&str> = components.iter().map(|(_, c)| c.name.as_str()).collect();
+    super::truth::dependencies(&at, &names, &dependencies)?;
+    for (name, list) in dependencies {
+        if let Some((_, component)) = components.iter_mut().find(|(_, c)| c.name == name) {
+            component.depends_on = list.into_inner();
+        }
+    }
 
     Ok(Config {
         file: file.to_owned(),
@@ -172,6 +183,7 @@ fn build_component(
         confirm: raw.confirm.unwrap_or(1),
         confirm_recovery: raw.confirm_recovery.unwrap_or(1),
         witnesses: witnesses.unwrap_or_default(),
+        depends_on: Vec::new(),
         metric: raw.metric,
         incident: incident(at, span, &table, raw.incident)?,
         monit_service,

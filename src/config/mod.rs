@@ -60,6 +60,8 @@ pub struct Component {
     pub confirm_recovery: u32,
     /// Asked before a worse status is pushed: its own, else the config's (SPEC §10).
     pub witnesses: Vec<crate::check::witness::Witness>,
+    /// `depends_on`: config names of the components it needs (SPEC §10).
+    pub depends_on: Vec<String>,
     /// The Cachet metric that receives the checks' latency.
     pub metric: Option<u64>,
     pub incident: Option<IncidentSpec>,

@@ -47,6 +47,7 @@ pub(super) struct RawComponent {
     pub(super) cachet_name: Option<String>,
     pub(super) confirm: Option<u32>,
     pub(super) confirm_recovery: Option<u32>,
+    pub(super) depends_on: Option<Spanned<Vec<String>>>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,

@@ -121,3 +121,83 @@ pub(super) fn heartbeat(
         token_file: raw.token_file.as_deref().map(|path| at.path(path)),
     }))
 }
+
+/// `depends_on` of every component (SPEC §10): each name a configured component, and no cycle.
+/// `written` holds, per component, its `depends_on` as written (with its place in the file).
+pub(super) fn dependencies(
+    at: &Locator,
+    names: &[&str],
+    written: &[(String, Spanned<Vec<String>>)],
+) -> Result<(), ConfigError> {
+    for (component, list) in written {
+        for parent in list.get_ref() {
+            if parent == component {
+                return Err(at.error(
+                    &list.span(),
+                    None,
+                    format!("`[components.{component}]` depends on itself: remove `{parent}` from `depends_on`"),
+                ));
+            }
+            if !names.contains(&parent.as_str()) {
+                return Err(at.error(
+                    &list.span(),
+                    None,
+                    format!(
+                        "`depends_on` of `[components.{component}]` names `{parent}`, which is not a configured component; configured: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let parents_of = |name: &str| -> Vec<String> {
+        written
+            .iter()
+            .find(|(component, _)| component == name)
+            .map(|(_, list)| list.get_ref().clone())
+            .unwrap_or_default()
+    };
+    for (start, list) in written {
+        if let Some(cycle) = cycle_from(start, &parents_of) {
+            return Err(at.error(
+                &list.span(),
+                None,
+                format!(
+                    "`depends_on` goes round in a circle: {}; a component cannot wait for itself",
+                    cycle
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first cycle through `start` following `parents_of`, written from `start` back to it.
+fn cycle_from(start: &str, parents_of: &dyn Fn(&str) -> Vec<String>) -> Option<Vec<String>> {
+    // Depth-first, the path kept: a parent already on the path closes a cycle; only a cycle
+    // back to `start` is reported here (each component is a start in turn).
+    fn walk(path: &mut Vec<String>, start: &str, parents_of: &dyn Fn(&str) -> Vec<String>) -> bool {
+        let last = path.last().cloned().unwrap_or_default();
+        for parent in parents_of(&last) {
+            if parent == start {
+                path.push(parent);
+                return true;
+            }
+            if path.contains(&parent) {
+                continue;
+            }
+            path.push(parent);
+            if walk(path, start, parents_of) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = vec![start.to_owned()];
+    walk(&mut path, start, parents_of).then_some(path)
+}

@@ -9,16 +9,25 @@ use crate::output::ComponentReport;
 use crate::state::ComponentState;
 use crate::status::{OutcomeKind, Status};
 
+/// What the component's family says of its incident (`depends_on`, SPEC §10).
+#[derive(Default)]
+pub struct Family<'a> {
+    /// Why it may not open one: a parent that is not operational.
+    pub held_back: Option<String>,
+    /// Its children that are not operational: (id, name, status).
+    pub affected: &'a [(u64, String, Status)],
+}
+
 /// Opens, updates or resolves the component's incident so that it follows `now`, the status
 /// Cachet shows after this run; `before` is what it showed before. Returns what was done.
 pub fn follow(
     client: &Client,
     spec: &IncidentSpec,
     remote: &RemoteComponent,
-    before: u64,
-    now: Status,
+    (before, now): (u64, Status),
     report: &ComponentReport,
     state: &mut ComponentState,
+    family: &Family,
 ) -> Result<Option<String>, CachetError> {
     let open = client.open_incidents(remote.id, &spec.name, false)?;
     let (done, still_open) = match (now, open.first()) {
@@ -34,15 +43,17 @@ pub fn follow(
             )?;
             (Some(format!("resolved #{}", incident.id)), None)
         }
+        // Creation is suppressed while a parent is down; never an update or a resolution.
+        (_, None) if family.held_back.is_some() => (family.held_back.clone(), None),
         (_, None) => {
-            let (text, id) = open_incident(client, spec, remote, now, report)?;
+            let (text, id) = open_incident(client, spec, remote, now, report, family)?;
             (Some(text), Some(id))
         }
         (_, Some(incident)) if before != u64::from(now.id()) => {
             client.update_incident(
                 incident,
                 IncidentStatus::Investigating,
-                &failures(report, true),
+                &format!("{}{}", failures(report, true), affected(family)),
                 remote.id,
                 now,
                 spec.visible,
@@ -64,11 +75,18 @@ fn open_incident(
     remote: &RemoteComponent,
     now: Status,
     report: &ComponentReport,
+    family: &Family,
 ) -> Result<(String, u64), CachetError> {
+    let found = format!("{}{}", failures(report, false), affected(family));
     let message = match &spec.message {
-        Some(message) => format!("{message}\n\n{}", failures(report, false)),
-        None => failures(report, false),
+        Some(message) => format!("{message}\n\n{found}"),
+        None => found,
     };
+    let also: Vec<(u64, Status)> = family
+        .affected
+        .iter()
+        .map(|(id, _, status)| (*id, *status))
+        .collect();
     let new = NewIncident {
         name: &spec.name,
         message: &message,
@@ -76,6 +94,7 @@ fn open_incident(
         status: now,
         visible: spec.visible,
         notify: spec.notify,
+        also: &also,
     };
     let created = match client.create_incident(&new) {
         Ok(id) => id,
@@ -105,6 +124,19 @@ fn open_incident(
         }
         _ => Ok((format!("opened #{created}"), created)),
     }
+}
+
+/// " Also affected: web (partial outage), shop (major outage)." — or nothing.
+fn affected(family: &Family) -> String {
+    if family.affected.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = family
+        .affected
+        .iter()
+        .map(|(_, name, status)| format!("{name} ({})", status.label()))
+        .collect();
+    format!(" Also affected: {}.", named.join(", "))
 }
 
 /// "api has a partial outage: health endpoint: HTTP 503, expected 200-299; db: connection

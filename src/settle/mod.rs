@@ -5,11 +5,12 @@
 //! incident or point (under a 3.x rate limit the page is right first).
 
 mod confirm;
+mod dependencies;
 mod incident;
 mod points;
 pub mod witnesses;
 
-pub use incident::follow as follow_incident;
+pub use incident::{Family, follow as follow_incident};
 
 use crate::cachet::{CachetError, Client, RemoteComponent};
 use crate::config::Component;
@@ -27,6 +28,29 @@ pub struct Settle<'a> {
     pub force: bool,
     /// The run's start, the timestamp of its metric points.
     pub started: i64,
+    /// Every configured component, for the parents `depends_on` names outside the run.
+    pub all: &'a [Component],
+}
+
+pub use dependencies::Kin;
+
+/// What every component of the run shows once the statuses are pushed, for `depends_on`.
+pub fn kin(settlings: &[std::sync::Mutex<Settling>]) -> Kin {
+    let members = settlings
+        .iter()
+        .map(|cell| {
+            let settling = cell
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            dependencies::Member {
+                name: settling.component.name.clone(),
+                id: settling.report.id,
+                status: settling.now.or(settling.report.status),
+                depends_on: settling.component.depends_on.clone(),
+            }
+        })
+        .collect();
+    Kin { members }
 }
 
 /// A component between the two steps of settling: its status pushed (or held, or not), its
@@ -109,7 +133,7 @@ impl Settle<'_> {
 
     /// The second step: the incident follows what Cachet shows now, the metric point is
     /// delivered (or kept), the state saved.
-    pub fn finish(&self, settling: &mut Settling) {
+    pub fn finish(&self, settling: &mut Settling, kin: &Kin) {
         let Settling {
             component,
             index,
@@ -128,7 +152,23 @@ impl Settle<'_> {
         if let (Some(client), Some(remote), Some(now), Some(spec)) =
             (client, remote, now, &component.incident)
         {
-            match incident::follow(client, spec, remote, remote.status, now, report, saved) {
+            let affected = kin.affected(&component.name);
+            let family = Family {
+                // Only a component about to need an incident asks after its parents.
+                held_back: (now != Status::Operational)
+                    .then(|| kin.held_back(component, self.all, Some(client)))
+                    .flatten(),
+                affected: &affected,
+            };
+            match incident::follow(
+                client,
+                spec,
+                remote,
+                (remote.status, now),
+                report,
+                saved,
+                &family,
+            ) {
                 Ok(done) => report.incident = done,
                 Err(error) => {
                     report.incident_error = Some(format!("incident `{}`: {error}", spec.name));

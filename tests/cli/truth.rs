@@ -386,3 +386,167 @@ fn a_witness_of_an_unknown_form_is_a_config_error() {
         out.stderr
     );
 }
+
+/// `db` and `web` (which depends on `db`), each with an incident, checked against `db` and
+/// `web` paths of one target server.
+fn family(cachet: &FakeCachet, db: &Server, web: &Server) -> String {
+    Toml::cachet(&cachet.url())
+        .component("db", 1)
+        .key("incident", "{ name = \"Database down\" }")
+        .check(
+            Some("ping"),
+            "http",
+            &format!("url = {}", quoted(&db.url("/"))),
+        )
+        .component("web", 2)
+        .key("depends_on", "[\"db\"]")
+        .key("incident", "{ name = \"Website down\" }")
+        .check(
+            Some("home"),
+            "http",
+            &format!("url = {}", quoted(&web.url("/"))),
+        )
+        .to_string()
+}
+
+fn switchable() -> (Server, Arc<AtomicBool>) {
+    let up = Arc::new(AtomicBool::new(true));
+    let seen = up.clone();
+    let server = Server::start(move |_| {
+        if seen.load(Ordering::SeqCst) {
+            Response::new(200, "ok")
+        } else {
+            Response::new(503, "down")
+        }
+    });
+    (server, up)
+}
+
+// SPEC §10: with a failing parent, the child's status is pushed but it opens no incident of
+// its own; the parent's incident names it (3.x: attached with its status). Resolution is
+// never suppressed: a child's incident opened before the parent failed is resolved.
+#[test]
+fn a_child_of_a_failing_parent_opens_no_incident_and_the_parents_names_it() {
+    for version in [Version::V23, Version::V24, Version::V3] {
+        let ((db, db_up), (web, web_up)) = (switchable(), switchable());
+        let cachet = FakeCachet::start(version)
+            .component(1, "Database", 1)
+            .component(2, "Website", 1);
+        let config = family(&cachet, &db, &web);
+        db_up.store(false, Ordering::SeqCst);
+        web_up.store(false, Ordering::SeqCst);
+        let (out, report) = run(&config, &[]);
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert_eq!(
+            (cachet.get(1).status, cachet.get(2).status),
+            (4, 4),
+            "{version:?}"
+        );
+        let incidents = cachet.incidents();
+        assert_eq!(
+            incidents.len(),
+            1,
+            "{version:?}: one incident: {incidents:?}"
+        );
+        assert_eq!(incidents[0].name, "Database down");
+        assert!(
+            incidents[0]
+                .message
+                .contains("Also affected: web (major outage)."),
+            "{version:?}: {}",
+            incidents[0].message
+        );
+        assert_eq!(
+            report["components"][1]["incident"],
+            "not opened: `db`, which it depends on, has a major outage",
+            "{report}"
+        );
+        if version == Version::V3 {
+            let post = cachet
+                .writes()
+                .into_iter()
+                .find(|r| r.method == "POST" && r.path() == "/api/incidents")
+                .unwrap();
+            let body: Value = serde_json::from_str(&post.body).unwrap();
+            assert_eq!(
+                body["components"],
+                json!([{"id": 1, "status": 4}, {"id": 2, "status": 4}]),
+                "{body}"
+            );
+        }
+
+        // `run web` alone reads its parent from Cachet: still no incident of its own.
+        let out = Cmd::new()
+            .config(&config)
+            .token(TOKEN)
+            .args(["run", "web"])
+            .run();
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert_eq!(cachet.incidents().len(), 1, "{version:?}");
+
+        // Everything recovers: the parent's incident is resolved.
+        db_up.store(true, Ordering::SeqCst);
+        web_up.store(true, Ordering::SeqCst);
+        let (out, _) = run(&config, &[]);
+        assert_eq!(out.code, 0, "{version:?}: {out:?}");
+        assert!(
+            cachet.incidents().iter().all(|i| i.status == 4),
+            "{version:?}"
+        );
+
+        // The child fails alone: its own incident; then the parent fails too, and the child
+        // recovers: the child's incident is resolved all the same.
+        web_up.store(false, Ordering::SeqCst);
+        run(&config, &[]);
+        let child = cachet
+            .incidents()
+            .into_iter()
+            .find(|i| i.name == "Website down")
+            .expect("the child fails alone: its own incident");
+        db_up.store(false, Ordering::SeqCst);
+        web_up.store(true, Ordering::SeqCst);
+        let (_, report) = run(&config, &[]);
+        assert_eq!(
+            report["components"][1]["incident"],
+            format!("resolved #{}", child.id),
+            "{version:?}: {report}"
+        );
+    }
+}
+
+// SPEC §10: a cycle in `depends_on` is a config error that prints the cycle; so is a name
+// that is not a component.
+#[test]
+fn a_dependency_cycle_is_a_config_error_naming_the_cycle() {
+    let component = |name: &str, id: u64, depends: &str| {
+        format!(
+            "[components.{name}]\nid = {id}\ndepends_on = [{depends}]\n[[components.{name}.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n"
+        )
+    };
+    let cycle = format!(
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n{}{}{}",
+        component("a", 1, "\"b\""),
+        component("b", 2, "\"c\""),
+        component("c", 3, "\"a\"")
+    );
+    let out = Cmd::new().config(&cycle).args(["validate"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "config.toml:5:14: `depends_on` goes round in a circle: `a` → `b` → `c` → `a`; a component cannot wait for itself"
+        ),
+        "{}",
+        out.stderr
+    );
+    let unknown = format!(
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n{}",
+        component("a", 1, "\"dbb\"")
+    );
+    let out = Cmd::new().config(&unknown).args(["validate"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains("`depends_on` of `[components.a]` names `dbb`, which is not a configured component; configured: a"),
+        "{}",
+        out.stderr
+    );
+}

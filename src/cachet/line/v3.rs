@@ -160,7 +160,10 @@ impl Line for V3 {
             // `visible` defaults to hidden, and only a visible incident's impact shows.
             "visible": new.visible,
             "notifications": new.notify,
-            "components": [{ "id": new.component, "status": new.status.id() }],
+            "components": std::iter::once((new.component, new.status))
+                .chain(new.also.iter().copied())
+                .map(|(id, status)| json!({ "id": id, "status": status.id() }))
+                .collect::<Vec<_>>(),
             "component_id": new.component,
             "component_status": new.status.id(),
         })
