@@ -22,6 +22,7 @@ mod state;
 mod status;
 mod stderr;
 mod text;
+mod window;
 
 use std::io::Write;
 

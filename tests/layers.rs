@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules of `src/`, layer by layer from the bottom (CONTRIBUTING.md).
 const LAYERS: &[&[&str]] = &[
-    &["text", "status", "deadline", "perfdata", "file"],
+    &["text", "status", "deadline", "perfdata", "file", "window"],
     &["stderr", "exit", "cli"],
     &["keys", "secret", "state"],
     &["net"],

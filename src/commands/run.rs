@@ -394,6 +394,10 @@ fn push_reserve(timeout: Duration) -> Duration {
 fn component_report(component: &Component, outcomes: &[Outcome]) -> ComponentReport {
     let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
     let mut report = ComponentReport::new(&component.name, status);
+    report.maintenance = crate::settle::maintenance::of_windows(component, jiff::Timestamp::now())
+        .map(|(until, window)| {
+            crate::settle::maintenance::describe(until, &format!("config window {window}"))
+        });
     if !outcomes.is_empty() && outcomes.iter().all(|o| o.kind == OutcomeKind::Unknown) {
         // SPEC §10: nothing was judged, so there is no status to show or push.
         report.status = None;

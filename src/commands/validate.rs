@@ -49,6 +49,22 @@ fn component_plan(component: &Component) -> ComponentPlan {
         },
         confirm: component.confirm,
         confirm_recovery: component.confirm_recovery,
+        maintenance: component
+            .maintenance
+            .iter()
+            .map(|window| {
+                let next = window.next_after(jiff::Timestamp::now());
+                crate::output::WindowPlan {
+                    window: window.text.clone(),
+                    next_start: next.map(|(start, _)| crate::window::utc(start)),
+                    next_end: next.map(|(_, end)| crate::window::utc(end)),
+                    next_start_local: next.map(|(start, _)| window.local(start)),
+                    next_end_local: next.map(|(_, end)| window.local(end)),
+                }
+            })
+            .collect(),
+        depends_on: component.depends_on.clone(),
+        witnesses: component.witnesses.iter().map(|w| w.text()).collect(),
         metric: component.metric,
         incident: component.incident.as_ref().map(|incident| IncidentPlan {
             name: incident.name.clone(),

@@ -19,12 +19,13 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
     let witnesses = super::truth::witnesses(&at, raw.witnesses, "the top level")?;
     let heartbeat = super::truth::heartbeat(&at, raw.heartbeat)?;
 
-    let defaults = match raw.defaults {
-        Some(defaults) => {
+    let (defaults, default_windows) = match raw.defaults {
+        Some(mut defaults) => {
+            let windows = super::truth::default_windows(&at, defaults.get_mut())?;
             check_defaults(&at, &defaults)?;
-            defaults.into_inner()
+            (defaults.into_inner(), windows)
         }
-        None => Entries::new(),
+        None => (Entries::new(), Vec::new()),
     };
 
     let mut components: Vec<(usize, Component)> = Vec::new();
@@ -37,6 +38,9 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
         let mut built = build_component(&at, &name, &span, component.into_inner(), &defaults)?;
         if built.witnesses.is_empty() {
             built.witnesses = witnesses.clone().unwrap_or_default();
+        }
+        if built.maintenance.is_empty() {
+            built.maintenance = default_windows.clone();
         }
         // Two components of one Cachet component overwrite each other every run: the page
         // shows whichever was pushed last, operational while the other is down.
@@ -184,6 +188,13 @@ fn build_component(
         confirm_recovery: raw.confirm_recovery.unwrap_or(1),
         witnesses: witnesses.unwrap_or_default(),
         depends_on: Vec::new(),
+        maintenance: match raw.maintenance {
+            Some(raw) => {
+                let span = raw.span();
+                super::truth::windows(at, &span, raw.into_inner(), &format!("`{table}`"))?
+            }
+            None => Vec::new(),
+        },
         metric: raw.metric,
         incident: incident(at, span, &table, raw.incident)?,
         monit_service,

@@ -62,6 +62,8 @@ pub struct Component {
     pub witnesses: Vec<crate::check::witness::Witness>,
     /// `depends_on`: config names of the components it needs (SPEC §10).
     pub depends_on: Vec<String>,
+    /// Its config maintenance windows, else `[defaults]`'s (SPEC §10).
+    pub maintenance: Vec<crate::window::Window>,
     /// The Cachet metric that receives the checks' latency.
     pub metric: Option<u64>,
     pub incident: Option<IncidentSpec>,

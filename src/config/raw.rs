@@ -48,6 +48,7 @@ pub(super) struct RawComponent {
     pub(super) confirm: Option<u32>,
     pub(super) confirm_recovery: Option<u32>,
     pub(super) depends_on: Option<Spanned<Vec<String>>>,
+    pub(super) maintenance: Option<Spanned<Vec<super::truth::RawWindow>>>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,

@@ -201,3 +201,75 @@ fn cycle_from(start: &str, parents_of: &dyn Fn(&str) -> Vec<String>) -> Option<V
     let mut path = vec![start.to_owned()];
     walk(&mut path, start, parents_of).then_some(path)
 }
+
+/// One `maintenance` entry as written.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWindow {
+    cron: String,
+    #[serde(rename = "for")]
+    length: String,
+    tz: Option<String>,
+}
+
+/// `maintenance = [{ cron, for, tz }]` read into windows; errors point at `span`.
+pub(super) fn windows(
+    at: &Locator,
+    span: &std::ops::Range<usize>,
+    raw: Vec<RawWindow>,
+    table: &str,
+) -> Result<Vec<crate::window::Window>, ConfigError> {
+    raw.into_iter()
+        .map(|window| {
+            let Some(zone) = window.tz else {
+                return Err(at.error(
+                    span,
+                    Some("maintenance"),
+                    format!(
+                        "a `maintenance` window in {table} needs `tz`: the IANA time zone its `cron` is read in (e.g. tz = \"Europe/Berlin\", or \"UTC\")"
+                    ),
+                ));
+            };
+            let length = humantime::parse_duration(&window.length).map_err(|error| {
+                at.error(
+                    span,
+                    Some("maintenance"),
+                    format!(
+                        "`for = \"{}\"` of a `maintenance` window in {table}: {error} (write e.g. \"2h\" or \"30m\")",
+                        window.length
+                    ),
+                )
+            })?;
+            crate::window::Window::new(&window.cron, length, &zone)
+                .map_err(|why| at.error(span, Some("maintenance"), format!("`maintenance` in {table}: {why}")))
+        })
+        .collect()
+}
+
+/// `maintenance` of `[defaults]`, taken out of the check keys it sits among.
+pub(super) fn default_windows(
+    at: &Locator,
+    defaults: &mut crate::keys::Entries,
+) -> Result<Vec<crate::window::Window>, ConfigError> {
+    let Some(key) = defaults
+        .keys()
+        .find(|key| key.get_ref() == "maintenance")
+        .cloned()
+    else {
+        return Ok(Vec::new());
+    };
+    let Some(value) = defaults.remove(&key) else {
+        return Ok(Vec::new());
+    };
+    let span = value.span();
+    let raw: Vec<RawWindow> = value.into_inner().try_into().map_err(|error| {
+        at.error(
+            &span,
+            None,
+            format!(
+                "`maintenance` in `[defaults]`: {error} (write maintenance = [{{ cron = \"0 3 * * sun\", for = \"2h\", tz = \"Europe/Berlin\" }}])"
+            ),
+        )
+    })?;
+    windows(at, &span, raw, "`[defaults]`")
+}

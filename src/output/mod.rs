@@ -12,7 +12,7 @@ mod text;
 
 pub use checkup::{Checkup, Level, Step};
 pub use listing::{ListedComponent, Listing};
-pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan};
+pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan, WindowPlan};
 
 use std::io::Write;
 
@@ -73,6 +73,9 @@ pub struct ComponentReport {
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
+    /// Why the component is in maintenance, and until when (SPEC §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
     /// Every witness of the component failed: its failures are this host's (SPEC §10).
     #[serde(skip)]
     pub cut_off: bool,
@@ -103,6 +106,7 @@ impl ComponentReport {
             incident_error: None,
             token_refused: false,
             cut_off: false,
+            maintenance: None,
             metric: None,
             replaced: None,
             checks: Vec::new(),

@@ -43,6 +43,23 @@ pub struct ComponentPlan {
     /// What a Monit failure pushes, for a component Monit drives.
     pub monit_status: Option<Status>,
     pub checks: Vec<CheckPlan>,
+    /// Each config maintenance window with its next opening, in UTC and in its own zone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub maintenance: Vec<WindowPlan>,
+    /// `depends_on`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct WindowPlan {
+    pub window: String,
+    pub next_start: Option<String>,
+    pub next_end: Option<String>,
+    pub next_start_local: Option<String>,
+    pub next_end_local: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +125,26 @@ impl Render for Plan {
             text.push_str(&component.line());
             for check in &component.checks {
                 text.push_str(&check.line());
+            }
+            if !component.depends_on.is_empty() {
+                let _ = writeln!(text, "  depends on: {}", component.depends_on.join(", "));
+            }
+            if !component.witnesses.is_empty() {
+                let _ = writeln!(text, "  witnesses: {}", component.witnesses.join(", "));
+            }
+            for window in &component.maintenance {
+                let next = match (
+                    &window.next_start,
+                    &window.next_end,
+                    &window.next_start_local,
+                    &window.next_end_local,
+                ) {
+                    (Some(start), Some(end), Some(local_start), Some(local_end)) => {
+                        format!("next {start} to {end} ({local_start} to {local_end})")
+                    }
+                    _ => "never opens again".to_owned(),
+                };
+                let _ = writeln!(text, "  maintenance {}: {next}", window.window);
             }
         }
         for problem in &self.problems {

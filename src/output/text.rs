@@ -180,6 +180,9 @@ fn component_summary(component: &ComponentReport) -> String {
         (true, _) => format!("all {total} checks passed"),
     };
     let mut text = format!("{}: {} ({detail})", component.name, component.label());
+    if let Some(maintenance) = &component.maintenance {
+        let _ = write!(text, " [maintenance {maintenance}]");
+    }
     if component.has_unknown()
         && let Some(held) = &component.held
     {

@@ -7,6 +7,7 @@
 mod confirm;
 mod dependencies;
 mod incident;
+pub mod maintenance;
 mod points;
 pub mod witnesses;
 
@@ -155,9 +156,12 @@ impl Settle<'_> {
             let affected = kin.affected(&component.name);
             let family = Family {
                 // Only a component about to need an incident asks after its parents.
-                held_back: (now != Status::Operational)
-                    .then(|| kin.held_back(component, self.all, Some(client)))
-                    .flatten(),
+                held_back: match &report.maintenance {
+                    Some(maintenance) => Some(format!("not opened: in maintenance {maintenance}")),
+                    None => (now != Status::Operational)
+                        .then(|| kin.held_back(component, self.all, Some(client)))
+                        .flatten(),
+                },
                 affected: &affected,
             };
             match incident::follow(
@@ -207,6 +211,7 @@ fn push_after_confirm(
     let outcomes: Vec<OutcomeKind> = report.checks.iter().map(|c| c.outcome).collect();
     // A run that could not judge every check does not move `confirm`'s count either way.
     let held = match crate::status::hold(&outcomes, status, shown)
+        .or_else(|| maintenance::hold(report.maintenance.as_deref(), status, shown))
         .or_else(|| witnesses::hold(report, status, shown))
     {
         Some(why) => Some(why),

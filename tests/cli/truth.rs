@@ -550,3 +550,105 @@ fn a_dependency_cycle_is_a_config_error_naming_the_cycle() {
         out.stderr
     );
 }
+
+// SPEC §10: during a config maintenance window the checks run and are reported (exit code of
+// the checks), but nothing worse is pushed and no incident is opened; outside it, the truth.
+#[test]
+fn a_config_window_holds_worse_pushes_and_incidents() {
+    let target = Target::start(false);
+    for version in [Version::V23, Version::V24, Version::V3] {
+        let cachet = FakeCachet::start(version).component(1, "API", 1);
+        let config = |window: &str| {
+            Toml::cachet(&cachet.url())
+                .table("defaults")
+                .key("maintenance", window)
+                .component("api", 1)
+                .key("incident", "{ name = \"API down\" }")
+                .check(Some("health"), "http", &target.check())
+                .to_string()
+        };
+        let open = config("[{ cron = \"* * * * *\", for = \"10m\", tz = \"UTC\" }]");
+        let (out, report) = run(&open, &[]);
+        assert_eq!(
+            out.code, 2,
+            "{version:?}: the exit code is the checks': {out:?}"
+        );
+        assert_eq!(cachet.get(1).status, 1, "{version:?}: nothing worse pushed");
+        assert!(cachet.incidents().is_empty(), "{version:?}: no incident");
+        let maintenance = report["components"][0]["maintenance"].as_str().unwrap();
+        assert!(
+            maintenance.starts_with("until ")
+                && maintenance.ends_with(" (config window * * * * * for 10m (UTC))"),
+            "{report}"
+        );
+        assert!(
+            report["components"][0]["held"]
+                .as_str()
+                .unwrap()
+                .starts_with("major outage not pushed: in maintenance until "),
+            "{report}"
+        );
+        let text = Cmd::new().config(&open).token(TOKEN).args(["run"]).run();
+        assert!(
+            text.summary().contains(
+                "api: major outage (1/1 checks failed: health: HTTP 503, expected 200-299) [maintenance until "
+            ),
+            "{}",
+            text.stdout
+        );
+
+        // The next window is far away: the truth goes out, with its incident.
+        let closed = config("[{ cron = \"0 3 29 2 *\", for = \"1h\", tz = \"Europe/Berlin\" }]");
+        let (out, report) = run(&closed, &[]);
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert!(
+            report["components"][0].get("maintenance").is_none(),
+            "{report}"
+        );
+        assert_eq!(cachet.get(1).status, 4, "{version:?}");
+        assert_eq!(cachet.incidents().len(), 1, "{version:?}");
+    }
+}
+
+// SPEC §10: `validate` prints each window's next start and end in UTC and in its zone; a
+// window without `tz` is refused.
+#[test]
+fn validate_prints_the_next_window_in_utc_and_its_zone() {
+    let config = |window: &str| {
+        format!(
+            "[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.api]\nid = 1\nmaintenance = [{window}]\n[[components.api.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n"
+        )
+    };
+    let out = Cmd::new()
+        .config(&config(
+            "{ cron = \"0 3 * * sun\", for = \"2h\", tz = \"Europe/Berlin\" }",
+        ))
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("  maintenance "))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let shape = regex::Regex::new(
+        r"^  maintenance 0 3 \* \* sun for 2h \(Europe/Berlin\): next (\d{4}-\d\d-\d\d)T0([12]):00:00Z to (\d{4}-\d\d-\d\d)T0([34]):00:00Z \((\d{4}-\d\d-\d\d) 03:00 (CET|CEST) to (\d{4}-\d\d-\d\d) 05:00 (CET|CEST)\)$",
+    )
+    .unwrap();
+    let found = shape.captures(line).unwrap_or_else(|| panic!("{line}"));
+    // 03:00 in Berlin is 02:00 UTC in winter (CET), 01:00 in summer (CEST).
+    let utc_hour = if &found[6] == "CET" { "2" } else { "1" };
+    assert_eq!(&found[2], utc_hour, "{line}");
+
+    let out = Cmd::new()
+        .config(&config("{ cron = \"0 3 * * sun\", for = \"2h\" }"))
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("a `maintenance` window in `[components.api]` needs `tz`"),
+        "{}",
+        out.stderr
+    );
+}
