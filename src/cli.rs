@@ -115,6 +115,15 @@ pub enum Command {
         #[arg(long, value_name = "STATUS", value_parser = StatusParser)]
         status: Option<Status>,
     },
+    /// Maintenance windows for deploy pipelines and people: `start` puts components in
+    /// maintenance now (a marker in each component's `meta`, which every host's runs see, and a
+    /// Cachet schedule as the public notice), `end` ends it early, `list` shows the windows in
+    /// progress and the next ones. In maintenance, runs check and report but push nothing worse
+    /// and open no incident. Every window ends by itself.
+    Maintenance {
+        #[command(subcommand)]
+        action: MaintenanceAction,
+    },
     /// List the components Cachet has (id, status, enabled, group, name), to find the ids a
     /// config needs. Needs no config when CACHET_URL (or --url) is given. Disabled components
     /// are listed when the server shows them: Cachet 2.x with a token, 3.x with a token or (some
@@ -129,6 +138,30 @@ pub enum Command {
     Example,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceAction {
+    /// Put components in maintenance from now on, for --for.
+    Start {
+        /// Config names or Cachet component ids.
+        #[arg(value_name = "COMPONENT", required = true)]
+        components: Vec<String>,
+        /// How long the maintenance lasts (e.g. 30m, 2h); it ends by itself then.
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+        length: Duration,
+        /// What the schedule tells the public.
+        #[arg(long, value_name = "TEXT", default_value = "Planned maintenance")]
+        message: String,
+    },
+    /// End the maintenance of components now.
+    End {
+        /// Config names or Cachet component ids.
+        #[arg(value_name = "COMPONENT", required = true)]
+        components: Vec<String>,
+    },
+    /// Show the maintenance in progress and the next config windows.
+    List,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// The monitoring-plugins summary line, with detail lines at -v.
@@ -141,7 +174,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(text)
         .map_err(|error| format!("`{text}` is not a duration like `30s` or `1m30s`: {error}"))?;
     if duration.is_zero() {
-        return Err("the timeout must be longer than zero".to_owned());
+        return Err("the duration must be longer than zero".to_owned());
     }
     Ok(duration)
 }

@@ -69,7 +69,10 @@ pub fn run(cli: Cli) -> Exit {
     };
     if matches!(
         cli.command,
-        Command::Run { .. } | Command::Set { .. } | Command::Monit { .. }
+        Command::Run { .. }
+            | Command::Set { .. }
+            | Command::Monit { .. }
+            | Command::Maintenance { .. }
     ) {
         watch_signals(printer);
     }
@@ -93,6 +96,12 @@ pub fn run(cli: Cli) -> Exit {
             commands::monit::monit(global, component.as_deref(), *status, printer).map(|report| {
                 printer.report(&report, Shape::Set);
                 report.exit
+            })
+        }
+        Command::Maintenance { action } => {
+            commands::maintenance::maintenance(global, action, printer).map(|report| {
+                printer.show(&report);
+                Exit::Ok
             })
         }
         Command::Components => commands::components::components(global, printer).map(|listing| {

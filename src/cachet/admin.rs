@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::answer::number;
-use super::transport::Call;
+use super::schedules::Meta;
 use super::{CachetError, Client, RemoteComponent};
 
 /// How long `version` waits for `/version`.
@@ -71,47 +71,16 @@ impl Client {
     /// shows `meta` but drops what is written to it. The write keeps every other key (a PUT
     /// replaces `meta` whole) and the component's `enabled`.
     pub fn meta_support(&self, component: &RemoteComponent) -> Result<MetaSupport, CachetError> {
-        let id = component.id;
-        let (path, pointer) = self.dialect.meta_at(id);
-        let meta = match self.get(&path) {
-            Ok(body) => match body.pointer(pointer) {
-                Some(meta) => meta.clone(),
-                None => {
-                    return Ok(MetaSupport::NotKept(
-                        "its components have no `meta` (Cachet 2.3, or a core without it)"
-                            .to_owned(),
-                    ));
-                }
-            },
-            Err(CachetError::Rejected {
-                status: 400,
-                message,
-                ..
-            }) => {
-                return Ok(MetaSupport::NotKept(format!(
-                    "it refuses `include=meta` (\"{message}\"): this 3.x core drops component meta"
-                )));
-            }
-            Err(error) => return Err(error),
+        let meta = match self.read_meta(component.id)? {
+            Meta::Kept(meta) => meta,
+            Meta::NotKept(why) => return Ok(MetaSupport::NotKept(why)),
         };
         if self.token.is_none() {
             return Ok(MetaSupport::Kept);
         }
-        // `{}` reads back as `[]` on 2.4, and a component never written has `null`.
-        let mut meta = meta.as_object().cloned().unwrap_or_default();
         let stamp = crate::deadline::unix_now();
-        let ours = meta.entry("cachet_check").or_insert_with(|| json!({}));
-        if !ours.is_object() {
-            *ours = json!({});
-        }
-        ours["checked_at"] = json!(stamp);
-        let body = json!({ "meta": meta, "enabled": component.enabled });
-        self.send(&Call::new(
-            "PUT",
-            &format!("/components/{id}"),
-            Some(&body),
-            "components.manage",
-        ))?;
+        self.write_ours(component, meta, "checked_at", Some(json!(stamp)))?;
+        let (path, pointer) = self.dialect.meta_at(component.id);
         let kept = self.get(&path)?;
         let back = kept.pointer(&format!("{pointer}/cachet_check/checked_at"));
         if back.and_then(serde_json::Value::as_i64) == Some(stamp) {

@@ -11,6 +11,7 @@ mod answer;
 mod error;
 mod lifecycle;
 mod line;
+mod schedules;
 mod transport;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use answer::read_any_answer;
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 pub use line::Dialect;
+pub use schedules::{Meta, NewSchedule, RemoteSchedule};
 
 use crate::deadline::Deadline;
 use crate::secret::{Secret, redact_url};
@@ -37,6 +39,9 @@ pub struct RemoteComponent {
     /// Cachet's status number as stored (0–6 depending on the version).
     pub status: u64,
     pub enabled: bool,
+    /// Its `meta`, when the answer showed it (2.4 shows it in every answer; 3.x only when
+    /// asked with `include=meta`).
+    pub meta: Option<Value>,
 }
 
 impl RemoteComponent {

@@ -121,6 +121,12 @@ fn run_loaded(
         force: global.force,
         started,
         all: &config.components,
+        zone: config
+            .cachet
+            .time_zone
+            .clone()
+            .unwrap_or(jiff::tz::TimeZone::UTC),
+        schedules: std::sync::OnceLock::new(),
     });
     let components = settle_all(&selected, reports, settle.as_ref());
 

@@ -117,8 +117,21 @@ fn cachet_settings(at: &Locator, raw: Option<RawCachet>) -> Result<CachetSetting
         }
         _ => None,
     };
+    let time_zone = match cachet.time_zone {
+        Some(zone) => Some(jiff::tz::TimeZone::get(zone.get_ref()).map_err(|_| {
+            at.value_error(
+                zone.span().start,
+                &format!(
+                    "`[cachet] time_zone`: `{}` is not an IANA time zone (e.g. \"Europe/Berlin\", \"UTC\")",
+                    zone.get_ref()
+                ),
+            )
+        })?),
+        None => None,
+    };
     Ok(CachetSettings {
         url,
+        time_zone,
         token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
         api,
         notify_subscribers: cachet.notify_subscribers.unwrap_or(true),

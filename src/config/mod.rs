@@ -47,6 +47,8 @@ pub struct CachetSettings {
     /// The API line `api` names; `None` for `"auto"`.
     pub api: Option<Dialect>,
     pub notify_subscribers: bool,
+    /// `time_zone`: Cachet's own (`APP_TIMEZONE`), in which 2.4 reads schedule times.
+    pub time_zone: Option<jiff::tz::TimeZone>,
 }
 
 #[derive(Debug)]

@@ -38,6 +38,7 @@ pub(super) struct RawCachet {
     pub(super) token_file: Option<PathBuf>,
     pub(super) api: Option<Spanned<String>>,
     pub(super) notify_subscribers: Option<bool>,
+    pub(super) time_zone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

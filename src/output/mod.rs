@@ -7,11 +7,13 @@
 
 mod checkup;
 mod listing;
+mod maintenance;
 mod plan;
 mod text;
 
 pub use checkup::{Checkup, Level, Step};
 pub use listing::{ListedComponent, Listing};
+pub use maintenance::{Maintenance, WindowLine};
 pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan, WindowPlan};
 
 use std::io::Write;

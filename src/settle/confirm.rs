@@ -58,6 +58,7 @@ mod tests {
             name: "API".to_owned(),
             status,
             enabled: true,
+            meta: None,
         }
     }
 

@@ -4,8 +4,14 @@
 //! is open (read here, without Cachet), while its `meta` holds an unexpired marker written by
 //! `maintenance start`, or (3.x) while a schedule that lists it is in progress.
 
-use jiff::Timestamp;
+use std::sync::OnceLock;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cachet::{Client, RemoteComponent, RemoteSchedule};
 use crate::config::Component;
 use crate::status::Status;
 use crate::window::utc;
@@ -33,4 +39,95 @@ pub fn hold(maintenance: Option<&str>, computed: Status, shown: Status) -> Optio
             computed.label()
         )
     })
+}
+
+/// The marker `maintenance start` leaves in a component's `meta` (`cachet_check.maintenance`),
+/// seen by every host's runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    /// Unix seconds.
+    pub until: i64,
+    pub message: String,
+    /// The schedule created with it (ended with it on 2.4, where the client sets its status).
+    #[serde(default)]
+    pub schedule: Option<u64>,
+}
+
+/// The key of the marker under `meta.cachet_check`.
+pub const MARKER: &str = "maintenance";
+
+/// The marker in `meta`, if any.
+pub fn marker_in(meta: &Value) -> Option<Marker> {
+    serde_json::from_value(meta.get("cachet_check")?.get(MARKER)?.clone()).ok()
+}
+
+/// "until 2026-11-29T03:00:00Z (`maintenance start`: Deploying 4.2)".
+pub fn describe_marker(marker: &Marker) -> String {
+    let until = Timestamp::from_second(marker.until).map_or_else(|_| marker.until.to_string(), utc);
+    format!("until {until} (`maintenance start`: {})", marker.message)
+}
+
+/// What the server says of `remote` being in maintenance now: an unexpired marker in its
+/// `meta` (2.4 shows it in every answer: no request), or (3.x) a schedule in progress that
+/// lists it — `maintenance start` creates one there, and reading the schedules once costs one
+/// request where reading each component's `meta` would cost one per component, too many under
+/// 3.x's 60 requests a minute. Asked only when a component is about to be pushed worse.
+pub fn on_server(
+    client: &Client,
+    remote: &RemoteComponent,
+    schedules: &OnceLock<Vec<RemoteSchedule>>,
+    now: Timestamp,
+) -> Option<String> {
+    if let Some(marker) = remote.meta.as_ref().and_then(marker_in)
+        && marker.until > now.as_second()
+    {
+        return Some(describe_marker(&marker));
+    }
+    if client.dialect().word() != "3" {
+        return None;
+    }
+    let schedules = schedules.get_or_init(|| client.open_schedules().unwrap_or_default());
+    schedules
+        .iter()
+        .find(|schedule| schedule.status == 1 && schedule.components.contains(&remote.id))
+        .map(|schedule| {
+            format!(
+                "until {} (Cachet schedule #{}: {})",
+                schedule.ends.as_deref().unwrap_or("its end"),
+                schedule.id,
+                schedule.name
+            )
+        })
+}
+
+/// Ends what an expired marker left behind: its schedule (2.4 sets no end of its own to a
+/// schedule's status) and the marker itself. Any host's run does it, so that every window
+/// ends by itself. What cannot be done is a warning: the next run tries again.
+pub fn tidy(
+    client: &Client,
+    remote: &RemoteComponent,
+    meta: &Value,
+    zone: &TimeZone,
+    now: Timestamp,
+) {
+    let Some(marker) = marker_in(meta).filter(|marker| marker.until <= now.as_second()) else {
+        return;
+    };
+    // A 3.x schedule ends at its `completed_at` by itself; a 2.4 one only when told.
+    if let Some(id) = marker.schedule.filter(|_| client.dialect().word() != "3")
+        && let Err(error) = client.end_schedule(id, zone)
+    {
+        crate::stderr::warn(format_args!(
+            "the maintenance schedule #{id} of `{}` is over but could not be ended: {error}",
+            remote.name
+        ));
+        return;
+    }
+    let kept = meta.as_object().cloned().unwrap_or_default();
+    if let Err(error) = client.write_ours(remote, kept, MARKER, None) {
+        crate::stderr::warn(format_args!(
+            "the expired maintenance marker of `{}` could not be cleared: {error}",
+            remote.name
+        ));
+    }
 }

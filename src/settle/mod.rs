@@ -31,6 +31,10 @@ pub struct Settle<'a> {
     pub started: i64,
     /// Every configured component, for the parents `depends_on` names outside the run.
     pub all: &'a [Component],
+    /// Cachet's own time zone (`[cachet] time_zone`), in which 2.4 reads schedule times.
+    pub zone: jiff::tz::TimeZone,
+    /// The schedules in progress (3.x), read once by the first component that needs them.
+    pub schedules: std::sync::OnceLock<Vec<crate::cachet::RemoteSchedule>>,
 }
 
 pub use dependencies::Kin;
@@ -111,15 +115,26 @@ impl Settle<'_> {
                     report.push_error = Some(error.to_string());
                     None
                 }
-                Ok(remote) => push_after_confirm(
-                    client,
-                    component,
-                    remote,
-                    status,
-                    self.force,
-                    &mut saved,
-                    &mut report,
-                ),
+                Ok(remote) => {
+                    let now = jiff::Timestamp::now();
+                    if let Some(meta) = &remote.meta {
+                        maintenance::tidy(client, remote, meta, &self.zone, now);
+                    }
+                    let shown = Status::from_id(remote.status).unwrap_or(Status::Operational);
+                    if report.maintenance.is_none() && status > shown {
+                        report.maintenance =
+                            maintenance::on_server(client, remote, &self.schedules, now);
+                    }
+                    push_after_confirm(
+                        client,
+                        component,
+                        remote,
+                        status,
+                        self.force,
+                        &mut saved,
+                        &mut report,
+                    )
+                }
             },
         };
         Settling {

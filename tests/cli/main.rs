@@ -16,6 +16,7 @@ mod fidelity;
 mod hostile;
 mod lifecycle;
 mod liveness;
+mod maintenance;
 mod monit;
 mod plugins;
 mod real;

@@ -9,8 +9,12 @@ use std::fmt;
 
 use serde_json::Value;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
 use super::{
-    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
+    CachetError, Client, IncidentStatus, Listed, NewIncident, NewSchedule, RemoteComponent,
+    RemoteIncident, RemoteSchedule,
 };
 use crate::secret::Secret;
 use crate::status::Status;
@@ -96,6 +100,24 @@ pub trait Line: Sync {
 
     /// Where a component's `meta` is read: the request and the JSON pointer in its answer.
     fn meta_at(&self, id: u64) -> (String, &'static str);
+
+    /// The body that creates a maintenance schedule; `zone` is Cachet's own (2.4 reads its
+    /// times in it).
+    fn schedule_body(&self, new: &NewSchedule, zone: &TimeZone) -> Value;
+
+    /// How a schedule is ended at `now`: method, path, body and the ability it needs.
+    fn schedule_end(
+        &self,
+        id: u64,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> (&'static str, String, Value, &'static str);
+
+    /// The request that lists the schedules not complete yet.
+    fn schedules_query(&self) -> &'static str;
+
+    /// A schedule of a list.
+    fn schedule(&self, data: &Value) -> Option<RemoteSchedule>;
 
     /// Whether its tokens carry abilities (`components.manage`, …) that `doctor` lists.
     fn has_abilities(&self) -> bool;

@@ -7,11 +7,14 @@ use serde_json::{Value, json};
 use super::Line;
 use crate::cachet::answer::{boolean, items, number};
 use crate::cachet::{
-    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
+    CachetError, Client, IncidentStatus, Listed, NewIncident, NewSchedule, RemoteComponent,
+    RemoteIncident, RemoteSchedule,
 };
 use crate::net::http::encode_query_value as encode;
 use crate::secret::Secret;
 use crate::status::Status;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 pub const LINE: V2 = V2;
 
@@ -146,6 +149,54 @@ impl Line for V2 {
         Some(client.get("/subscribers").map(|_| ()))
     }
 
+    /// 2.4 (`CreateScheduleCommand`): the status is the client's to set (1: in progress), the
+    /// times are `Y-m-d H:i` in Cachet's time zone; it does not link components.
+    fn schedule_body(&self, new: &NewSchedule, zone: &TimeZone) -> Value {
+        json!({
+            "name": new.name,
+            "message": new.message,
+            "status": 1,
+            "scheduled_at": minutes(new.starts, zone, false),
+            "completed_at": minutes(new.ends, zone, true),
+            "notify": new.notify,
+        })
+    }
+
+    fn schedule_end(
+        &self,
+        id: u64,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> (&'static str, String, Value, &'static str) {
+        (
+            "PUT",
+            format!("/schedules/{id}"),
+            json!({ "status": 2, "completed_at": minutes(now, zone, false) }),
+            "schedules.manage",
+        )
+    }
+
+    fn schedules_query(&self) -> &'static str {
+        "/schedules?per_page=100"
+    }
+
+    fn schedule(&self, data: &Value) -> Option<RemoteSchedule> {
+        Some(RemoteSchedule {
+            id: number(data.get("id"))?,
+            name: data.get("name")?.as_str()?.to_owned(),
+            status: number(data.get("status"))?,
+            starts: data
+                .get("scheduled_at")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            ends: data
+                .get("completed_at")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            components: Vec::new(),
+        })
+    }
+
     fn meta_at(&self, id: u64) -> (String, &'static str) {
         (format!("/components/{id}"), "/data/meta")
     }
@@ -178,6 +229,20 @@ impl Line for V2 {
 }
 
 /// The component in `{"data": {...}}`.
+/// `at` as 2.4 reads a schedule's time: `Y-m-d H:i` in Cachet's zone; `up` rounds a time
+/// within a minute up, so that a window never ends before its time.
+fn minutes(at: Timestamp, zone: &TimeZone, up: bool) -> String {
+    let zoned = at.to_zoned(zone.clone());
+    let zoned = if up && (zoned.second() > 0 || zoned.subsec_nanosecond() > 0) {
+        zoned
+            .checked_add(jiff::SignedDuration::from_secs(60))
+            .unwrap_or(zoned)
+    } else {
+        zoned
+    };
+    zoned.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
 fn component(body: &Value) -> Option<RemoteComponent> {
     parse(body.get("data")?)
 }
@@ -188,6 +253,7 @@ fn parse(data: &Value) -> Option<RemoteComponent> {
         name: data.get("name")?.as_str()?.to_owned(),
         status: number(data.get("status"))?,
         enabled: boolean(data.get("enabled")).unwrap_or(true),
+        meta: data.get("meta").filter(|meta| !meta.is_null()).cloned(),
     })
 }
 
@@ -227,7 +293,8 @@ mod tests {
                 id: 2,
                 name: "API".to_owned(),
                 status: 3,
-                enabled: false
+                enabled: false,
+                meta: None,
             })
         );
     }
@@ -252,6 +319,7 @@ mod tests {
             name: "API".to_owned(),
             status: 1,
             enabled: false,
+            meta: None,
         };
         assert_eq!(
             status_body(&current, Status::MajorOutage, true),
@@ -261,5 +329,16 @@ mod tests {
             status_body(&current, Status::Operational, false),
             json!({"status": 1, "enabled": false, "silent": true})
         );
+    }
+
+    // 2.4 reads schedule times as `Y-m-d H:i` in Cachet's own zone; an end is rounded up.
+    #[test]
+    fn schedule_times_are_minutes_in_cachets_zone() {
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let at: jiff::Timestamp = "2026-11-29T21:00:30Z".parse().unwrap();
+        assert_eq!(super::minutes(at, &zone, false), "2026-11-29 22:00");
+        assert_eq!(super::minutes(at, &zone, true), "2026-11-29 22:01");
+        let summer: jiff::Timestamp = "2026-07-01T10:00:00Z".parse().unwrap();
+        assert_eq!(super::minutes(summer, &zone, true), "2026-07-01 12:00");
     }
 }

@@ -6,11 +6,14 @@ use serde_json::{Value, json};
 use super::Line;
 use crate::cachet::answer::{boolean, items, number};
 use crate::cachet::{
-    CachetError, Client, IncidentStatus, Listed, NewIncident, RemoteComponent, RemoteIncident,
+    CachetError, Client, IncidentStatus, Listed, NewIncident, NewSchedule, RemoteComponent,
+    RemoteIncident, RemoteSchedule,
 };
 use crate::net::http::encode_query_value as encode;
 use crate::secret::Secret;
 use crate::status::Status;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 pub const LINE: V3 = V3;
 
@@ -200,6 +203,64 @@ impl Line for V3 {
         )
     }
 
+    /// 3.x: the components listed with 6 (under maintenance) for the window; the server
+    /// computes its status from the times.
+    fn schedule_body(&self, new: &NewSchedule, _zone: &TimeZone) -> Value {
+        json!({
+            "name": new.name,
+            "message": new.message,
+            "scheduled_at": new.starts.to_string(),
+            "completed_at": new.ends.to_string(),
+            "notifications": new.notify,
+            "components": new
+                .components
+                .iter()
+                .map(|id| json!({ "id": id, "status": 6 }))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    /// An update whose `completed_at` ends the window.
+    fn schedule_end(
+        &self,
+        id: u64,
+        now: Timestamp,
+        _zone: &TimeZone,
+    ) -> (&'static str, String, Value, &'static str) {
+        (
+            "POST",
+            format!("/schedules/{id}/updates"),
+            json!({ "message": "The maintenance is over.", "completed_at": now.to_string() }),
+            "schedule-updates.manage",
+        )
+    }
+
+    fn schedules_query(&self) -> &'static str {
+        "/schedules?include=components&per_page=100"
+    }
+
+    fn schedule(&self, data: &Value) -> Option<RemoteSchedule> {
+        let (id, name, status, attributes) = resource(data)?;
+        let text = |key: &str| {
+            attributes
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(RemoteSchedule {
+            id,
+            name,
+            status,
+            starts: text("scheduled_at"),
+            ends: text("completed_at"),
+            components: data
+                .pointer("/relationships/components/data")
+                .and_then(Value::as_array)
+                .map(|linked| linked.iter().filter_map(|c| number(c.get("id"))).collect())
+                .unwrap_or_default(),
+        })
+    }
+
     /// A core that keeps `meta` shows it with `include=meta`; one that does not (a744c708,
     /// 2026-06) refuses that include with 400.
     fn meta_at(&self, id: u64) -> (String, &'static str) {
@@ -275,6 +336,7 @@ fn parse(data: &Value) -> Option<RemoteComponent> {
         name,
         status,
         enabled: boolean(attributes.get("enabled")).unwrap_or(true),
+        meta: None,
     })
 }
 
@@ -334,7 +396,8 @@ mod tests {
                 id: 2,
                 name: "API".to_owned(),
                 status: 3,
-                enabled: true
+                enabled: true,
+                meta: None,
             })
         );
     }

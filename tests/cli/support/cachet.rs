@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::http::{Request, Response, Server};
+use super::schedules::{self, Schedule};
 
 pub const TOKEN: &str = "s3cr3t-t0ken-4f9a";
 
@@ -133,6 +134,22 @@ struct State {
     window: (Instant, u32),
     /// Show component `meta` but drop what a PUT writes to it (a core that would).
     drops_meta_writes: bool,
+    schedules: BTreeMap<u64, Schedule>,
+    /// Seconds the server's clock is ahead of this machine's (`advance_clock`).
+    clock: i64,
+}
+
+impl State {
+    /// The server's clock, in Unix seconds.
+    fn now(&self) -> i64 {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        )
+        .unwrap_or(0)
+            + self.clock
+    }
 }
 
 pub struct FakeCachet {
@@ -161,6 +178,8 @@ impl FakeCachet {
             thresholds: BTreeMap::new(),
             window: (Instant::now(), 0),
             drops_meta_writes: false,
+            schedules: BTreeMap::new(),
+            clock: 0,
         }));
         let shared = state.clone();
         let handler = move |request: &Request| {
@@ -338,6 +357,28 @@ impl FakeCachet {
         self.state.lock().unwrap().components[&id].clone()
     }
 
+    /// The schedules created, as the server keeps them.
+    pub fn schedules(&self) -> Vec<Schedule> {
+        self.state
+            .lock()
+            .unwrap()
+            .schedules
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Moves the server's clock forward (3.x computes a schedule's status from it).
+    pub fn advance_clock(&self, seconds: i64) {
+        self.state.lock().unwrap().clock += seconds;
+    }
+
+    /// The status the server gives schedule `id` now.
+    pub fn schedule_status(&self, id: u64) -> u64 {
+        let state = self.state.lock().unwrap();
+        state.schedules[&id].status_at(state.version, state.now())
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.server.requests()
     }
@@ -458,6 +499,103 @@ fn handle(state: &mut State, request: &Request) -> Response {
             }
             None => not_found(version, id),
         },
+        ("GET", ["schedules"]) if version != Version::V23 => {
+            let now = state.now();
+            let with = includes(request, "components");
+            let shown: Vec<Value> = state
+                .schedules
+                .values()
+                .rev()
+                .map(|s| schedules::present(version, s, now, with))
+                .collect();
+            ok(
+                version,
+                if version.v3() {
+                    json!({"data": shown, "links": {"next": null}, "meta": {"per_page": 100}})
+                } else {
+                    json!({"meta": {"pagination": {"total": shown.len(), "count": shown.len(), "per_page": 100, "current_page": 1, "total_pages": 1}}, "data": shown})
+                },
+            )
+        }
+        ("POST", ["schedules"]) if version != Version::V23 => {
+            write_guard(state, request, authorized, "schedules.manage").unwrap_or_else(|input| {
+                match schedules::create(version, &state.schedules, &input) {
+                    Ok(schedule) => {
+                        let now = state.now();
+                        let mut response = ok(
+                            version,
+                            json!({"data": schedules::present(version, &schedule, now, false)}),
+                        );
+                        response.status = 201;
+                        state.schedules.insert(schedule.id, schedule);
+                        response
+                    }
+                    Err((field, why)) => invalid(version, field, why),
+                }
+            })
+        }
+        ("PUT", ["schedules", id]) if version == Version::V24 => {
+            let Some(id) = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| state.schedules.contains_key(id))
+            else {
+                return not_found(version, id);
+            };
+            write_guard(state, request, authorized, "schedules.manage").unwrap_or_else(|input| {
+                let ends = input
+                    .get("completed_at")
+                    .and_then(Value::as_str)
+                    .map(schedules::parse_minutes);
+                if ends == Some(None) {
+                    return invalid(
+                        version,
+                        "completed_at",
+                        "The completed at does not match the format Y-m-d H:i.",
+                    );
+                }
+                let now = state.now();
+                let schedule = state.schedules.get_mut(&id).unwrap();
+                if let Some(status) = input.get("status").and_then(Value::as_u64) {
+                    schedule.status = status;
+                }
+                if let Some(Some(ends)) = ends {
+                    schedule.ends = Some(ends);
+                }
+                let shown = schedules::present(version, schedule, now, false);
+                ok(version, json!({"data": shown}))
+            })
+        }
+        ("POST", ["schedules", id, "updates"]) if version.v3() => {
+            let Some(id) = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| state.schedules.contains_key(id))
+            else {
+                return not_found(version, id);
+            };
+            write_guard(state, request, authorized, "schedule-updates.manage").unwrap_or_else(
+                |input| {
+                    let Some(message) = input.get("message").and_then(Value::as_str) else {
+                        return invalid(version, "message", "The message field is required.");
+                    };
+                    let ends = input
+                        .get("completed_at")
+                        .and_then(Value::as_str)
+                        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+                    let schedule = state.schedules.get_mut(&id).unwrap();
+                    if let Some(ends) = ends {
+                        schedule.ends = Some(ends.as_second());
+                    }
+                    let mut response = ok(
+                        version,
+                        json!({"data": {"id": "1", "type": "updates", "attributes": {"message": message}}}),
+                    );
+                    response.status = 201;
+                    response
+                },
+            )
+        }
         ("GET", ["incidents"]) => list_incidents(state, request, authorized),
         ("POST", ["incidents"]) => write_guard(state, request, authorized, "incidents.manage")
             .unwrap_or_else(|input| create_incident(state, &input)),

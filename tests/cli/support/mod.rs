@@ -7,5 +7,6 @@ pub mod daemon;
 pub mod dns;
 pub mod http;
 pub mod kinds;
+pub mod schedules;
 pub mod tls;
 pub mod toml;
