@@ -2,40 +2,12 @@
 //! "Observed on real servers"), each as a profile of the fake Cachet: 2.3, 2.4, 3.x as HEAD
 //! reads, and the 3.x cores of 2024-10, 2025-08 and 2026-06.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::Value;
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
-use crate::support::http::{Response, Server};
+use crate::support::http::{Response, Target};
 use crate::support::toml::{Toml, quoted};
-
-/// A target whose every path answers 200 while up, 503 while down.
-struct Target {
-    server: Server,
-    up: Arc<AtomicBool>,
-}
-
-impl Target {
-    fn start() -> Target {
-        let up = Arc::new(AtomicBool::new(true));
-        let seen = up.clone();
-        let server = Server::start(move |_| {
-            if seen.load(Ordering::SeqCst) {
-                Response::new(200, "ok")
-            } else {
-                Response::new(503, "down")
-            }
-        });
-        Target { server, up }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-    }
-}
 
 /// `count` components `c1`… (Cachet ids 1…) each with one check against `target`, and `extra`
 /// keys in each.
@@ -70,7 +42,7 @@ const INCIDENT: &str = "incident = { name = \"Degraded\", notify = false }";
 #[test]
 fn one_incident_per_outage_on_every_profile() {
     for version in Version::ALL {
-        let target = Target::start();
+        let target = Target::start(true);
         let cachet = FakeCachet::start(version).component(1, "API", 1);
         let config = config(&cachet, &target, 1, INCIDENT);
 
@@ -112,7 +84,7 @@ fn one_incident_per_outage_on_every_profile() {
 /// The incident POST carries both link shapes: `components` and the legacy pair.
 #[test]
 fn incidents_are_created_with_both_link_shapes_on_3x() {
-    let target = Target::start();
+    let target = Target::start(true);
     target.set_up(false);
     let cachet = FakeCachet::start(Version::V3Core2025).component(1, "API", 1);
     let (out, _) = run(&config(&cachet, &target, 1, INCIDENT));
@@ -135,7 +107,7 @@ fn incidents_are_created_with_both_link_shapes_on_3x() {
 /// incident bookkeeping after it fails.
 #[test]
 fn a_failed_incident_after_a_push_says_pushed_and_keeps_the_checks_exit_code() {
-    let target = Target::start();
+    let target = Target::start(true);
     target.set_up(false);
     let cachet = FakeCachet::start(Version::V3)
         .component(1, "API", 1)
@@ -170,7 +142,7 @@ fn a_failed_incident_after_a_push_says_pushed_and_keeps_the_checks_exit_code() {
 
 /// 30 operational components with incidents, their target up, and `run --format json` of them.
 fn thirty_with_incidents(version: Version) -> (Target, FakeCachet, Cmd) {
-    let target = Target::start();
+    let target = Target::start(true);
     let mut cachet = FakeCachet::start(version);
     for id in 1..=30 {
         cachet = cachet.component(id, &format!("Component {id}"), 1);
@@ -219,7 +191,7 @@ fn thirty_components_with_incidents_stay_under_the_rate_limit() {
 /// every incident found on the shared list.
 #[test]
 fn thirty_open_incidents_are_found_on_one_list() {
-    let target = Target::start();
+    let target = Target::start(true);
     target.set_up(false);
     let mut cachet = FakeCachet::start(Version::V3Core2025);
     for id in 1..=30 {
@@ -249,7 +221,7 @@ fn thirty_open_incidents_are_found_on_one_list() {
 #[test]
 fn merged_metric_points_are_reported_as_merged() {
     for version in Version::ALL {
-        let target = Target::start();
+        let target = Target::start(true);
         let cachet = FakeCachet::start(version).component(1, "API", 1).metric(7);
         let cmd = Cmd::new()
             .config(&config(&cachet, &target, 1, "metric = 7"))
@@ -285,7 +257,7 @@ fn a_key_that_may_not_post_points_is_named_and_nothing_is_spooled() {
 }
 
 fn key_without_metric_points(version: Version) {
-    let target = Target::start();
+    let target = Target::start(true);
     let cachet = FakeCachet::start(version)
         .component(1, "API", 1)
         .metric(7)
@@ -356,7 +328,7 @@ fn set_by_a_missing_name_shows_the_real_request_and_close_names() {
 #[test]
 fn writes_never_re_enable_a_disabled_component() {
     for version in Version::ALL {
-        let target = Target::start();
+        let target = Target::start(true);
         target.set_up(false);
         let cachet = FakeCachet::start(version).component(1, "API", 1);
         cachet.set_enabled(1, false);
@@ -399,7 +371,7 @@ fn writes_never_re_enable_a_disabled_component() {
 /// `doctor` names a server that keeps no component meta, and one that does.
 #[test]
 fn doctor_says_whether_the_server_keeps_component_meta() {
-    let target = Target::start();
+    let target = Target::start(true);
     for (version, expected) in [
         (
             Version::V3Core2026,
@@ -426,7 +398,7 @@ fn doctor_says_whether_the_server_keeps_component_meta() {
 /// what is written is named; every other key of `meta` is kept, and so is `enabled`.
 #[test]
 fn doctor_writes_meta_back_keeping_other_keys() {
-    let target = Target::start();
+    let target = Target::start(true);
     for version in [Version::V24, Version::V3] {
         let cachet = FakeCachet::start(version).component(1, "API", 1);
         cachet.set_meta(
@@ -474,7 +446,7 @@ fn doctor_writes_meta_back_keeping_other_keys() {
 /// threshold merges the points of minute-apart runs is pointed out.
 #[test]
 fn doctor_reports_the_rate_limit_and_a_merging_metric_threshold() {
-    let target = Target::start();
+    let target = Target::start(true);
     let cachet = FakeCachet::start(Version::V3Core2025)
         .component(1, "API", 1)
         .component(2, "Web", 1)
@@ -506,7 +478,7 @@ fn doctor_reports_the_rate_limit_and_a_merging_metric_threshold() {
 /// seconds and goes on with every later step.
 #[test]
 fn doctor_does_not_hang_on_a_stalled_version_probe() {
-    let target = Target::start();
+    let target = Target::start(true);
     let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
     cachet.script(
         "GET",
@@ -556,7 +528,7 @@ fn detection_probes_carry_no_token() {
 #[test]
 fn a_refused_token_is_said_by_the_first_run_and_a_good_one_asked_about_once() {
     for version in [Version::V24, Version::V3, Version::V3Core2025] {
-        let target = Target::start();
+        let target = Target::start(true);
         let cachet = FakeCachet::start(version).component(1, "API", 1);
         let config = config(&cachet, &target, 1, "");
         let out = Cmd::new()

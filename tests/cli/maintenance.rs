@@ -2,35 +2,23 @@
 //! `meta` that every host's runs see, and Cachet schedules (2.4 page-wide, 3.x listing the
 //! components, their status computed from the server's clock).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::Value;
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
-use crate::support::http::{Response, Server};
+use crate::support::http::Target;
 use crate::support::toml::{Toml, quoted};
 
 struct Setup {
     cachet: FakeCachet,
     config: String,
-    up: Arc<AtomicBool>,
-    _target: Server,
+    target: Target,
 }
 
 /// Component `api` (Cachet id 1, operational) with an incident, checked against a target
 /// that is down.
 fn setup(version: Version) -> Setup {
-    let up = Arc::new(AtomicBool::new(false));
-    let seen = up.clone();
-    let target = Server::start(move |_| {
-        if seen.load(Ordering::SeqCst) {
-            Response::new(200, "ok")
-        } else {
-            Response::new(503, "down")
-        }
-    });
+    let target = Target::start(false);
     let cachet = FakeCachet::start(version).component(1, "API", 1);
     let config = Toml::cachet(&cachet.url())
         .component("api", 1)
@@ -44,8 +32,7 @@ fn setup(version: Version) -> Setup {
     Setup {
         cachet,
         config,
-        up,
-        _target: target,
+        target,
     }
 }
 
@@ -154,7 +141,7 @@ fn a_marker_holds_the_runs_until_maintenance_end() {
 fn a_short_maintenance_ends_by_itself() {
     for version in [Version::V24, Version::V3] {
         let setup = setup(version);
-        setup.up.store(true, Ordering::SeqCst);
+        setup.target.set_up(true);
         let out = cachet_check(
             &setup.config,
             &["maintenance", "start", "api", "--for", "1s"],
@@ -162,7 +149,7 @@ fn a_short_maintenance_ends_by_itself() {
         assert_eq!(out.code, 0, "{version:?}: {out:?}");
         std::thread::sleep(std::time::Duration::from_millis(1100));
         setup.cachet.advance_clock(2);
-        setup.up.store(false, Ordering::SeqCst);
+        setup.target.set_up(false);
         let (out, report) = run(&setup);
         assert_eq!(out.code, 2, "{version:?}: {out:?}");
         assert!(

@@ -1,14 +1,11 @@
 //! SPEC §10: a status page that tells the truth — checks that could not be judged, witnesses,
 //! maintenance, dependencies, `confirm_recovery`, heartbeat and the metrics file.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::{Value, json};
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
-use crate::support::http::{Response, Server};
+use crate::support::http::{Response, Server, Target};
 use crate::support::toml::{Toml, quoted};
 
 /// A Prometheus that answers every query with `bad_data`, as it does to a PromQL typo.
@@ -27,33 +24,17 @@ fn graphite_refusing_the_target() -> Server {
     Server::start(|_| Response::new(400, "Invalid target: unknown function summarise\n"))
 }
 
-/// A web target that answers 200 while up, 503 while down.
-struct Target {
-    server: Server,
-    up: Arc<AtomicBool>,
+/// `url = …` of a check against `target`'s health path.
+fn health(target: &Target) -> String {
+    format!("url = {}", quoted(&target.url("/health")))
 }
 
-impl Target {
-    fn start(up: bool) -> Target {
-        let flag = Arc::new(AtomicBool::new(up));
-        let seen = flag.clone();
-        let server = Server::start(move |_| {
-            if seen.load(Ordering::SeqCst) {
-                Response::new(200, "ok")
-            } else {
-                Response::new(503, "down")
-            }
-        });
-        Target { server, up: flag }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-    }
-
-    fn check(&self) -> String {
-        format!("url = {}", quoted(&self.server.url("/health")))
-    }
+/// A check of `target` whose password comes from `LOGIN_PW`: unknown while it is unset.
+fn login(target: &Target) -> String {
+    format!(
+        "{}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
+        health(target)
+    )
 }
 
 fn run(config: &str, env: &[(&str, &str)]) -> (Output, Value) {
@@ -147,7 +128,7 @@ fn a_failure_beside_an_unknown_check_is_pushed() {
             .key("id", "1")
             .key("incident", "{ name = \"API down\" }")
             .of("api")
-            .check(Some("health"), "http", &target.check())
+            .check(Some("health"), "http", &health(&target))
             .check(
                 Some("latency"),
                 "prometheus",
@@ -178,15 +159,8 @@ fn a_pass_beside_an_unknown_check_never_improves_the_status() {
         let cachet = FakeCachet::start(version).component(1, "API", 4);
         let config = Toml::cachet(&cachet.url())
             .component("api", 1)
-            .check(Some("health"), "http", &target.check())
-            .check(
-                Some("login"),
-                "http",
-                &format!(
-                    "{}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
-                    target.check()
-                ),
-            )
+            .check(Some("health"), "http", &health(&target))
+            .check(Some("login"), "http", &login(&target))
             .to_string();
         let (out, report) = run(&config, &[]);
         assert_eq!(out.code, 3, "{version:?}: {out:?}");
@@ -224,14 +198,7 @@ fn runs_that_judged_nothing_do_not_move_confirm() {
         .key("url", &quoted(&cachet.url()))
         .component("api", 1)
         .key("confirm", "2")
-        .check(
-            Some("login"),
-            "http",
-            &format!(
-                "{}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
-                target.check()
-            ),
-        )
+        .check(Some("login"), "http", &login(&target))
         .to_string();
     let (out, report) = run(&config, &[("LOGIN_PW", "pw")]);
     assert_eq!(out.code, 2, "{out:?}");
@@ -265,7 +232,7 @@ fn confirm_recovery_holds_one_good_run() {
         .key("url", &quoted(&cachet.url()))
         .component("api", 1)
         .key("confirm_recovery", "2")
-        .check(Some("health"), "http", &target.check())
+        .check(Some("health"), "http", &health(&target))
         .to_string();
     let (out, _) = run(&config, &[]);
     assert_eq!(out.code, 2, "a worse status goes out at once: {out:?}");
@@ -310,7 +277,7 @@ fn witnesses_tell_this_hosts_trouble_from_an_outage() {
             .key("url", &quoted(&cachet.url()))
             .component("api", 1)
             .key("incident", "{ name = \"API down\" }")
-            .check(Some("health"), "http", &target.check())
+            .check(Some("health"), "http", &health(&target))
             .to_string()
     };
     let dead = format!("[\"tcp://127.0.0.1:{closed}\", \"http://127.0.0.1:{closed}/\"]");
@@ -389,7 +356,7 @@ fn a_witness_of_an_unknown_form_is_a_config_error() {
 
 /// `db` and `web` (which depends on `db`), each with an incident, checked against `db` and
 /// `web` paths of one target server.
-fn family(cachet: &FakeCachet, db: &Server, web: &Server) -> String {
+fn family(cachet: &FakeCachet, db: &Target, web: &Target) -> String {
     Toml::cachet(&cachet.url())
         .component("db", 1)
         .key("incident", "{ name = \"Database down\" }")
@@ -409,32 +376,19 @@ fn family(cachet: &FakeCachet, db: &Server, web: &Server) -> String {
         .to_string()
 }
 
-fn switchable() -> (Server, Arc<AtomicBool>) {
-    let up = Arc::new(AtomicBool::new(true));
-    let seen = up.clone();
-    let server = Server::start(move |_| {
-        if seen.load(Ordering::SeqCst) {
-            Response::new(200, "ok")
-        } else {
-            Response::new(503, "down")
-        }
-    });
-    (server, up)
-}
-
 // SPEC §10: with a failing parent, the child's status is pushed but it opens no incident of
 // its own; the parent's incident names it (3.x: attached with its status). Resolution is
 // never suppressed: a child's incident opened before the parent failed is resolved.
 #[test]
 fn a_child_of_a_failing_parent_opens_no_incident_and_the_parents_names_it() {
     for version in [Version::V23, Version::V24, Version::V3] {
-        let ((db, db_up), (web, web_up)) = (switchable(), switchable());
+        let (db, web) = (Target::start(true), Target::start(true));
         let cachet = FakeCachet::start(version)
             .component(1, "Database", 1)
             .component(2, "Website", 1);
         let config = family(&cachet, &db, &web);
-        db_up.store(false, Ordering::SeqCst);
-        web_up.store(false, Ordering::SeqCst);
+        db.set_up(false);
+        web.set_up(false);
         let (out, report) = run(&config, &[]);
         assert_eq!(out.code, 2, "{version:?}: {out:?}");
         assert_eq!(
@@ -485,8 +439,8 @@ fn a_child_of_a_failing_parent_opens_no_incident_and_the_parents_names_it() {
         assert_eq!(cachet.incidents().len(), 1, "{version:?}");
 
         // Everything recovers: the parent's incident is resolved.
-        db_up.store(true, Ordering::SeqCst);
-        web_up.store(true, Ordering::SeqCst);
+        db.set_up(true);
+        web.set_up(true);
         let (out, _) = run(&config, &[]);
         assert_eq!(out.code, 0, "{version:?}: {out:?}");
         assert!(
@@ -496,15 +450,15 @@ fn a_child_of_a_failing_parent_opens_no_incident_and_the_parents_names_it() {
 
         // The child fails alone: its own incident; then the parent fails too, and the child
         // recovers: the child's incident is resolved all the same.
-        web_up.store(false, Ordering::SeqCst);
+        web.set_up(false);
         run(&config, &[]);
         let child = cachet
             .incidents()
             .into_iter()
             .find(|i| i.name == "Website down")
             .expect("the child fails alone: its own incident");
-        db_up.store(false, Ordering::SeqCst);
-        web_up.store(true, Ordering::SeqCst);
+        db.set_up(false);
+        web.set_up(true);
         let (_, report) = run(&config, &[]);
         assert_eq!(
             report["components"][1]["incident"],
@@ -564,7 +518,7 @@ fn a_config_window_holds_worse_pushes_and_incidents() {
                 .key("maintenance", window)
                 .component("api", 1)
                 .key("incident", "{ name = \"API down\" }")
-                .check(Some("health"), "http", &target.check())
+                .check(Some("health"), "http", &health(&target))
                 .to_string()
         };
         let open = config("[{ cron = \"* * * * *\", for = \"10m\", tz = \"UTC\" }]");

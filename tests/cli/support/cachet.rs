@@ -535,11 +535,7 @@ fn handle(state: &mut State, request: &Request) -> Response {
             })
         }
         ("PUT", ["schedules", id]) if version == Version::V24 => {
-            let Some(id) = id
-                .parse::<u64>()
-                .ok()
-                .filter(|id| state.schedules.contains_key(id))
-            else {
+            let Some(id) = schedule_id(state, id) else {
                 return not_found(version, id);
             };
             write_guard(state, request, authorized, "schedules.manage").unwrap_or_else(|input| {
@@ -567,11 +563,7 @@ fn handle(state: &mut State, request: &Request) -> Response {
             })
         }
         ("POST", ["schedules", id, "updates"]) if version.v3() => {
-            let Some(id) = id
-                .parse::<u64>()
-                .ok()
-                .filter(|id| state.schedules.contains_key(id))
-            else {
+            let Some(id) = schedule_id(state, id) else {
                 return not_found(version, id);
             };
             write_guard(state, request, authorized, "schedule-updates.manage").unwrap_or_else(
@@ -646,6 +638,13 @@ fn find<'a>(state: &'a State, id: &str) -> Option<&'a Component> {
     id.parse()
         .ok()
         .and_then(|id: u64| state.components.get(&id))
+}
+
+/// The id of an existing schedule, from a path segment.
+fn schedule_id(state: &State, id: &str) -> Option<u64> {
+    id.parse::<u64>()
+        .ok()
+        .filter(|id| state.schedules.contains_key(id))
 }
 
 fn present(version: Version, c: &Component) -> Value {

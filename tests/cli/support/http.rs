@@ -298,3 +298,32 @@ pub fn banner_server(banner: &'static str) -> (SocketAddr, Arc<Mutex<Vec<String>
     });
     (addr, received)
 }
+
+/// A web target whose every path answers 200 ("ok") while up, 503 ("down") while down.
+pub struct Target {
+    pub server: Server,
+    up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Target {
+    pub fn start(up: bool) -> Target {
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(up));
+        let seen = flag.clone();
+        let server = Server::start(move |_| {
+            if seen.load(std::sync::atomic::Ordering::SeqCst) {
+                Response::new(200, "ok")
+            } else {
+                Response::new(503, "down")
+            }
+        });
+        Target { server, up: flag }
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+}
