@@ -103,29 +103,7 @@ impl Server<'_> {
             .map(|(name, _, _)| name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let schedule = if self.dry_run {
-            None
-        } else {
-            let new = NewSchedule {
-                name: message,
-                message,
-                starts: now,
-                ends: until,
-                components: &ids,
-                notify: self
-                    .config
-                    .is_none_or(|config| config.cachet.notify_subscribers),
-            };
-            match self.client.create_schedule(&new, self.zone) {
-                Ok(id) => Some(id),
-                Err(error) => {
-                    report
-                        .notes
-                        .push(format!("no Cachet schedule was created: {error}"));
-                    None
-                }
-            }
-        };
+        let schedule = self.notice(&ids, now, until, message, &mut report);
         report.windows.push(WindowLine {
             component: whom(Some(all_names)),
             source: "schedule",
@@ -178,6 +156,40 @@ impl Server<'_> {
             );
         }
         Ok(report)
+    }
+
+    /// The public notice: a schedule of the components `ids` from `now` to `until`. A schedule
+    /// the server refuses is a note, not an error: the markers still hold the runs.
+    fn notice(
+        &self,
+        ids: &[u64],
+        now: Timestamp,
+        until: Timestamp,
+        message: &str,
+        report: &mut Maintenance,
+    ) -> Option<u64> {
+        if self.dry_run {
+            return None;
+        }
+        let new = NewSchedule {
+            name: message,
+            message,
+            starts: now,
+            ends: until,
+            components: ids,
+            notify: self
+                .config
+                .is_none_or(|config| config.cachet.notify_subscribers),
+        };
+        match self.client.create_schedule(&new, self.zone) {
+            Ok(id) => Some(id),
+            Err(error) => {
+                report
+                    .notes
+                    .push(format!("no Cachet schedule was created: {error}"));
+                None
+            }
+        }
     }
 
     fn end(&self, names: &[String]) -> Result<Maintenance> {

@@ -18,7 +18,7 @@ use crate::config::{Component, Config};
 use crate::deadline::Deadline;
 use crate::exit::Exit;
 use crate::liveness::Liveness;
-use crate::output::{CheckReport, ComponentReport, Printer, Report, Trace};
+use crate::output::{CheckReport, ComponentReport, Printer, Report, Seen, Trace};
 use crate::settle::{CachetView, Settle, Settling};
 use crate::state::{Lock, StateDir};
 use crate::status::{OutcomeKind, Status, component_status};
@@ -86,27 +86,13 @@ fn run_loaded(
         _ => None,
     };
     let cachet = endpoint.map(|endpoint| read_cachet(endpoint, &selected, trace, deadline, known));
-    let checks: Vec<Vec<Arc<CheckSpec>>> = selected
-        .iter()
-        .map(|component| component.checks.clone())
-        .collect();
-    let context = Arc::new(Context::new(
-        checks.iter().flatten().map(Arc::as_ref),
-        selected.iter().flat_map(|component| &component.witnesses),
+    let (context, mut reports) = check_all(
+        &selected,
         trace,
-    ));
-    let outcomes = check::run_all(
-        Arc::new(checks),
-        context.clone(),
         usize::from(global.jobs),
         check_deadline,
         collect_by,
     );
-    let mut reports: Vec<ComponentReport> = selected
-        .iter()
-        .zip(&outcomes)
-        .map(|(component, outcomes)| component_report(component, outcomes))
-        .collect();
     // Witnesses get half of the time kept for the pushes, at least.
     let witnesses = crate::settle::witnesses::ask(
         &selected,
@@ -138,8 +124,13 @@ fn run_loaded(
     {
         crate::stderr::warn(format_args!("{error:#}"));
     }
+    Ok(report_of(components, witnesses, global.dry_run))
+}
 
-    Ok(Report {
+/// The run's report: the worst status, and an exit that is UNKNOWN for a component whose job
+/// was not done (its push failed, a check could not be judged, this host looks cut off).
+fn report_of(components: Vec<ComponentReport>, witnesses: Vec<Seen>, dry_run: bool) -> Report {
+    Report {
         status: components.iter().filter_map(|c| c.status).max(),
         exit: Exit::of_run(components.iter().map(|c| {
             (
@@ -147,11 +138,44 @@ fn run_loaded(
                 c.push_error.is_some() || c.has_unknown() || c.cut_off,
             )
         })),
-        dry_run: global.dry_run,
+        dry_run,
         components,
         witnesses,
         error: None,
-    })
+    }
+}
+
+/// Runs the checks of every selected component, `jobs` at once, and reports each component;
+/// the context stays for the witnesses.
+fn check_all(
+    selected: &[&Component],
+    trace: Trace,
+    jobs: usize,
+    check_deadline: Deadline,
+    collect_by: Deadline,
+) -> (Arc<Context>, Vec<ComponentReport>) {
+    let checks: Vec<Vec<Arc<CheckSpec>>> = selected
+        .iter()
+        .map(|component| component.checks.clone())
+        .collect();
+    let context = Arc::new(Context::new(
+        checks.iter().flatten().map(Arc::as_ref),
+        selected.iter().flat_map(|component| &component.witnesses),
+        trace,
+    ));
+    let outcomes = check::run_all(
+        Arc::new(checks),
+        context.clone(),
+        jobs,
+        check_deadline,
+        collect_by,
+    );
+    let reports: Vec<ComponentReport> = selected
+        .iter()
+        .zip(&outcomes)
+        .map(|(component, outcomes)| component_report(component, outcomes))
+        .collect();
+    (context, reports)
 }
 
 /// What Cachet said while the checks ran, once it has said it (or the run's time is up); the

@@ -51,45 +51,50 @@ pub fn run(report: &Report, verbose: bool) -> String {
     }
     text.push('\n');
     if verbose {
-        let mut more = String::new();
-        for seen in &report.witnesses {
-            let _ = writeln!(
-                more,
-                "  witness {}: {} - {} ({:.1} ms)",
-                seen.witness,
-                if seen.answered { "answered" } else { "failed" },
-                seen.detail,
-                seen.duration_ms
-            );
-        }
-        for component in &report.components {
-            for check in &component.checks {
-                let _ = writeln!(
-                    more,
-                    "  {}/{}: {} - {} ({:.1} ms)",
-                    component.name,
-                    check.name,
-                    check.outcome.word(),
-                    check.detail,
-                    check.duration_ms
-                );
-            }
-            if !report.dry_run {
-                let _ = writeln!(more, "  {}", push_line(component));
-                if let Some(incident) = &component.incident {
-                    let _ = writeln!(more, "  {}: incident {incident}", name(component));
-                }
-                if let Some(error) = &component.incident_error {
-                    let _ = writeln!(more, "  {}: incident not kept up: {error}", name(component));
-                }
-                if let Some(metric) = &component.metric {
-                    let _ = writeln!(more, "  {}: {}", name(component), metric_line(metric));
-                }
-            }
-        }
-        text.push_str(&no_bar(&more));
+        text.push_str(&no_bar(&details(report)));
     }
     text
+}
+
+/// The lines `-v` adds: each witness asked, each check, each push, incident and metric point.
+fn details(report: &Report) -> String {
+    let mut more = String::new();
+    for seen in &report.witnesses {
+        let _ = writeln!(
+            more,
+            "  witness {}: {} - {} ({:.1} ms)",
+            seen.witness,
+            if seen.answered { "answered" } else { "failed" },
+            seen.detail,
+            seen.duration_ms
+        );
+    }
+    for component in &report.components {
+        for check in &component.checks {
+            let _ = writeln!(
+                more,
+                "  {}/{}: {} - {} ({:.1} ms)",
+                component.name,
+                check.name,
+                check.outcome.word(),
+                check.detail,
+                check.duration_ms
+            );
+        }
+        if !report.dry_run {
+            let _ = writeln!(more, "  {}", push_line(component));
+            if let Some(incident) = &component.incident {
+                let _ = writeln!(more, "  {}: incident {incident}", name(component));
+            }
+            if let Some(error) = &component.incident_error {
+                let _ = writeln!(more, "  {}: incident not kept up: {error}", name(component));
+            }
+            if let Some(metric) = &component.metric {
+                let _ = writeln!(more, "  {}: {}", name(component), metric_line(metric));
+            }
+        }
+    }
+    more
 }
 
 /// The text of a `set`: one line per component saying what happened.
@@ -126,7 +131,8 @@ pub fn set(report: &Report) -> String {
     text
 }
 
-fn component_summary(component: &ComponentReport) -> String {
+/// "1/3 checks failed: health: HTTP 503; 1 could not be judged: …", or what passed.
+fn findings(component: &ComponentReport) -> String {
     let count = |kinds: &[OutcomeKind]| {
         component
             .checks
@@ -174,11 +180,15 @@ fn component_summary(component: &ComponentReport) -> String {
             list(&[OutcomeKind::Unknown])
         ));
     }
-    let detail = match (parts.is_empty(), total) {
+    match (parts.is_empty(), total) {
         (false, _) => parts.join("; "),
         (true, 1) => "1 check passed".to_owned(),
         (true, _) => format!("all {total} checks passed"),
-    };
+    }
+}
+
+fn component_summary(component: &ComponentReport) -> String {
+    let detail = findings(component);
     let mut text = format!("{}: {} ({detail})", component.name, component.label());
     if let Some(maintenance) = &component.maintenance {
         let _ = write!(text, " [maintenance {maintenance}]");
