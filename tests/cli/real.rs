@@ -31,7 +31,7 @@ fn prometheus(extra: &[&str], setup: impl FnOnce(&std::path::Path)) -> Daemon {
 }
 
 // Instant queries that return a value, an empty vector, several series (one with `|` in a
-// label), a scalar, a range vector, and bad PromQL (Prometheus's `bad_data`).
+// label), a scalar, a range vector, and bad PromQL (Prometheus's `bad_data`, unknown since SPEC §10).
 #[test]
 #[ignore = "needs prometheus"]
 fn prometheus_instant_queries() {
@@ -84,10 +84,17 @@ fn prometheus_instant_queries() {
         outcome(&all, "scalar"),
         ("fail".into(), "prometheus: scalar = 3 > max 2".into())
     );
-    assert_eq!(outcome(&all, "range").0, "fail");
+    // SPEC §10: a query of the wrong shape, or one the real Prometheus refuses as malformed
+    // (`bad_data`), cannot be judged: unknown, never an outage.
+    assert_eq!(outcome(&all, "range").0, "unknown");
     assert!(outcome(&all, "range").1.contains("range vector"), "{all:?}");
     let bad = outcome(&all, "bad");
-    assert_eq!(bad.0, "fail");
+    assert_eq!(bad.0, "unknown");
+    assert!(
+        bad.1.ends_with("(the query is malformed: fix `query`)"),
+        "{bad:?}"
+    );
+    assert_eq!(out.code, 3, "unknown checks make the run unknown: {out:?}");
     assert!(
         bad.1.starts_with("prometheus: bad_data: ") && bad.1.contains("parse error"),
         "{bad:?}"
