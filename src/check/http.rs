@@ -191,9 +191,8 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
     // `cert_warn_before`: only a warning, whatever the certificate's dates say.
     let cert = match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
-        Ok(not_after) => tls::judge_expiry(
-            &warn.server_name,
-            not_after,
+        Ok(earliest) => tls::judge_expiry(
+            &earliest,
             Some(tls::Threshold {
                 key: "cert_warn_before",
                 before: warn.before,

@@ -296,3 +296,80 @@ fn a_peer_that_does_not_speak_tls_fails_with_the_reason() {
         "the server does not speak TLS on this port: it answered like SSH (`SSH-2.0-OpenSSH_9.2p1`)"
     );
 }
+
+// The chain's weak link: expiry is judged on the certificate that expires first, and the
+// detail names it — an intermediate expiring before the leaf, or already expired (verified:
+// the handshake is refused naming it; `insecure`: only the dates are read).
+#[test]
+fn an_expiring_or_expired_intermediate_is_named() {
+    let (root, soon) =
+        crate::support::tls::expiring_intermediate(Duration::days(5) + Duration::hours(1));
+    let (old_root, gone) = crate::support::tls::expiring_intermediate(-Duration::days(2));
+    let (soon, gone) = (Server::start_tls(soon, ok), Server::start_tls(gone, ok));
+    let cmd = Cmd::new();
+    let ca = cmd.write("root.pem", &root);
+    let old_ca = cmd.write("old-root.pem", &old_root);
+    let checks = [
+        check(
+            "soon",
+            "tls",
+            &format!(
+                "address = \"{}\"\nsni = \"localhost\"\nca_file = \"{}\"\nwarn_before = \"14d\"",
+                soon.addr,
+                ca.display()
+            ),
+        ),
+        check(
+            "gone",
+            "tls",
+            &format!(
+                "address = \"{}\"\nsni = \"localhost\"\nca_file = \"{}\"",
+                gone.addr,
+                old_ca.display()
+            ),
+        ),
+        check(
+            "gone, dates only",
+            "tls",
+            &format!(
+                "address = \"{}\"\nsni = \"localhost\"\ninsecure = true",
+                gone.addr
+            ),
+        ),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "soon"),
+        (
+            "degraded".into(),
+            format!(
+                "intermediate certificate `test intermediate` in the chain of localhost expires in 5 days ({}), within `warn_before` (14 days)",
+                date_in(5)
+            )
+        )
+    );
+    assert_eq!(
+        outcome(&all, "gone, dates only"),
+        (
+            "fail".into(),
+            format!(
+                "intermediate certificate `test intermediate` in the chain of localhost expired 2 days ago ({})",
+                date_in(-2)
+            )
+        )
+    );
+    // Verified: the handshake is refused, and the refusal names the intermediate, not the
+    // leaf (which is valid for 80 more days).
+    assert_eq!(
+        outcome(&all, "gone"),
+        (
+            "fail".into(),
+            format!(
+                "intermediate certificate `test intermediate` in the chain of localhost expired 2 days ago ({})",
+                date_in(-2)
+            )
+        )
+    );
+}

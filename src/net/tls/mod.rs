@@ -10,13 +10,15 @@
 //! than "unknown issuer". Here: whom a connection trusts — the system's CA certificates, a
 //! `ca_file`'s, or anyone.
 
+mod chain;
 mod transport;
 mod verify;
 mod words;
 
+pub use chain::{Earliest, earliest, expired_words};
 pub use transport::Connector;
 pub use verify::Verifier;
-pub use words::{describe, expired, not_tls, span_in_words};
+pub use words::{describe, not_tls, span_in_words};
 
 use std::sync::{Arc, OnceLock};
 

@@ -79,6 +79,22 @@ impl ServerCertVerifier for Verifier {
             {
                 Err(untrusted(Untrusted::Incomplete))
             }
+            // Which certificate expired: webpki says one did, not which.
+            Err(
+                error @ rustls::Error::InvalidCertificate(
+                    CertificateError::Expired | CertificateError::ExpiredContext { .. },
+                ),
+            ) if !intermediates.is_empty() => {
+                let chain: Vec<CertificateDer<'_>> = std::iter::once(end_entity.clone())
+                    .chain(intermediates.iter().cloned())
+                    .collect();
+                match super::earliest(&chain, &server_name.to_str()) {
+                    Ok(link) if link.index > 0 => Err(rustls::Error::InvalidCertificate(
+                        CertificateError::Other(OtherError(Arc::new(ExpiredLink(link)))),
+                    )),
+                    _ => Err(error),
+                }
+            }
             other => other,
         }
     }
@@ -178,6 +194,18 @@ impl std::fmt::Display for Untrusted {
 }
 
 impl std::error::Error for Untrusted {}
+
+/// A certificate of the chain other than the server's own expired: which one, for the words.
+#[derive(Debug)]
+pub(super) struct ExpiredLink(pub(super) super::Earliest);
+
+impl std::fmt::Display for ExpiredLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&super::expired_words(&self.0.what, self.0.not_after))
+    }
+}
+
+impl std::error::Error for ExpiredLink {}
 
 fn untrusted(why: Untrusted) -> rustls::Error {
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(why))))

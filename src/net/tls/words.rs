@@ -5,7 +5,7 @@ use rustls::pki_types::UnixTime;
 
 use crate::text::sanitize;
 
-use super::verify::Untrusted;
+use super::verify::{ExpiredLink, Untrusted};
 
 /// A TLS failure in words: what is wrong with which certificate, or with the server.
 /// `name` is the server name asked for.
@@ -56,6 +56,9 @@ fn describe_certificate(name: &str, error: &CertificateError) -> String {
         CertificateError::UnknownIssuer => format!(
             "certificate for {name} is not trusted: issued by an unknown CA (add it to the system's CA certificates, or name it in `ca_file`)"
         ),
+        CertificateError::Other(other) if other.0.downcast_ref::<ExpiredLink>().is_some() => {
+            other.0.to_string()
+        }
         CertificateError::Other(other) if other.0.downcast_ref::<Untrusted>().is_some() => {
             let why = other
                 .0
@@ -78,12 +81,8 @@ fn describe_certificate(name: &str, error: &CertificateError) -> String {
 }
 
 /// "certificate for NAME expired 3 days ago (2026-11-20)".
-pub fn expired(name: &str, not_after: i64) -> String {
-    format!(
-        "certificate for {name} expired {} ago ({})",
-        span_in_words(crate::deadline::unix_now() - not_after),
-        crate::deadline::format_date(not_after)
-    )
+fn expired(name: &str, not_after: i64) -> String {
+    super::expired_words(&format!("certificate for {name}"), not_after)
 }
 
 /// "5 days", "1 day", "7 hours", "12 minutes".

@@ -132,3 +132,41 @@ pub fn missing_intermediate() -> (String, Arc<rustls::ServerConfig>) {
     let leaf = params.signed_by(&key, &middle_issuer).unwrap();
     (root.pem(), serving(vec![leaf.der().clone()], &key))
 }
+
+/// A root CA (its PEM) and a server presenting a leaf for `localhost` (and 127.0.0.1) valid 80
+/// more days, and the intermediate CA that signed it, which expires `left` from now (negative:
+/// expired that long ago) — the chain's weak link.
+pub fn expiring_intermediate(left: Duration) -> (String, Arc<rustls::ServerConfig>) {
+    let ca_params = |name: &str, not_after: OffsetDateTime| {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(400);
+        params.not_after = not_after;
+        params
+    };
+    let far = OffsetDateTime::now_utc() + Duration::days(400);
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let root = ca_params("test root", far).self_signed(&root_key).unwrap();
+    let root_issuer = rcgen::Issuer::new(ca_params("test root", far), root_key);
+    let middle_key = rcgen::KeyPair::generate().unwrap();
+    let ends = OffsetDateTime::now_utc() + left;
+    let middle = ca_params("test intermediate", ends)
+        .signed_by(&middle_key, &root_issuer)
+        .unwrap();
+    let middle_issuer = rcgen::Issuer::new(ca_params("test intermediate", ends), middle_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(IpAddr::from([127, 0, 0, 1])));
+    params.not_before = OffsetDateTime::now_utc() - Duration::days(10);
+    params.not_after = OffsetDateTime::now_utc() + Duration::days(80);
+    let leaf = params.signed_by(&key, &middle_issuer).unwrap();
+    (
+        root.pem(),
+        serving(vec![leaf.der().clone(), middle.der().clone()], &key),
+    )
+}

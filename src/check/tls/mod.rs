@@ -17,11 +17,15 @@ use rustls::{ClientConfig, ClientConnection};
 
 use ureq::tls::{Certificate, PemItem};
 
+mod expiry;
+
+pub use expiry::{Earliest, Threshold, earliest, judge_expiry};
+
 use super::tcp::ADDRESS;
-use super::{Built, Context, Level, Probe, Probed};
-use crate::deadline::{Deadline, unix_now};
+use super::{Built, Context, Probe, Probed};
+use crate::deadline::Deadline;
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
-use crate::net::tls::{Verifier, accept_anything, expired, span_in_words, system_config};
+use crate::net::tls::{Verifier, accept_anything, system_config};
 use crate::net::{Failure, at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
 
@@ -195,9 +199,8 @@ impl Probe for TlsSpec {
 
 fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
     match expiry(&spec.address, &spec.server_name, &spec.trust, deadline) {
-        Ok(not_after) => judge_expiry(
-            &spec.server_name,
-            not_after,
+        Ok(earliest) => judge_expiry(
+            &earliest,
             spec.warn_before.map(|before| Threshold {
                 key: "warn_before",
                 before,
@@ -211,14 +214,14 @@ fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
     }
 }
 
-/// The leaf certificate's notAfter (Unix seconds) after a verified handshake, or why there is
-/// none in words.
+/// The certificate of the presented chain that expires first, after a verified handshake, or
+/// why there is none in words.
 pub fn expiry(
     address: &str,
     server_name: &str,
     trust: &Trust,
     deadline: Deadline,
-) -> Result<i64, Failure> {
+) -> Result<Earliest, Failure> {
     let budget = deadline.remaining();
     let name = server_name_of(server_name)?;
     let mut socket = connect(address, deadline, budget)?;
@@ -234,14 +237,13 @@ pub fn expiry(
             Handshake::Other(why) => why,
         },
     )?;
-    let leaf = connection
-        .peer_certificates()
-        .and_then(|chain| chain.first())
-        .ok_or_else(|| "the server sent no certificate".to_owned())?;
-    let not_after = not_after(leaf)?;
+    let found = earliest(
+        connection.peer_certificates().unwrap_or_default(),
+        server_name,
+    )?;
     connection.send_close_notify();
     let _ = connection.write_tls(&mut socket);
-    Ok(not_after)
+    Ok(found)
 }
 
 enum Handshake {
@@ -323,120 +325,4 @@ fn server_name_of(name: &str) -> Result<ServerName<'static>, String> {
     }
     ServerName::try_from(bare.to_owned())
         .map_err(|_| format!("`{}` is not a valid server name", sanitize(name)))
-}
-
-fn not_after(leaf: &CertificateDer<'_>) -> Result<i64, String> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    X509Certificate::from_der(leaf.as_ref())
-        .map(|(_, certificate)| certificate.validity().not_after.timestamp())
-        .map_err(|error| format!("cannot read the server's certificate: {error}"))
-}
-
-/// The outcome of a certificate that expires at `not_after` (Unix seconds).
-/// A `warn_before`/`fail_before` of the config: the key it was set by, for the detail, and
-/// how long before the expiry it starts to count.
-#[derive(Clone, Copy, Debug)]
-pub struct Threshold {
-    pub key: &'static str,
-    pub before: Duration,
-}
-
-/// The outcome of a certificate that expires at `not_after` (Unix seconds); a crossed
-/// threshold is named in the detail ("…, within `warn_before` (14 days)").
-pub fn judge_expiry(
-    server_name: &str,
-    not_after: i64,
-    warn: Option<Threshold>,
-    fail: Option<Threshold>,
-) -> Probed {
-    let left = not_after - unix_now();
-    let date = crate::deadline::format_date(not_after);
-    let name = sanitize(server_name);
-    if left <= 0 {
-        return Probed::fail(expired(&name, not_after));
-    }
-    let text = format!(
-        "certificate for {name} expires in {} ({date})",
-        span_in_words(left)
-    );
-    let crossed = |limit: Option<Threshold>| {
-        limit
-            .filter(|limit| u64::try_from(left).is_ok_and(|left| left < limit.before.as_secs()))
-            .map(|limit| {
-                format!(
-                    "{text}, within `{}` ({})",
-                    limit.key,
-                    span_in_words(i64::try_from(limit.before.as_secs()).unwrap_or(i64::MAX))
-                )
-            })
-    };
-    if let Some(detail) = crossed(fail) {
-        Probed::fail(detail)
-    } else if let Some(detail) = crossed(warn) {
-        Probed {
-            level: Level::Warn,
-            detail,
-            perfdata: Vec::new(),
-        }
-    } else {
-        Probed::pass(text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Level, Threshold, judge_expiry, unix_now as now};
-    use crate::net::tls::span_in_words;
-    use std::time::Duration;
-
-    const DAY: i64 = 86_400;
-
-    #[test]
-    fn expiry_levels_follow_warn_and_fail_before() {
-        let warn = Some(Threshold {
-            key: "warn_before",
-            before: Duration::from_secs(14 * 86_400),
-        });
-        let fail = Some(Threshold {
-            key: "fail_before",
-            before: Duration::from_secs(3 * 86_400),
-        });
-        let judged = |days: i64| judge_expiry("h", now() + days * DAY + 60, warn, fail);
-        assert_eq!(judged(30).level, Level::Pass);
-        assert_eq!(judged(10).level, Level::Warn);
-        assert_eq!(judged(2).level, Level::Fail);
-        assert_eq!(judged(-2).level, Level::Fail);
-        assert!(
-            judged(10)
-                .detail
-                .starts_with("certificate for h expires in 10 days (")
-        );
-        assert!(
-            judged(10)
-                .detail
-                .ends_with("), within `warn_before` (14 days)"),
-            "{}",
-            judged(10).detail
-        );
-        assert!(
-            judged(2)
-                .detail
-                .ends_with("), within `fail_before` (3 days)")
-        );
-        assert!(judged(30).detail.ends_with(')'));
-        assert!(
-            judged(-2)
-                .detail
-                .starts_with("certificate for h expired 1 day ago (")
-        );
-    }
-
-    #[test]
-    fn dates_and_spans_read_naturally() {
-        assert_eq!(crate::deadline::format_date(1_795_824_000), "2026-11-28");
-        assert_eq!(span_in_words(5 * DAY + 3), "5 days");
-        assert_eq!(span_in_words(DAY), "1 day");
-        assert_eq!(span_in_words(7 * 3_600), "7 hours");
-        assert_eq!(span_in_words(30), "1 minute");
-    }
 }
