@@ -190,7 +190,13 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         return probed;
     }
     // `cert_warn_before`: only a warning, whatever the certificate's dates say.
-    let cert = match tls::expiry(&warn.address, &warn.server_name, &warn.trust, deadline) {
+    let cert = match tls::expiry(
+        &warn.address,
+        &warn.server_name,
+        &warn.trust,
+        None,
+        deadline,
+    ) {
         Ok(earliest) => tls::judge_expiry(
             &earliest,
             Some(tls::Threshold {

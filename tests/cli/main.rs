@@ -23,5 +23,6 @@ mod real;
 mod run;
 mod schedulers;
 mod set;
+mod starttls;
 mod tls;
 mod truth;

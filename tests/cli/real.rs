@@ -539,6 +539,12 @@ fn sshd_banner_and_a_tls_check_that_meets_ssh() {
 /// the test's own (`postfix -c DIR start-fg`); 127.0.0.1 is not trusted, so postscreen judges
 /// it: a client that talks before the whole greeting (`220-` … `220 `) is dropped.
 fn postfix() -> Daemon {
+    postfix_with("")
+}
+
+/// Postfix on loopback with `extra` lines in its main.cf.
+fn postfix_with(extra: &str) -> Daemon {
+    let extra = extra.to_owned();
     let addr = free_addr();
     // The package's master.cf (postinst writes it from the .dist even with "No configuration").
     let master = std::fs::read_to_string("/etc/postfix/master.cf")
@@ -581,7 +587,8 @@ fn postfix() -> Daemon {
                  mydestination =\nmynetworks = 192.0.2.1/32\nmaillog_file = {d}/maillog\n\
                  maillog_file_prefixes = {d}\npostscreen_access_list =\npostscreen_dnsbl_sites =\n\
                  postscreen_greet_wait = 2s\npostscreen_greet_action = drop\npostscreen_greet_ttl = 1s\n\
-                 smtpd_banner = $myhostname ESMTP\nshlib_directory = /usr/lib/postfix\nmeta_directory = /etc/postfix\n"
+                 smtpd_banner = $myhostname ESMTP\nshlib_directory = /usr/lib/postfix\nmeta_directory = /etc/postfix\n{}",
+                extra.replace("{dir}", &d.to_string())
             ),
         )
         .unwrap();
@@ -624,5 +631,51 @@ fn postscreen_drops_a_hasty_client_and_expect_banner_waits() {
         ("pass".into(), "connected, got `221`".into()),
         "{}",
         std::fs::read_to_string(mx.path("maillog")).unwrap_or_default()
+    );
+}
+
+// STARTTLS against a real Postfix, whose certificate (made here) is signed by an intermediate
+// that expires in 5 days: the check reaches the certificate through EHLO and STARTTLS, and the
+// detail names the intermediate, not the leaf.
+#[test]
+#[ignore = "needs postfix (as root)"]
+fn postfix_starttls_reaches_the_chain_and_names_its_weak_link() {
+    let chain =
+        crate::support::tls::expiring_chain(time::Duration::days(5) + time::Duration::hours(1));
+    let files = tempfile::tempdir().unwrap();
+    let cert = files.path().join("chain.pem");
+    let key = files.path().join("key.pem");
+    std::fs::write(&cert, &chain.chain_pem).unwrap();
+    std::fs::write(&key, &chain.key_pem).unwrap();
+    let mx = postfix_with(&format!(
+        "smtpd_tls_security_level = may\nsmtpd_tls_chain_files = {}, {}\n",
+        key.display(),
+        cert.display()
+    ));
+    let cmd = Cmd::new();
+    let root = cmd.write("root.pem", &chain.root_pem);
+    let checks = check(
+        "smtp",
+        "tls",
+        &format!(
+            "address = \"{}\"\nsni = \"localhost\"\nstarttls = \"smtp\"\nca_file = \"{}\"\nwarn_before = \"14d\"\ntimeout = \"8s\"",
+            mx.addr,
+            root.display()
+        ),
+    );
+    let out = dry_run(cmd, &checks);
+    let (kind, detail) = outcome(&outcomes(&out), "smtp");
+    assert_eq!(
+        (kind.as_str(), detail.as_str()),
+        (
+            "degraded",
+            format!(
+                "intermediate certificate `test intermediate` in the chain of localhost expires in 5 days ({}), within `warn_before` (14 days)",
+                crate::support::kinds::date_in(5)
+            )
+            .as_str()
+        ),
+        "{}",
+        mx.log()
     );
 }

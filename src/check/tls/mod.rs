@@ -18,6 +18,9 @@ use rustls::{ClientConfig, ClientConnection};
 use ureq::tls::{Certificate, PemItem};
 
 mod expiry;
+mod starttls;
+
+pub use starttls::Starttls;
 
 pub use expiry::{Earliest, Threshold, earliest, judge_expiry};
 
@@ -38,6 +41,8 @@ pub struct TlsSpec {
     pub warn_before: Option<Duration>,
     pub fail_before: Option<Duration>,
     pub trust: Trust,
+    /// The plain-text protocol that asks for TLS first (`starttls`).
+    pub starttls: Option<Starttls>,
 }
 
 /// Which certificates a check trusts.
@@ -79,11 +84,13 @@ pub const KIND: super::Kind = super::Kind {
         &FAIL_BEFORE,
         &CA_FILE,
         &INSECURE,
+        &STARTTLS,
     ],
     build,
 };
 
 const SNI: Key<String> = Key::new("sni");
+const STARTTLS: Key<String> = Key::new("starttls");
 const WARN_BEFORE: Key<HumanDuration> = Key::new("warn_before");
 const FAIL_BEFORE: Key<HumanDuration> = Key::new("fail_before");
 /// Whom to trust instead of the system's CA certificates (`tls` and the HTTP-based kinds).
@@ -120,6 +127,22 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
             ),
         ));
     }
+    let starttls = match keys.take(&STARTTLS)? {
+        Some(word) => Some(Starttls::parse(&word).ok_or_else(|| {
+            keys.invalid(
+                &STARTTLS,
+                format!(
+                    "`{word}` is not a STARTTLS protocol: write one of {}",
+                    Starttls::WORDS
+                        .iter()
+                        .map(|(word, _)| format!("`{word}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?),
+        None => None,
+    };
     let called = address.0.clone();
     let spec = TlsSpec {
         address: address.0,
@@ -127,6 +150,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         warn_before,
         fail_before,
         trust,
+        starttls,
     };
     Built::new(spec, called)
 }
@@ -189,7 +213,15 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
 
 impl Probe for TlsSpec {
     fn target(&self) -> String {
-        format!("{} (as {})", self.address, self.server_name)
+        match self.starttls {
+            Some(protocol) => format!(
+                "{} (as {}, STARTTLS {})",
+                self.address,
+                self.server_name,
+                protocol.word()
+            ),
+            None => format!("{} (as {})", self.address, self.server_name),
+        }
     }
 
     fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
@@ -198,7 +230,13 @@ impl Probe for TlsSpec {
 }
 
 fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
-    match expiry(&spec.address, &spec.server_name, &spec.trust, deadline) {
+    match expiry(
+        &spec.address,
+        &spec.server_name,
+        &spec.trust,
+        spec.starttls,
+        deadline,
+    ) {
         Ok(earliest) => judge_expiry(
             &earliest,
             spec.warn_before.map(|before| Threshold {
@@ -220,11 +258,17 @@ pub fn expiry(
     address: &str,
     server_name: &str,
     trust: &Trust,
+    starttls: Option<Starttls>,
     deadline: Deadline,
 ) -> Result<Earliest, Failure> {
     let budget = deadline.remaining();
     let name = server_name_of(server_name)?;
     let mut socket = connect(address, deadline, budget)?;
+    if let Some(protocol) = starttls {
+        protocol
+            .negotiate(&mut socket, server_name, deadline, budget)
+            .map_err(|why| format!("STARTTLS {}: {why}", protocol.word()))?;
+    }
     let mut connection = ClientConnection::new(trust.config(), name)
         .map_err(|error| format!("TLS setup failed: {error}"))?;
     let mut first = Vec::new();

@@ -8,5 +8,6 @@ pub mod dns;
 pub mod http;
 pub mod kinds;
 pub mod schedules;
+pub mod starttls;
 pub mod tls;
 pub mod toml;

@@ -137,6 +137,20 @@ pub fn missing_intermediate() -> (String, Arc<rustls::ServerConfig>) {
 /// more days, and the intermediate CA that signed it, which expires `left` from now (negative:
 /// expired that long ago) — the chain's weak link.
 pub fn expiring_intermediate(left: Duration) -> (String, Arc<rustls::ServerConfig>) {
+    let chain = expiring_chain(left);
+    (chain.root_pem, chain.config)
+}
+
+/// `expiring_intermediate` as files for a real server: the root's PEM, the chain's (leaf then
+/// intermediate), the leaf's key, and the same as a rustls config.
+pub struct Chain {
+    pub root_pem: String,
+    pub chain_pem: String,
+    pub key_pem: String,
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+pub fn expiring_chain(left: Duration) -> Chain {
     let ca_params = |name: &str, not_after: OffsetDateTime| {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -165,8 +179,10 @@ pub fn expiring_intermediate(left: Duration) -> (String, Arc<rustls::ServerConfi
     params.not_before = OffsetDateTime::now_utc() - Duration::days(10);
     params.not_after = OffsetDateTime::now_utc() + Duration::days(80);
     let leaf = params.signed_by(&key, &middle_issuer).unwrap();
-    (
-        root.pem(),
-        serving(vec![leaf.der().clone(), middle.der().clone()], &key),
-    )
+    Chain {
+        root_pem: root.pem(),
+        chain_pem: format!("{}{}", leaf.pem(), middle.pem()),
+        key_pem: key.serialize_pem(),
+        config: serving(vec![leaf.der().clone(), middle.der().clone()], &key),
+    }
 }
