@@ -11,6 +11,7 @@ pub mod web;
 pub mod witness;
 
 // The kinds: a new kind is a new file, declared here and listed in `KINDS`.
+pub mod certfile;
 pub mod dns;
 pub mod exec;
 pub mod graphite;
@@ -25,6 +26,7 @@ pub const KINDS: &[&Kind] = &[
     &http::KIND,
     &tcp::KIND,
     &tls::KIND,
+    &certfile::KIND,
     &dns::KIND,
     &exec::KIND,
     &graphite::KIND,

@@ -455,7 +455,7 @@ fn a_missing_type_lists_every_kind() {
         .run();
     assert_eq!(out.code, 3);
     assert!(
-        out.stderr.contains("has no `type`: use one of \"http\", \"tcp\", \"tls\", \"dns\", \"exec\", \"graphite\", \"jenkins\", \"prometheus\""),
+        out.stderr.contains("has no `type`: use one of \"http\", \"tcp\", \"tls\", \"certfile\", \"dns\", \"exec\", \"graphite\", \"jenkins\", \"prometheus\""),
         "{}",
         out.stderr
     );

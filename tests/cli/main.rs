@@ -6,6 +6,7 @@ mod support;
 
 mod admin;
 mod apis;
+mod certfile;
 mod checks;
 mod cli;
 mod concurrency;

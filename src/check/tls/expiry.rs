@@ -6,10 +6,40 @@ use std::time::Duration;
 
 use super::super::{Level, Probed};
 use crate::deadline::unix_now;
+use crate::keys::{HumanDuration, Key, KeyError, Keys};
 pub use crate::net::tls::{Earliest, earliest};
 use crate::net::tls::{expired_words, span_in_words};
 
-/// The outcome of a certificate that expires at `not_after` (Unix seconds).
+/// Degraded when the certificate expires sooner (`tls`, `certfile`).
+pub const WARN_BEFORE: Key<HumanDuration> = Key::new("warn_before");
+/// Failed when the certificate expires sooner.
+pub const FAIL_BEFORE: Key<HumanDuration> = Key::new("fail_before");
+
+/// `warn_before` and `fail_before`; a `warn_before` shorter than `fail_before` is refused, the
+/// warning could never come first.
+pub fn thresholds(keys: &mut Keys) -> Result<(Option<Threshold>, Option<Threshold>), KeyError> {
+    let warn_before = keys.take(&WARN_BEFORE)?.map(|d| d.0);
+    let fail_before = keys.take(&FAIL_BEFORE)?.map(|d| d.0);
+    if let (Some(warn), Some(fail)) = (warn_before, fail_before)
+        && warn < fail
+    {
+        return Err(keys.error(
+            WARN_BEFORE.name,
+            format!(
+                "`warn_before` ({}) in `{}` is shorter than `fail_before` ({}): the warning would never come before the failure; make `warn_before` the longer one",
+                humantime::format_duration(warn),
+                keys.table,
+                humantime::format_duration(fail)
+            ),
+        ));
+    }
+    let threshold = |key: &'static str| move |before| Threshold { key, before };
+    Ok((
+        warn_before.map(threshold("warn_before")),
+        fail_before.map(threshold("fail_before")),
+    ))
+}
+
 /// A `warn_before`/`fail_before` of the config: the key it was set by, for the detail, and
 /// how long before the expiry it starts to count.
 #[derive(Clone, Copy, Debug)]

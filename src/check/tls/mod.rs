@@ -22,12 +22,12 @@ mod starttls;
 
 pub use starttls::Starttls;
 
-pub use expiry::{Earliest, Threshold, earliest, judge_expiry};
+pub use expiry::{Earliest, Threshold, earliest, judge_expiry, thresholds};
 
 use super::tcp::ADDRESS;
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
-use crate::keys::{HumanDuration, Key, KeyError, Keys};
+use crate::keys::{Key, KeyError, Keys};
 use crate::net::tls::{Verifier, accept_anything, system_config};
 use crate::net::{Failure, at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
@@ -38,8 +38,8 @@ pub struct TlsSpec {
     pub address: String,
     /// The name sent as SNI and verified against the certificate.
     pub server_name: String,
-    pub warn_before: Option<Duration>,
-    pub fail_before: Option<Duration>,
+    pub warn: Option<Threshold>,
+    pub fail: Option<Threshold>,
     pub trust: Trust,
     /// The plain-text protocol that asks for TLS first (`starttls`).
     pub starttls: Option<Starttls>,
@@ -91,8 +91,7 @@ pub const KIND: super::Kind = super::Kind {
 
 const SNI: Key<String> = Key::new("sni");
 const STARTTLS: Key<String> = Key::new("starttls");
-const WARN_BEFORE: Key<HumanDuration> = Key::new("warn_before");
-const FAIL_BEFORE: Key<HumanDuration> = Key::new("fail_before");
+pub use expiry::{FAIL_BEFORE, WARN_BEFORE};
 /// Whom to trust instead of the system's CA certificates (`tls` and the HTTP-based kinds).
 pub const CA_FILE: Key<PathBuf> = Key::new("ca_file");
 /// Trust anyone: only the dates are read (`tls`), or nothing is verified (HTTP-based kinds).
@@ -112,21 +111,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         None => None,
     };
     let trust = trust(keys, ca_file.as_deref(), insecure)?;
-    let warn_before = keys.take(&WARN_BEFORE)?.map(|d| d.0);
-    let fail_before = keys.take(&FAIL_BEFORE)?.map(|d| d.0);
-    if let (Some(warn), Some(fail)) = (warn_before, fail_before)
-        && warn < fail
-    {
-        return Err(keys.error(
-            WARN_BEFORE.name,
-            format!(
-                "`warn_before` ({}) in `{}` is shorter than `fail_before` ({}): the warning would never come before the failure; make `warn_before` the longer one",
-                humantime::format_duration(warn),
-                keys.table,
-                humantime::format_duration(fail)
-            ),
-        ));
-    }
+    let (warn, fail) = expiry::thresholds(keys)?;
     let starttls = match keys.take(&STARTTLS)? {
         Some(word) => Some(Starttls::parse(&word).ok_or_else(|| {
             keys.invalid(
@@ -147,8 +132,8 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
     let spec = TlsSpec {
         address: address.0,
         server_name,
-        warn_before,
-        fail_before,
+        warn,
+        fail,
         trust,
         starttls,
     };
@@ -237,17 +222,7 @@ fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
         spec.starttls,
         deadline,
     ) {
-        Ok(earliest) => judge_expiry(
-            &earliest,
-            spec.warn_before.map(|before| Threshold {
-                key: "warn_before",
-                before,
-            }),
-            spec.fail_before.map(|before| Threshold {
-                key: "fail_before",
-                before,
-            }),
-        ),
+        Ok(earliest) => judge_expiry(&earliest, spec.warn, spec.fail),
         Err(why) => why.into(),
     }
 }
