@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::tls::{self, CA_FILE, INSECURE, Trust};
+use super::tls::{self, CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE, Trust};
 use super::web::{
     self, BASIC_AUTH, HEADERS, HttpOptions, URL, build_request, drain_small_body, read_body, send,
 };
@@ -37,6 +37,8 @@ pub const KIND: super::Kind = super::Kind {
         &FOLLOW_REDIRECTS,
         &INSECURE,
         &CA_FILE,
+        &CLIENT_CERT,
+        &CLIENT_KEY,
         &CERT_WARN_BEFORE,
     ],
     build,
@@ -190,13 +192,12 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         return probed;
     }
     // `cert_warn_before`: only a warning, whatever the certificate's dates say.
-    let cert = match tls::expiry(
-        &warn.address,
-        &warn.server_name,
-        &warn.trust,
-        None,
-        deadline,
-    ) {
+    let how = tls::Handshaking {
+        trust: &warn.trust,
+        client: spec.options.client_cert.as_ref(),
+        starttls: None,
+    };
+    let cert = match tls::expiry(&warn.address, &warn.server_name, &how, deadline) {
         Ok(earliest) => tls::judge_expiry(
             &earliest,
             Some(tls::Threshold {

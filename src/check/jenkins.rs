@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::tls::{CA_FILE, INSECURE};
+use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE};
 use super::web::{self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, with_query};
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now_millis};
@@ -54,7 +54,16 @@ struct Build {
 
 pub const KIND: super::Kind = super::Kind {
     word: "jenkins",
-    keys: &[&URL, &MAX_QUEUE, &HEADERS, &BASIC_AUTH, &INSECURE, &CA_FILE],
+    keys: &[
+        &URL,
+        &MAX_QUEUE,
+        &HEADERS,
+        &BASIC_AUTH,
+        &INSECURE,
+        &CA_FILE,
+        &CLIENT_CERT,
+        &CLIENT_KEY,
+    ],
     build,
 };
 

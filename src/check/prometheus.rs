@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::bounds::{self, Bounds, MAX, MIN, format_value};
-use super::tls::{CA_FILE, INSECURE};
+use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE};
 use super::web::{
     self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, url_path, with_query,
 };
@@ -77,6 +77,8 @@ pub const KIND: super::Kind = super::Kind {
         &BASIC_AUTH,
         &INSECURE,
         &CA_FILE,
+        &CLIENT_CERT,
+        &CLIENT_KEY,
     ],
     build,
 };

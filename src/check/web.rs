@@ -42,6 +42,8 @@ pub struct HttpOptions {
     pub basic_auth: Option<BasicAuth>,
     pub insecure: bool,
     pub ca_file: Option<Vec<Certificate<'static>>>,
+    /// mTLS (`client_cert`, `client_key`).
+    pub client_cert: Option<ureq::tls::ClientCert>,
 }
 
 #[derive(Debug)]
@@ -90,8 +92,10 @@ pub fn send(
         .max_redirects(redirects);
     // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
     // so their rustls configuration is built once per run.
-    if options.insecure || options.ca_file.is_some() {
-        let mut tls = TlsConfig::builder().disable_verification(options.insecure);
+    if options.insecure || options.ca_file.is_some() || options.client_cert.is_some() {
+        let mut tls = TlsConfig::builder()
+            .disable_verification(options.insecure)
+            .client_cert(options.client_cert.clone());
         if let Some(roots) = &options.ca_file {
             tls = tls.root_certs(RootCerts::new_with_certs(roots));
         }
@@ -249,6 +253,7 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         basic_auth,
         insecure: keys.take(&INSECURE)?.unwrap_or(false),
         ca_file,
+        client_cert: super::tls::client_cert(keys)?,
     })
 }
 

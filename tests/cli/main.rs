@@ -19,6 +19,7 @@ mod lifecycle;
 mod liveness;
 mod maintenance;
 mod monit;
+mod mtls;
 mod plugins;
 mod real;
 mod run;

@@ -291,17 +291,26 @@ fn unbound_answers_every_record_type_and_every_failure() {
 /// nginx serving one TLS site per certificate of `sites` (name → cert file, key file) on
 /// ports of its own; returns the daemon and each site's port.
 fn nginx(sites: &[(&str, String, String)]) -> (Daemon, Vec<(String, u16)>) {
+    let sites: Vec<(&str, String, String, String)> = sites
+        .iter()
+        .map(|(name, cert, key)| (*name, cert.clone(), key.clone(), String::new()))
+        .collect();
+    nginx_with(&sites)
+}
+
+/// nginx with a server per site: (name, certificate, key, more directives).
+fn nginx_with(sites: &[(&str, String, String, String)]) -> (Daemon, Vec<(String, u16)>) {
     let ports: Vec<(String, u16)> = sites
         .iter()
-        .map(|(name, _, _)| ((*name).to_owned(), free_addr().port()))
+        .map(|(name, _, _, _)| ((*name).to_owned(), free_addr().port()))
         .collect();
     let first = std::net::SocketAddr::from(([127, 0, 0, 1], ports[0].1));
     let servers: String = sites
         .iter()
         .zip(&ports)
-        .map(|((_, cert, key), (_, port))| {
+        .map(|((_, cert, key, more), (_, port))| {
             format!(
-                "  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    location / {{ return 200 \"ok\\n\"; }}\n  }}\n"
+                "  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n{more}    location / {{ return 200 \"ok\\n\"; }}\n  }}\n"
             )
         })
         .collect();
@@ -678,4 +687,71 @@ fn postfix_starttls_reaches_the_chain_and_names_its_weak_link() {
         "{}",
         mx.log()
     );
+}
+
+// mTLS against nginx with `ssl_verify_client on`: a client certificate of its CA is accepted;
+// without one, or with one of another CA, nginx answers 400 and the check fails saying so.
+#[test]
+#[ignore = "needs nginx"]
+fn nginx_asks_for_a_client_certificate() {
+    let certs = tempfile::tempdir().unwrap();
+    let pki = OpensslPki::new(certs.path());
+    pki.leaf(
+        "valid",
+        &["localhost"],
+        &openssl_date(-1),
+        &openssl_date(90),
+    );
+    let clients = crate::support::tls::mtls();
+    let write = |name: &str, text: &str| {
+        let path = certs.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        path.display().to_string()
+    };
+    let client_ca = write("client-ca.pem", &clients.client_ca_pem);
+    let (cert, key) = (
+        write("client.pem", &clients.client_pem),
+        write("client.key", &clients.client_key_pem),
+    );
+    let (stranger, stranger_key) = (
+        write("stranger.pem", &clients.stranger_pem),
+        write("stranger.key", &clients.stranger_key_pem),
+    );
+    let (_nginx, ports) = nginx_with(&[(
+        "mtls",
+        pki.path("valid.chain.pem"),
+        pki.path("valid.key"),
+        format!("    ssl_verify_client on;\n    ssl_client_certificate {client_ca};\n"),
+    )]);
+    let url = format!("https://localhost:{}/", ports[0].1);
+    let ca = pki.path("root.pem");
+    let http = |name: &str, client: Option<(&str, &str)>| {
+        let mtls = client.map_or_else(String::new, |(cert, key)| {
+            format!("\nclient_cert = \"{cert}\"\nclient_key = \"{key}\"")
+        });
+        check(
+            name,
+            "http",
+            &format!("url = \"{url}\"\nca_file = \"{ca}\"{mtls}"),
+        )
+    };
+    let checks = [
+        http("accepted", Some((&cert, &key))),
+        http("no certificate", None),
+        http("another CA", Some((&stranger, &stranger_key))),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "accepted"),
+        ("pass".into(), "HTTP 200".into())
+    );
+    for refused in ["no certificate", "another CA"] {
+        let (kind, detail) = outcome(&all, refused);
+        assert_eq!(kind, "fail", "{refused}: {detail}");
+        assert!(detail.starts_with("HTTP 400"), "{refused}: {detail}");
+    }
 }

@@ -43,6 +43,15 @@ pub struct TlsSpec {
     pub trust: Trust,
     /// The plain-text protocol that asks for TLS first (`starttls`).
     pub starttls: Option<Starttls>,
+    /// mTLS (`client_cert`, `client_key`).
+    pub client: Option<ureq::tls::ClientCert>,
+}
+
+/// How a handshake of the `tls` kind goes: whom it trusts, what it presents, how it starts.
+pub struct Handshaking<'a> {
+    pub trust: &'a Trust,
+    pub client: Option<&'a ureq::tls::ClientCert>,
+    pub starttls: Option<Starttls>,
 }
 
 /// Which certificates a check trusts.
@@ -85,6 +94,8 @@ pub const KIND: super::Kind = super::Kind {
         &CA_FILE,
         &INSECURE,
         &STARTTLS,
+        &CLIENT_CERT,
+        &CLIENT_KEY,
     ],
     build,
 };
@@ -96,6 +107,36 @@ pub use expiry::{FAIL_BEFORE, WARN_BEFORE};
 pub const CA_FILE: Key<PathBuf> = Key::new("ca_file");
 /// Trust anyone: only the dates are read (`tls`), or nothing is verified (HTTP-based kinds).
 pub const INSECURE: Key<bool> = Key::new("insecure");
+/// mTLS: the certificate (PEM, its chain) presented when the server asks for one.
+pub const CLIENT_CERT: Key<PathBuf> = Key::new("client_cert");
+/// mTLS: the key of `client_cert` (PEM; readable by its owner alone, or a warning).
+pub const CLIENT_KEY: Key<PathBuf> = Key::new("client_key");
+
+/// `client_cert` and `client_key`, read: both or neither.
+pub fn client_cert(keys: &mut Keys) -> Result<Option<ureq::tls::ClientCert>, KeyError> {
+    match (keys.take(&CLIENT_CERT)?, keys.take(&CLIENT_KEY)?) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            crate::net::tls::load_client_cert(&keys.path(&cert), &keys.path(&key))
+                .map(Some)
+                .map_err(|why| keys.invalid(&CLIENT_CERT, why))
+        }
+        (Some(_), None) => Err(keys.error(
+            CLIENT_KEY.name,
+            format!(
+                "`{}` sets `client_cert` without `client_key`: give both",
+                keys.table
+            ),
+        )),
+        (None, Some(_)) => Err(keys.error(
+            CLIENT_CERT.name,
+            format!(
+                "`{}` sets `client_key` without `client_cert`: give both",
+                keys.table
+            ),
+        )),
+    }
+}
 
 fn build(keys: &mut Keys) -> Result<Built, KeyError> {
     let address = keys.require(&ADDRESS, "`address = \"api.example.com:443\"`")?;
@@ -136,6 +177,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         fail,
         trust,
         starttls,
+        client: client_cert(keys)?,
     };
     Built::new(spec, called)
 }
@@ -215,13 +257,12 @@ impl Probe for TlsSpec {
 }
 
 fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
-    match expiry(
-        &spec.address,
-        &spec.server_name,
-        &spec.trust,
-        spec.starttls,
-        deadline,
-    ) {
+    let how = Handshaking {
+        trust: &spec.trust,
+        client: spec.client.as_ref(),
+        starttls: spec.starttls,
+    };
+    match expiry(&spec.address, &spec.server_name, &how, deadline) {
         Ok(earliest) => judge_expiry(&earliest, spec.warn, spec.fail),
         Err(why) => why.into(),
     }
@@ -232,19 +273,22 @@ fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
 pub fn expiry(
     address: &str,
     server_name: &str,
-    trust: &Trust,
-    starttls: Option<Starttls>,
+    how: &Handshaking,
     deadline: Deadline,
 ) -> Result<Earliest, Failure> {
     let budget = deadline.remaining();
     let name = server_name_of(server_name)?;
+    let mut config = how.trust.config();
+    if let Some(client) = how.client {
+        config = crate::net::tls::presenting(&config, crate::net::tls::certified(client)?);
+    }
     let mut socket = connect(address, deadline, budget)?;
-    if let Some(protocol) = starttls {
+    if let Some(protocol) = how.starttls {
         protocol
             .negotiate(&mut socket, server_name, deadline, budget)
             .map_err(|why| format!("STARTTLS {}: {why}", protocol.word()))?;
     }
-    let mut connection = ClientConnection::new(trust.config(), name)
+    let mut connection = ClientConnection::new(config, name)
         .map_err(|error| format!("TLS setup failed: {error}"))?;
     let mut first = Vec::new();
     handshake(&mut connection, &mut socket, deadline, budget, &mut first).map_err(

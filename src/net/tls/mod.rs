@@ -11,11 +11,13 @@
 //! `ca_file`'s, or anyone.
 
 mod chain;
+mod client;
 mod transport;
 mod verify;
 mod words;
 
 pub use chain::{Earliest, earliest, expired_words};
+pub use client::{certified, load_client_cert, presenting};
 pub use transport::Connector;
 pub use verify::Verifier;
 pub use words::{describe, not_tls, span_in_words};

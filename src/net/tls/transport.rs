@@ -49,6 +49,19 @@ impl Connector {
 /// The rustls configuration a ureq TLS setting asks for: the system's (the roots of
 /// `ureq_roots`), a `ca_file`'s, or none (`insecure`).
 fn client_config(tls: &TlsConfig) -> Result<Arc<ClientConfig>, ureq::Error> {
+    let config = server_trust(tls)?;
+    match tls.client_cert() {
+        Some(client) => {
+            let certified = super::certified(client)
+                .map_err(|_| ureq::Error::Tls("the client certificate cannot be used"))?;
+            Ok(super::presenting(&config, certified))
+        }
+        None => Ok(config),
+    }
+}
+
+/// Whom a ureq TLS setting trusts.
+fn server_trust(tls: &TlsConfig) -> Result<Arc<ClientConfig>, ureq::Error> {
     if tls.disable_verification() {
         return Ok(accept_anything());
     }

@@ -186,3 +186,78 @@ pub fn expiring_chain(left: Duration) -> Chain {
         config: serving(vec![leaf.der().clone(), middle.der().clone()], &key),
     }
 }
+
+/// A server for `localhost` that asks every client for a certificate of its own client CA; a
+/// client certificate of that CA and one of another CA, each with its key (PEM).
+pub struct Mtls {
+    pub server: Arc<rustls::ServerConfig>,
+    /// The server's CA (what `ca_file` names).
+    pub ca_pem: String,
+    /// The CA of the client certificates (what nginx's `ssl_client_certificate` names).
+    pub client_ca_pem: String,
+    pub client_pem: String,
+    pub client_key_pem: String,
+    pub stranger_pem: String,
+    pub stranger_key_pem: String,
+}
+
+pub fn mtls() -> Mtls {
+    let server_pki = pki();
+    let client_ca = |name: &str| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let certificate = params.self_signed(&key).unwrap();
+        (certificate, rcgen::Issuer::new(params, key))
+    };
+    let client = |issuer: &rcgen::Issuer<'static, rcgen::KeyPair>| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "cachet-check");
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = params.signed_by(&key, issuer).unwrap();
+        (certificate.pem(), key.serialize_pem())
+    };
+    let (ca, issuer) = client_ca("test client CA");
+    let (_, other) = client_ca("another CA");
+    let (client_pem, client_key_pem) = client(&issuer);
+    let (stranger_pem, stranger_key_pem) = client(&other);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(IpAddr::from([127, 0, 0, 1])));
+    let leaf = params.signed_by(&key, &server_pki.issuer).unwrap();
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    Mtls {
+        server: Arc::new(server),
+        ca_pem: server_pki.ca_pem,
+        client_ca_pem: ca.pem(),
+        client_pem,
+        client_key_pem,
+        stranger_pem,
+        stranger_key_pem,
+    }
+}
