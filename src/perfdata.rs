@@ -14,6 +14,18 @@ pub struct Perfdata {
 }
 
 impl Perfdata {
+    /// A measurement without thresholds.
+    pub fn new(label: &str, value: f64, unit: &str) -> Perfdata {
+        Perfdata {
+            label: label.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            thresholds: String::new(),
+        }
+    }
+}
+
+impl Perfdata {
     /// The item as a plugin would print it, with `prefix/` before the label.
     pub fn render(&self, prefix: &str) -> String {
         let label = quote_label(&format!("{prefix}/{}", self.label));

@@ -17,6 +17,7 @@ pub mod exec;
 pub mod graphite;
 pub mod http;
 pub mod jenkins;
+pub mod ping;
 pub mod prometheus;
 pub mod tcp;
 pub mod tls;
@@ -28,6 +29,7 @@ pub const KINDS: &[&Kind] = &[
     &tls::KIND,
     &certfile::KIND,
     &dns::KIND,
+    &ping::KIND,
     &exec::KIND,
     &graphite::KIND,
     &jenkins::KIND,

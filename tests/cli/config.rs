@@ -86,9 +86,9 @@ fn bad_values_are_exit_3_with_a_location() {
             "invalid regex `([a-z`",
         ),
         (
-            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"ping\"\n",
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"gopher\"\n",
             "4:8",
-            "unknown value `ping`",
+            "unknown value `gopher`",
         ),
         (
             "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"no-port\"\n",
@@ -455,7 +455,7 @@ fn a_missing_type_lists_every_kind() {
         .run();
     assert_eq!(out.code, 3);
     assert!(
-        out.stderr.contains("has no `type`: use one of \"http\", \"tcp\", \"tls\", \"certfile\", \"dns\", \"exec\", \"graphite\", \"jenkins\", \"prometheus\""),
+        out.stderr.contains("has no `type`: use one of \"http\", \"tcp\", \"tls\", \"certfile\", \"dns\", \"ping\", \"exec\", \"graphite\", \"jenkins\", \"prometheus\""),
         "{}",
         out.stderr
     );

@@ -20,6 +20,7 @@ mod liveness;
 mod maintenance;
 mod monit;
 mod mtls;
+mod ping;
 mod plugins;
 mod real;
 mod run;
