@@ -78,6 +78,8 @@ pub struct Endpoint {
     /// The API line to speak; `None` (`api = "auto"`) finds it out.
     pub api: Option<Dialect>,
     pub notify_subscribers: bool,
+    /// mTLS: the certificate presented when the server asks for one.
+    pub client_cert: Option<ureq::tls::ClientCert>,
 }
 
 impl Client {
@@ -90,12 +92,18 @@ impl Client {
         known: Option<Dialect>,
     ) -> Result<Client, CachetError> {
         let https = endpoint.url.to_ascii_lowercase().starts_with("https://");
-        let agent = crate::net::http::new_agent(
-            crate::net::http::agent_config(https)
-                .max_redirects(0)
-                .max_redirects_will_error(false)
-                .build(),
-        );
+        let mut config = crate::net::http::agent_config(https)
+            .max_redirects(0)
+            .max_redirects_will_error(false);
+        if let Some(client) = endpoint.client_cert {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(crate::net::tls::ureq_roots())
+                    .client_cert(Some(client))
+                    .build(),
+            );
+        }
+        let agent = crate::net::http::new_agent(config.build());
         let mut client = Client {
             agent,
             base: normalize_base(&endpoint.url),

@@ -138,6 +138,7 @@ pub fn endpoint(
         token,
         api: settings.map(|s| s.api).unwrap_or_default(),
         notify_subscribers: settings.is_none_or(|s| s.notify_subscribers),
+        client_cert: settings.and_then(|s| s.client_cert.clone()),
     })
 }
 

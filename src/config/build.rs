@@ -129,9 +129,26 @@ fn cachet_settings(at: &Locator, raw: Option<RawCachet>) -> Result<CachetSetting
         })?),
         None => None,
     };
+    let client_cert = match (cachet.client_cert, cachet.client_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(
+            crate::net::tls::load_client_cert(&at.path(cert.get_ref()), &at.path(key.get_ref()))
+                .map_err(|why| {
+                    at.error(&cert.span(), None, format!("`[cachet] client_cert`: {why}"))
+                })?,
+        ),
+        (Some(one), None) | (None, Some(one)) => {
+            return Err(at.error(
+                &one.span(),
+                None,
+                "`[cachet]` needs both `client_cert` and `client_key`, or neither".to_owned(),
+            ));
+        }
+    };
     Ok(CachetSettings {
         url,
         time_zone,
+        client_cert,
         token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
         api,
         notify_subscribers: cachet.notify_subscribers.unwrap_or(true),

@@ -49,6 +49,8 @@ pub struct CachetSettings {
     pub notify_subscribers: bool,
     /// `time_zone`: Cachet's own (`APP_TIMEZONE`), in which 2.4 reads schedule times.
     pub time_zone: Option<jiff::tz::TimeZone>,
+    /// mTLS to Cachet (`client_cert`, `client_key`).
+    pub client_cert: Option<ureq::tls::ClientCert>,
 }
 
 #[derive(Debug)]

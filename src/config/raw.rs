@@ -39,6 +39,8 @@ pub(super) struct RawCachet {
     pub(super) api: Option<Spanned<String>>,
     pub(super) notify_subscribers: Option<bool>,
     pub(super) time_zone: Option<Spanned<String>>,
+    pub(super) client_cert: Option<Spanned<PathBuf>>,
+    pub(super) client_key: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Deserialize)]

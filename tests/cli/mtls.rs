@@ -115,3 +115,46 @@ fn client_cert_and_client_key_come_together() {
         out.stderr
     );
 }
+
+// `[cachet] client_cert` and `client_key`: a Cachet behind a proxy that asks for a client
+// certificate is reached with it, and refused without it, saying why.
+#[test]
+fn the_cachet_client_presents_its_certificate() {
+    use crate::support::cachet::{FakeCachet, TOKEN, Version};
+    let pki = mtls();
+    let cachet = FakeCachet::start_tls(Version::V24, pki.server.clone()).component(1, "API", 1);
+    let cmd = Cmd::new();
+    let bundle = cmd.write("bundle.pem", &pki.ca_pem).display().to_string();
+    let cert = cmd.write("client.pem", &pki.client_pem);
+    let key = cmd.write("client.key", &pki.client_key_pem);
+    let with = format!(
+        "[cachet]\nurl = \"{}\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\n",
+        cachet.url(),
+        cert.display(),
+        key.display()
+    );
+    let out = cmd
+        .config(&with)
+        .env("SSL_CERT_FILE", &bundle)
+        .token(TOKEN)
+        .args(["set", "1", "major"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(cachet.get(1).status, 4);
+
+    let cmd = Cmd::new();
+    let bundle = cmd.write("bundle.pem", &pki.ca_pem).display().to_string();
+    let out = cmd
+        .config(&format!("[cachet]\nurl = \"{}\"\n", cachet.url()))
+        .env("SSL_CERT_FILE", &bundle)
+        .token(TOKEN)
+        .args(["set", "1", "operational"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains("it wants a client certificate"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cachet.get(1).status, 4);
+}
