@@ -312,6 +312,7 @@ mod tests {
             kind: "tcp",
             probe: Box::new(TcpSpec {
                 address: "h:1".to_owned(),
+                tls: None,
                 banner: super::tcp::Banner::None,
                 send: None,
                 expect: None,

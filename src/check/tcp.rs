@@ -10,6 +10,11 @@ use std::net::TcpStream;
 
 use std::time::Duration;
 
+use rustls::{ClientConnection, StreamOwned};
+
+use super::tls::{
+    CA_FILE, CLIENT_CERT, CLIENT_KEY, Handshaking, INSECURE, SNI, Trust, secure, session_keys,
+};
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Address, BoolOrText, Key, KeyError, Keys, OneOrMany};
@@ -36,6 +41,8 @@ pub enum Banner {
 pub struct TcpSpec {
     /// `host:port`, IPv6 as `[::1]:port`.
     pub address: String,
+    /// `tls = true`: a TLS session first (the name to verify, whom to trust, what to present).
+    pub tls: Option<(String, Trust, Option<ureq::tls::ClientCert>)>,
     pub banner: Banner,
     pub send: Option<String>,
     /// A substring the peer must send (a banner).
@@ -44,9 +51,25 @@ pub struct TcpSpec {
 
 pub const KIND: super::Kind = super::Kind {
     word: "tcp",
-    keys: &[&ADDRESS, &EXPECT_BANNER, &SEND, &EXPECT],
+    keys: &[
+        &ADDRESS,
+        &EXPECT_BANNER,
+        &SEND,
+        &EXPECT,
+        &TLS,
+        &SNI,
+        &CA_FILE,
+        &INSECURE,
+        &CLIENT_CERT,
+        &CLIENT_KEY,
+    ],
     build,
 };
+
+/// Speak TLS on the connection (a service on its TLS port: SMTPS, IMAPS, LDAPS…).
+const TLS: Key<bool> = Key::new("tls");
+/// The keys that mean something only with `tls = true`.
+const SESSION_KEYS: [&str; 5] = ["sni", "ca_file", "insecure", "client_cert", "client_key"];
 
 pub const ADDRESS: Key<Address> = Key::new("address");
 const EXPECT_BANNER: Key<BoolOrText> = Key::new("expect_banner");
@@ -73,9 +96,29 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         Some(BoolOrText::Bool(true)) => Banner::Any,
         Some(BoolOrText::Text(text)) => Banner::Containing(text),
     };
+    let tls = if keys.take(&TLS)?.unwrap_or(false) {
+        Some(session_keys(keys, &address.0)?)
+    } else {
+        if let Some(key) = keys.first_written(|key| SESSION_KEYS.contains(&key)) {
+            let key = key.get_ref().clone();
+            return Err(keys.error(
+                SESSION_KEYS
+                    .iter()
+                    .find(|name| **name == key)
+                    .copied()
+                    .unwrap_or("tls"),
+                format!(
+                    "`{key}` in `{}` applies to a TLS session: add `tls = true`",
+                    keys.table
+                ),
+            ));
+        }
+        None
+    };
     let called = address.0.clone();
     let spec = TcpSpec {
         address: address.0,
+        tls,
         banner,
         send: keys.take(&SEND)?,
         expect,
@@ -95,9 +138,23 @@ impl Probe for TcpSpec {
 
 fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
-    let mut stream = match connect(&spec.address, deadline, budget) {
-        Ok(stream) => stream,
+    let socket = match connect(&spec.address, deadline, budget) {
+        Ok(socket) => socket,
         Err(why) => return why.into(),
+    };
+    let mut stream = match &spec.tls {
+        None => Conn::Plain(socket),
+        Some((name, trust, client)) => {
+            let how = Handshaking {
+                trust,
+                client: client.as_ref(),
+                starttls: None,
+            };
+            match secure(socket, name, &how, deadline) {
+                Ok(session) => Conn::Tls(Box::new(session)),
+                Err(why) => return why.into(),
+            }
+        }
     };
     let greeting = match &spec.banner {
         Banner::None => None,
@@ -121,8 +178,10 @@ fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
     }
     if let Some(send) = &spec.send {
         let written = stream
+            .socket()
             .set_write_timeout(Some(at_least_a_millisecond(deadline.remaining())))
-            .and_then(|()| stream.write_all(send.as_bytes()));
+            .and_then(|()| stream.write_all(send.as_bytes()))
+            .and_then(|()| stream.flush());
         if let Err(error) = written {
             return Probed::fail(format!(
                 "connected, but sending failed: {}",
@@ -147,6 +206,47 @@ fn greeting_line(greeting: Option<&Result<String, String>>) -> String {
         .map_or("", String::as_str);
     let line = text.lines().last().unwrap_or_default().trim();
     sanitize(&line.chars().take(SHOWN).collect::<String>())
+}
+
+/// The connection, plain or in a TLS session.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    /// The TCP socket under it, whose timeouts bound every read and write.
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(socket) => socket,
+            Conn::Tls(session) => &session.sock,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(socket) => socket.read(buffer),
+            Conn::Tls(session) => session.read(buffer),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(socket) => socket.write(bytes),
+            Conn::Tls(session) => session.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(socket) => socket.flush(),
+            Conn::Tls(session) => session.flush(),
+        }
+    }
 }
 
 /// What `read_until` waits for.
@@ -178,7 +278,7 @@ fn greeting_complete(text: &str) -> bool {
 /// passes. `Ok` holds what came; `Err` says what was wanted, what came (its first 200 bytes, or
 /// "nothing came") and why the waiting stopped.
 fn read_until(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     wanted: Wanted,
     deadline: Deadline,
     budget: Duration,
@@ -202,6 +302,7 @@ fn read_until(
             format!("not within the first {READ_CAP} bytes")
         } else {
             let read = stream
+                .socket()
                 .set_read_timeout(Some(at_least_a_millisecond(remaining)))
                 .and_then(|()| stream.read(&mut buffer));
             match read {

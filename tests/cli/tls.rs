@@ -373,3 +373,55 @@ fn an_expiring_or_expired_intermediate_is_named() {
         )
     );
 }
+
+// `tcp` with `tls = true`: the banner and the exchange go through a TLS session (SMTPS, IMAPS…);
+// session keys without `tls = true` are refused, naming the fix.
+#[test]
+fn tcp_speaks_through_tls_when_asked() {
+    let pki = pki();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = pki.server.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten() {
+            let mut connection = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut stream = stream;
+            let mut tls = rustls::Stream::new(&mut connection, &mut stream);
+            let _ = tls.write_all(b"* OK IMAPS ready\r\n");
+            let mut asked = [0u8; 64];
+            if let Ok(count) = tls.read(&mut asked)
+                && asked[..count].starts_with(b"a1 NOOP")
+            {
+                let _ = tls.write_all(b"a1 OK NOOP completed\r\n");
+            }
+        }
+    });
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let checks = check(
+        "imaps",
+        "tcp",
+        &format!(
+            "address = \"{addr}\"\ntls = true\nsni = \"localhost\"\nca_file = \"{}\"\nexpect_banner = \"* OK\"\nsend = \"a1 NOOP\\r\\n\"\nexpect = \"a1 OK\"",
+            ca.display()
+        ),
+    );
+    let out = dry_run(cmd, &checks);
+    assert_eq!(
+        outcome(&outcomes(&out), "imaps"),
+        ("pass".into(), "connected, got `a1 OK`".into())
+    );
+    let refused = Cmd::new()
+        .config("[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"127.0.0.1:993\"\nsni = \"mail.example.com\"\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused.stderr.contains(
+            "`sni` in `[[components.a.checks]]` applies to a TLS session: add `tls = true`"
+        ),
+        "{}",
+        refused.stderr
+    );
+}

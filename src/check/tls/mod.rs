@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use ureq::tls::{Certificate, PemItem};
 
@@ -100,7 +100,8 @@ pub const KIND: super::Kind = super::Kind {
     build,
 };
 
-const SNI: Key<String> = Key::new("sni");
+/// The name sent as SNI and verified (`tls`, and `tcp` with `tls = true`).
+pub const SNI: Key<String> = Key::new("sni");
 const STARTTLS: Key<String> = Key::new("starttls");
 pub use expiry::{FAIL_BEFORE, WARN_BEFORE};
 /// Whom to trust instead of the system's CA certificates (`tls` and the HTTP-based kinds).
@@ -138,11 +139,15 @@ pub fn client_cert(keys: &mut Keys) -> Result<Option<ureq::tls::ClientCert>, Key
     }
 }
 
-fn build(keys: &mut Keys) -> Result<Built, KeyError> {
-    let address = keys.require(&ADDRESS, "`address = \"api.example.com:443\"`")?;
+/// The keys of a TLS session (`sni`, `ca_file`, `insecure`, `client_cert`, `client_key`) read
+/// for a connection to `address`: the name to verify, whom to trust, what to present.
+pub fn session_keys(
+    keys: &mut Keys,
+    address: &str,
+) -> Result<(String, Trust, Option<ureq::tls::ClientCert>), KeyError> {
     let server_name = match keys.take(&SNI)? {
         Some(sni) => sni,
-        None => host_of(&address.0).to_owned(),
+        None => host_of(address).to_owned(),
     };
     check_server_name(&server_name).map_err(|why| keys.invalid(&SNI, why))?;
     let insecure = keys.take(&INSECURE)?.unwrap_or(false);
@@ -152,6 +157,12 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         None => None,
     };
     let trust = trust(keys, ca_file.as_deref(), insecure)?;
+    Ok((server_name, trust, client_cert(keys)?))
+}
+
+fn build(keys: &mut Keys) -> Result<Built, KeyError> {
+    let address = keys.require(&ADDRESS, "`address = \"api.example.com:443\"`")?;
+    let (server_name, trust, client) = session_keys(keys, &address.0)?;
     let (warn, fail) = expiry::thresholds(keys)?;
     let starttls = match keys.take(&STARTTLS)? {
         Some(word) => Some(Starttls::parse(&word).ok_or_else(|| {
@@ -177,7 +188,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         fail,
         trust,
         starttls,
-        client: client_cert(keys)?,
+        client,
     };
     Built::new(spec, called)
 }
@@ -277,12 +288,31 @@ pub fn expiry(
     deadline: Deadline,
 ) -> Result<Earliest, Failure> {
     let budget = deadline.remaining();
+    let socket = connect(address, deadline, budget)?;
+    let mut session = secure(socket, server_name, how, deadline)?;
+    let found = earliest(
+        session.conn.peer_certificates().unwrap_or_default(),
+        server_name,
+    )?;
+    session.conn.send_close_notify();
+    let _ = session.conn.write_tls(&mut session.sock);
+    Ok(found)
+}
+
+/// A TLS session over `socket` with `server_name`, its handshake done (after STARTTLS when
+/// asked): for the `tls` kind, and for `tcp` with `tls = true`.
+pub fn secure(
+    mut socket: TcpStream,
+    server_name: &str,
+    how: &Handshaking,
+    deadline: Deadline,
+) -> Result<StreamOwned<ClientConnection, TcpStream>, Failure> {
+    let budget = deadline.remaining();
     let name = server_name_of(server_name)?;
     let mut config = how.trust.config();
     if let Some(client) = how.client {
         config = crate::net::tls::presenting(&config, crate::net::tls::certified(client)?);
     }
-    let mut socket = connect(address, deadline, budget)?;
     if let Some(protocol) = how.starttls {
         protocol
             .negotiate(&mut socket, server_name, deadline, budget)
@@ -300,13 +330,7 @@ pub fn expiry(
             Handshake::Other(why) => why,
         },
     )?;
-    let found = earliest(
-        connection.peer_certificates().unwrap_or_default(),
-        server_name,
-    )?;
-    connection.send_close_notify();
-    let _ = connection.write_tls(&mut socket);
-    Ok(found)
+    Ok(StreamOwned::new(connection, socket))
 }
 
 enum Handshake {
