@@ -49,7 +49,9 @@ impl Probe for CertfileSpec {
     fn probe(&self, _: &Context, _: Deadline) -> Probed {
         match earliest_on_disk(&self.path) {
             Ok(earliest) => judge_expiry(&earliest, self.warn, self.fail),
-            Err(why) => Probed::fail(why),
+            // A path that cannot be read, or holds no certificate, is the config's mistake or
+            // this host's: it says nothing of a certificate's dates (SPEC §10).
+            Err(why) => Probed::unknown(format!("{why}: fix `path`")),
         }
     }
 

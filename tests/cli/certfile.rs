@@ -69,11 +69,17 @@ fn certificates_on_disk_are_judged_by_the_one_that_expires_first() {
             )
         )
     );
+    // A path that cannot be read, or holds no certificate, is a mistake of the config or of
+    // this host: unknown, never an outage.
     assert_eq!(
-        outcome(&all, "empty").1,
-        format!("`{}` holds no PEM certificate", empty.display())
+        outcome(&all, "empty"),
+        (
+            "unknown".into(),
+            format!("`{}` holds no PEM certificate: fix `path`", empty.display())
+        )
     );
-    assert_eq!(outcome(&all, "missing").0, "fail");
+    assert_eq!(outcome(&all, "missing").0, "unknown");
+    assert_eq!(out.code, 3, "{out:?}");
 }
 
 // `validate` names a certificate path this machine cannot read, as it does an exec program.
