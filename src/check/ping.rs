@@ -117,6 +117,20 @@ impl Probe for PingSpec {
         )
     }
 
+    /// What keeps this host from pinging at all (`validate`, `doctor`): no ICMP socket of the
+    /// family may be opened. A name is tried as IPv4.
+    fn problem(&self) -> Option<String> {
+        let family = self
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        open(family).err().map(|trouble| match trouble {
+            Trouble::Here(why) | Trouble::Target(why) => why,
+        })
+    }
+
     fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
         match echo(self, deadline) {
             Ok(heard) => judge(self, &heard),

@@ -54,7 +54,7 @@ fn certificates_on_disk_are_judged_by_the_one_that_expires_first() {
             format!(
                 "certificate `test intermediate` in `{}` expires in 5 days ({}), within `warn_before` (14 days)",
                 dir.join("b-mail.pem").display(),
-                date_in(5)
+                date_in(Duration::days(5) + Duration::hours(1))
             )
         )
     );
@@ -65,7 +65,7 @@ fn certificates_on_disk_are_judged_by_the_one_that_expires_first() {
             format!(
                 "certificate `test intermediate` in `{}` expired 3 days ago ({})",
                 expired.display(),
-                date_in(-3)
+                date_in(-Duration::days(3))
             )
         )
     );

@@ -116,4 +116,18 @@ fn a_host_that_may_not_ping_is_unknown_with_the_fix() {
         "{report}"
     );
     assert_eq!(output.status.code(), Some(3));
+    // `validate` (and `doctor`) say so before any run.
+    let validate = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+        .args(["validate", "-c"])
+        .arg(&config)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&validate.stdout);
+    assert!(
+        stdout.contains("problem: c/p: this host may not send ICMP echo (permission denied)"),
+        "{stdout}"
+    );
+    assert_eq!(validate.status.code(), Some(3));
 }

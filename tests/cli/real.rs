@@ -680,7 +680,7 @@ fn postfix_starttls_reaches_the_chain_and_names_its_weak_link() {
             "degraded",
             format!(
                 "intermediate certificate `test intermediate` in the chain of localhost expires in 5 days ({}), within `warn_before` (14 days)",
-                crate::support::kinds::date_in(5)
+                crate::support::kinds::date_in(time::Duration::days(5) + time::Duration::hours(1))
             )
             .as_str()
         ),

@@ -51,7 +51,7 @@ fn tls_expiry_gives_pass_degraded_and_fail() {
             "pass".into(),
             format!(
                 "certificate for localhost expires in 90 days ({})",
-                date_in(90)
+                date_in(Duration::days(90) + Duration::hours(1))
             )
         )
     );
@@ -61,7 +61,7 @@ fn tls_expiry_gives_pass_degraded_and_fail() {
             "degraded".into(),
             format!(
                 "certificate for localhost expires in 5 days ({}), within `warn_before` (14 days)",
-                date_in(5)
+                date_in(Duration::days(5) + Duration::hours(1))
             )
         )
     );
@@ -71,7 +71,7 @@ fn tls_expiry_gives_pass_degraded_and_fail() {
             "fail".into(),
             format!(
                 "certificate for localhost expires in 2 days ({}), within `fail_before` (3 days)",
-                date_in(2)
+                date_in(Duration::days(2) + Duration::hours(1))
             )
         )
     );
@@ -131,7 +131,7 @@ fn tls_expired_wrong_host_and_untrusted_certificates_fail_with_the_reason() {
             "fail".into(),
             format!(
                 "certificate for localhost expired 3 days ago ({})",
-                date_in(-3)
+                date_in(-Duration::days(3) - Duration::hours(1))
             )
         )
     );
@@ -152,7 +152,7 @@ fn tls_expired_wrong_host_and_untrusted_certificates_fail_with_the_reason() {
             "fail".into(),
             format!(
                 "certificate for localhost expired 3 days ago ({})",
-                date_in(-3)
+                date_in(-Duration::days(3) - Duration::hours(1))
             )
         )
     );
@@ -188,7 +188,7 @@ fn tls_trusts_the_system_certificates_named_by_ssl_cert_file() {
         outcome(&all, "by ip").1,
         format!(
             "certificate for 127.0.0.1 expires in 90 days ({})",
-            date_in(90)
+            date_in(Duration::days(90) + Duration::hours(1))
         ),
         "the leaf also names 127.0.0.1"
     );
@@ -270,7 +270,7 @@ fn http_cert_warn_before_degrades_a_passing_check() {
             "degraded".into(),
             format!(
                 "HTTP 200, but certificate for localhost expires in 5 days ({}), within `cert_warn_before` (14 days)",
-                date_in(5)
+                date_in(Duration::days(5) + Duration::hours(1))
             )
         )
     );
@@ -346,7 +346,7 @@ fn an_expiring_or_expired_intermediate_is_named() {
             "degraded".into(),
             format!(
                 "intermediate certificate `test intermediate` in the chain of localhost expires in 5 days ({}), within `warn_before` (14 days)",
-                date_in(5)
+                date_in(Duration::days(5) + Duration::hours(1))
             )
         )
     );
@@ -356,7 +356,7 @@ fn an_expiring_or_expired_intermediate_is_named() {
             "fail".into(),
             format!(
                 "intermediate certificate `test intermediate` in the chain of localhost expired 2 days ago ({})",
-                date_in(-2)
+                date_in(-Duration::days(2))
             )
         )
     );
@@ -368,7 +368,7 @@ fn an_expiring_or_expired_intermediate_is_named() {
             "fail".into(),
             format!(
                 "intermediate certificate `test intermediate` in the chain of localhost expired 2 days ago ({})",
-                date_in(-2)
+                date_in(-Duration::days(2))
             )
         )
     );

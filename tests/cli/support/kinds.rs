@@ -72,9 +72,10 @@ pub fn check(name: &str, kind: &str, keys: &str) -> String {
         .to_string()
 }
 
-/// `YYYY-MM-DD` of now + `days`, as the details print it.
-pub fn date_in(days: i64) -> String {
-    let date = (time::OffsetDateTime::now_utc() + time::Duration::days(days)).date();
+/// `YYYY-MM-DD` of now + `left` (a certificate's lifetime as the test made it, margin
+/// included: a margin that crosses midnight changes the date), as the details print it.
+pub fn date_in(left: time::Duration) -> String {
+    let date = (time::OffsetDateTime::now_utc() + left).date();
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),
