@@ -20,14 +20,29 @@ fn prometheus(extra: &[&str], setup: impl FnOnce(&std::path::Path)) -> Daemon {
         listen.as_str(),
     ];
     args.extend_from_slice(extra);
-    Daemon::start("prometheus", &args, addr, |dir| {
+    let prom = Daemon::start("prometheus", &args, addr, |dir| {
         std::fs::write(
             dir.join("prometheus.yml"),
             "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
         )
         .unwrap();
         setup(dir);
-    })
+    });
+    // It listens before its storage is open, and answers 503 to queries until it says it is
+    // ready — on a loaded machine, for seconds.
+    let started = std::time::Instant::now();
+    while !prom
+        .log()
+        .contains("Server is ready to receive web requests")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "prometheus never got ready:\n{}",
+            prom.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    prom
 }
 
 // Instant queries that return a value, an empty vector, several series (one with `|` in a
