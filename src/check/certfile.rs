@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use x509_parser::prelude::{FromDer, X509Certificate};
-
 use super::tls::{Earliest, FAIL_BEFORE, Threshold, WARN_BEFORE, judge_expiry, thresholds};
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
+use crate::net::tls::{dated, keep_earlier};
 use crate::text::sanitize;
 
 pub const KIND: super::Kind = super::Kind {
@@ -87,29 +86,10 @@ fn earliest_on_disk(path: &Path) -> Result<Earliest, String> {
             let Ok(ureq::tls::PemItem::Certificate(certificate)) = item else {
                 continue;
             };
-            let Ok((_, parsed)) = X509Certificate::from_der(certificate.der()) else {
-                return Err(format!(
-                    "`{}` holds a certificate that cannot be read",
-                    shown(file)
-                ));
-            };
-            let not_after = parsed.validity().not_after.timestamp();
-            if found
-                .as_ref()
-                .is_some_and(|found| found.not_after <= not_after)
-            {
-                continue;
-            }
-            let name = parsed
-                .subject()
-                .iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok())
-                .map_or_else(|| parsed.subject().to_string(), str::to_owned);
-            found = Some(Earliest {
-                not_after,
-                what: format!("certificate `{}` in `{}`", sanitize(&name), shown(file)),
-                index: 0,
+            let dated = dated(certificate.der())
+                .map_err(|why| format!("a certificate in `{}` {why}", shown(file)))?;
+            keep_earlier(&mut found, dated.not_after, 0, || {
+                format!("certificate `{}` in `{}`", dated.subject, shown(file))
             });
         }
     }

@@ -4,7 +4,7 @@
 //! to the groups of `net.ipv4.ping_group_range`), else a raw socket (root, CAP_NET_RAW); a host
 //! that may do neither cannot judge the target: the check is unknown, its detail the fix.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, format_millis};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
-use crate::net::timed_out;
+use crate::net::{Failure, timed_out};
 use crate::perfdata::Perfdata;
 use crate::text::sanitize;
 
@@ -126,16 +126,13 @@ impl Probe for PingSpec {
             .trim_end_matches(']')
             .parse::<IpAddr>()
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        open(family).err().map(|trouble| match trouble {
-            Trouble::Here(why) | Trouble::Target(why) => why,
-        })
+        open(family).err().map(|failure| failure.detail)
     }
 
     fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
         match echo(self, deadline) {
             Ok(heard) => judge(self, &heard),
-            Err(Trouble::Target(why)) => Probed::fail(why),
-            Err(Trouble::Here(why)) => Probed::unknown(why),
+            Err(failure) => failure.into(),
         }
     }
 }
@@ -148,13 +145,8 @@ pub struct Heard {
     pub round_trips: Vec<Duration>,
 }
 
-enum Trouble {
-    Target(String),
-    Here(String),
-}
-
 /// Sends the requests and collects the replies, by `deadline`.
-fn echo(spec: &PingSpec, deadline: Deadline) -> Result<Heard, Trouble> {
+fn echo(spec: &PingSpec, deadline: Deadline) -> Result<Heard, Failure> {
     let budget = deadline.remaining();
     let address = resolve(&spec.host)?;
     let (socket, raw) = open(address)?;
@@ -225,41 +217,24 @@ fn echo(spec: &PingSpec, deadline: Deadline) -> Result<Heard, Trouble> {
         }
     }
     if heard.sent == 0 {
-        return Err(Trouble::Target(timed_out(budget)));
+        return Err(timed_out(budget).into());
     }
     Ok(heard)
 }
 
-fn resolve(host: &str) -> Result<IpAddr, Trouble> {
-    if let Ok(ip) = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+fn resolve(host: &str) -> Result<IpAddr, Failure> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(ip);
     }
-    let failure = |error: std::io::Error| {
-        let failure =
-            crate::net::Failure::from(format!("cannot resolve `{}`: {error}", sanitize(host)));
-        if crate::net::is_local_io(&error) {
-            Trouble::Here(format!(
-                "cannot resolve `{}`: this host's resolver could not answer (see /etc/resolv.conf)",
-                sanitize(host)
-            ))
-        } else {
-            Trouble::Target(failure.detail)
-        }
-    };
-    (host, 0)
-        .to_socket_addrs()
-        .map_err(failure)?
-        .map(|address| address.ip())
-        .next()
-        .ok_or_else(|| Trouble::Target(format!("`{}` resolved to no address", sanitize(host))))
+    crate::net::resolve(host, (bare, 0))?
+        .first()
+        .map(SocketAddr::ip)
+        .ok_or_else(|| format!("`{}` resolved to no address", sanitize(host)).into())
 }
 
 /// An ICMP socket: an unprivileged datagram one, else a raw one; whether it is raw.
-fn open(address: IpAddr) -> Result<(Socket, bool), Trouble> {
+fn open(address: IpAddr) -> Result<(Socket, bool), Failure> {
     let (domain, protocol) = match address {
         IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4),
         IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6),
@@ -270,7 +245,7 @@ fn open(address: IpAddr) -> Result<(Socket, bool), Trouble> {
             if !matches!(error.kind(), std::io::ErrorKind::PermissionDenied)
                 && error.raw_os_error() != Some(libc::EACCES) =>
         {
-            return Err(Trouble::Here(format!(
+            return Err(Failure::local(format!(
                 "cannot open an ICMP socket: {error}"
             )));
         }
@@ -279,19 +254,17 @@ fn open(address: IpAddr) -> Result<(Socket, bool), Trouble> {
     Socket::new(domain, Type::RAW, Some(protocol))
         .map(|socket| (socket, true))
         .map_err(|_| {
-            Trouble::Here(
+            Failure::local(
                 "this host may not send ICMP echo (permission denied): let its group ping with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`, or give the program CAP_NET_RAW (`setcap cap_net_raw+ep`, or systemd's `AmbientCapabilities=CAP_NET_RAW`)"
                     .to_owned(),
             )
         })
 }
 
-fn sent_error(error: &std::io::Error) -> Trouble {
-    let words = crate::net::describe_io(error, Duration::ZERO);
-    if crate::net::is_local_io(error) {
-        Trouble::Here(words)
-    } else {
-        Trouble::Target(words)
+fn sent_error(error: &std::io::Error) -> Failure {
+    Failure {
+        detail: crate::net::describe_io(error, Duration::ZERO),
+        local: crate::net::is_local_io(error),
     }
 }
 

@@ -80,7 +80,7 @@ impl Server<'_> {
 
     fn start(&self, names: &[String], length: Duration, message: &str) -> Result<Maintenance> {
         let components = self.components(names)?;
-        if self.client.dialect().word() != "3"
+        if !self.client.dialect().schedules_list_components()
             && components
                 .iter()
                 .all(|(_, _, meta)| matches!(meta, Meta::NotKept(_)))
@@ -96,7 +96,7 @@ impl Server<'_> {
             notes: Vec::new(),
         };
         let ids: Vec<u64> = components.iter().map(|(_, remote, _)| remote.id).collect();
-        let page_wide = self.client.dialect().word() != "3";
+        let page_wide = !self.client.dialect().schedules_list_components();
         let whom = |report_name: Option<String>| if page_wide { None } else { report_name };
         let all_names = components
             .iter()
@@ -198,7 +198,7 @@ impl Server<'_> {
             windows: Vec::new(),
             notes: Vec::new(),
         };
-        let open = if self.client.dialect().word() == "3" {
+        let open = if self.client.dialect().schedules_list_components() {
             self.client.open_schedules()?
         } else {
             Vec::new()

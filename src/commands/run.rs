@@ -225,8 +225,8 @@ fn settle_all(
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take()
                 .unwrap_or_else(|| ComponentReport::new(&component.name, Status::Operational));
-            let status =
-                component_status(&report.checks.iter().map(|c| c.outcome).collect::<Vec<_>>());
+            // A component none of whose checks was judged has no status; settling holds it.
+            let status = report.status.unwrap_or(Status::Operational);
             let settling = match &settle {
                 Some(settle) => settle.push(component, *index, status, report),
                 None => Settling::unsettled(component, report),

@@ -200,18 +200,24 @@ pub fn timed_out(budget: Duration) -> String {
     format!("timed out after {}", crate::deadline::format_span(budget))
 }
 
+/// The addresses of `address`, called `shown` in words (a literal address is not looked up).
+/// A resolver that could not answer is this host's failure; a name that does not exist, the
+/// target's.
+pub fn resolve(shown: &str, address: impl ToSocketAddrs) -> Result<Vec<SocketAddr>, Failure> {
+    let shown = sanitize(shown);
+    match address.to_socket_addrs() {
+        Ok(addresses) => Ok(addresses.collect()),
+        Err(error) if resolver_failed(&error) => Err(Failure::local(format!(
+            "cannot resolve `{shown}`: this host's resolver could not answer (see /etc/resolv.conf)"
+        ))),
+        Err(error) => Err(format!("cannot resolve `{shown}`: {error}").into()),
+    }
+}
+
 /// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
 /// words and says whose it is; `budget` is what "timed out after …" names.
 pub fn connect(address: &str, deadline: Deadline, budget: Duration) -> Result<TcpStream, Failure> {
-    let addresses: Vec<SocketAddr> = match address.to_socket_addrs() {
-        Ok(addresses) => addresses.collect(),
-        Err(error) if resolver_failed(&error) => {
-            return Err(Failure::local(format!(
-                "cannot resolve `{address}`: this host's resolver could not answer (see /etc/resolv.conf)"
-            )));
-        }
-        Err(error) => return Err(format!("cannot resolve `{address}`: {error}").into()),
-    };
+    let addresses = resolve(address, address)?;
     let mut last_error = Failure::from(format!("`{address}` resolved to no address"));
     for address in &addresses {
         let remaining = deadline.remaining();

@@ -83,7 +83,7 @@ pub fn on_server(
     {
         return Some(describe_marker(&marker));
     }
-    if client.dialect().word() != "3" {
+    if !client.dialect().schedules_list_components() {
         return None;
     }
     let schedules = schedules.get_or_init(|| client.open_schedules().unwrap_or_default());
@@ -114,7 +114,9 @@ pub fn tidy(
         return;
     };
     // A 3.x schedule ends at its `completed_at` by itself; a 2.4 one only when told.
-    if let Some(id) = marker.schedule.filter(|_| client.dialect().word() != "3")
+    if let Some(id) = marker
+        .schedule
+        .filter(|_| !client.dialect().schedules_list_components())
         && let Err(error) = client.end_schedule(id, zone)
     {
         crate::stderr::warn(format_args!(

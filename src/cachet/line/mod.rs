@@ -113,6 +113,11 @@ pub trait Line: Sync {
         zone: &TimeZone,
     ) -> (&'static str, String, Value, &'static str);
 
+    /// Whether its schedules list components and end by themselves (3.x: the server computes
+    /// their status from their times) — or are page-wide, their status the client's to set
+    /// and to end (2.4).
+    fn schedules_list_components(&self) -> bool;
+
     /// The request that lists the schedules not complete yet.
     fn schedules_query(&self) -> &'static str;
 

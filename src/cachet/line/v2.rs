@@ -176,6 +176,10 @@ impl Line for V2 {
         )
     }
 
+    fn schedules_list_components(&self) -> bool {
+        false
+    }
+
     fn schedules_query(&self) -> &'static str {
         "/schedules?per_page=100"
     }

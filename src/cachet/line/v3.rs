@@ -235,6 +235,10 @@ impl Line for V3 {
         )
     }
 
+    fn schedules_list_components(&self) -> bool {
+        true
+    }
+
     fn schedules_query(&self) -> &'static str {
         "/schedules?include=components&per_page=100"
     }

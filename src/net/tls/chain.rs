@@ -19,48 +19,70 @@ pub struct Earliest {
     pub index: usize,
 }
 
+/// What a certificate says of itself that expiry words need.
+pub struct Dated {
+    /// Unix seconds.
+    pub not_after: i64,
+    /// Its subject's common name, else the whole subject.
+    pub subject: String,
+    pub is_ca: bool,
+}
+
+/// Reads the dates and subject of a DER certificate.
+pub fn dated(der: &[u8]) -> Result<Dated, String> {
+    let (_, certificate) =
+        X509Certificate::from_der(der).map_err(|error| format!("cannot be read: {error}"))?;
+    let subject = certificate
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map_or_else(|| certificate.subject().to_string(), str::to_owned);
+    Ok(Dated {
+        not_after: certificate.validity().not_after.timestamp(),
+        subject: sanitize(&subject),
+        is_ca: certificate.is_ca(),
+    })
+}
+
+/// Keeps in `found` whichever of it and `candidate` expires first (on a tie, the one found
+/// first); `what` names the candidate, asked only when it is kept.
+pub fn keep_earlier(
+    found: &mut Option<Earliest>,
+    not_after: i64,
+    index: usize,
+    what: impl FnOnce() -> String,
+) {
+    if found
+        .as_ref()
+        .is_none_or(|found| not_after < found.not_after)
+    {
+        *found = Some(Earliest {
+            not_after,
+            what: what(),
+            index,
+        });
+    }
+}
+
 /// The certificate of `chain` (leaf first) that expires first — on a tie, the one nearer the
 /// leaf — named for a server called `name`.
 pub fn earliest(chain: &[CertificateDer<'_>], name: &str) -> Result<Earliest, String> {
     let mut found: Option<Earliest> = None;
     for (index, der) in chain.iter().enumerate() {
-        let (_, certificate) = X509Certificate::from_der(der.as_ref()).map_err(|error| {
-            format!(
-                "cannot read certificate {} of the chain: {error}",
-                index + 1
-            )
-        })?;
-        let not_after = certificate.validity().not_after.timestamp();
-        if found
-            .as_ref()
-            .is_some_and(|found| found.not_after <= not_after)
-        {
-            continue;
-        }
-        let what = if index == 0 {
-            format!("certificate for {}", sanitize(name))
-        } else {
-            let subject = certificate
-                .subject()
-                .iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok())
-                .map_or_else(|| certificate.subject().to_string(), str::to_owned);
-            format!(
-                "{} certificate `{}` in the chain of {}",
-                if certificate.is_ca() {
-                    "intermediate"
-                } else {
-                    "chain"
-                },
-                sanitize(&subject),
-                sanitize(name)
-            )
-        };
-        found = Some(Earliest {
-            not_after,
-            what,
-            index,
+        let dated = dated(der.as_ref())
+            .map_err(|why| format!("certificate {} of the chain {why}", index + 1))?;
+        keep_earlier(&mut found, dated.not_after, index, || {
+            if index == 0 {
+                format!("certificate for {}", sanitize(name))
+            } else {
+                format!(
+                    "{} certificate `{}` in the chain of {}",
+                    if dated.is_ca { "intermediate" } else { "chain" },
+                    dated.subject,
+                    sanitize(name)
+                )
+            }
         });
     }
     found.ok_or_else(|| "the server sent no certificate".to_owned())

@@ -16,7 +16,7 @@ mod transport;
 mod verify;
 mod words;
 
-pub use chain::{Earliest, earliest, expired_words};
+pub use chain::{Earliest, dated, earliest, expired_words, keep_earlier};
 pub use client::{certified, load_client_cert, presenting};
 pub use transport::Connector;
 pub use verify::Verifier;
