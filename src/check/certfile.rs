@@ -13,7 +13,7 @@ use crate::text::sanitize;
 
 pub const KIND: super::Kind = super::Kind {
     word: "certfile",
-    keys: &[&PATH, &WARN_BEFORE, &FAIL_BEFORE],
+    keys: &[&[&PATH, &WARN_BEFORE, &FAIL_BEFORE]],
     build,
 };
 

@@ -95,7 +95,7 @@ const CRON_PATH: &str = "/usr/bin:/bin";
 
 pub const KIND: super::Kind = super::Kind {
     word: "exec",
-    keys: &[&COMMAND, &ENV],
+    keys: &[&[&COMMAND, &ENV]],
     build,
 };
 

@@ -5,10 +5,7 @@
 use serde::Deserialize;
 
 use super::bounds::{self, Bounds, MAX, MIN, format_value};
-use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE};
-use super::web::{
-    self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, url_path, with_query,
-};
+use super::web::{self, HttpOptions, URL, first_line, get_json, url_path, with_query};
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
@@ -81,20 +78,7 @@ struct Series {
 
 pub const KIND: super::Kind = super::Kind {
     word: "graphite",
-    keys: &[
-        &URL,
-        &TARGET,
-        &FROM,
-        &MIN,
-        &MAX,
-        &MIN_SERIES,
-        &HEADERS,
-        &BASIC_AUTH,
-        &INSECURE,
-        &CA_FILE,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-    ],
+    keys: &[&[&URL, &TARGET, &FROM, &MIN, &MAX, &MIN_SERIES], web::KEYS],
     build,
 };
 

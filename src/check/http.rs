@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::tls::{self, CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE, Trust};
-use super::web::{
-    self, BASIC_AUTH, HEADERS, HttpOptions, URL, build_request, drain_small_body, read_body, send,
-};
+use super::tls::{self, Trust};
+use super::web::{self, HttpOptions, URL, build_request, drain_small_body, read_body, send};
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{HumanDuration, Key, KeyError, Keys, Method, OneOrMany, Pattern, StatusRanges};
@@ -24,22 +22,19 @@ pub const BODY_CAP: u64 = 1024 * 1024;
 pub const KIND: super::Kind = super::Kind {
     word: "http",
     keys: &[
-        &URL,
-        &METHOD,
-        &HEADERS,
-        &BODY,
-        &BASIC_AUTH,
-        &EXPECT_STATUS,
-        &EXPECT_BODY_CONTAINS,
-        &EXPECT_BODY_REGEX,
-        &REJECT_BODY_REGEX,
-        &EXPECT_JSON,
-        &FOLLOW_REDIRECTS,
-        &INSECURE,
-        &CA_FILE,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-        &CERT_WARN_BEFORE,
+        &[
+            &URL,
+            &METHOD,
+            &BODY,
+            &EXPECT_STATUS,
+            &EXPECT_BODY_CONTAINS,
+            &EXPECT_BODY_REGEX,
+            &REJECT_BODY_REGEX,
+            &EXPECT_JSON,
+            &FOLLOW_REDIRECTS,
+            &CERT_WARN_BEFORE,
+        ],
+        web::KEYS,
     ],
     build,
 };

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE};
-use super::web::{self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, with_query};
+use super::web::{self, HttpOptions, URL, first_line, get_json, with_query};
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::{Deadline, unix_now_millis};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
@@ -54,16 +53,7 @@ struct Build {
 
 pub const KIND: super::Kind = super::Kind {
     word: "jenkins",
-    keys: &[
-        &URL,
-        &MAX_QUEUE,
-        &HEADERS,
-        &BASIC_AUTH,
-        &INSECURE,
-        &CA_FILE,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-    ],
+    keys: &[&[&URL, &MAX_QUEUE], web::KEYS],
     build,
 };
 

@@ -10,8 +10,9 @@ use crate::keys::{AnyKey, KeyError, Keys};
 /// A check kind: `type = "<word>"`.
 pub struct Kind {
     pub word: &'static str,
-    /// The keys it takes besides the common ones (`name`, `timeout`, …).
-    pub keys: &'static [&'static dyn AnyKey],
+    /// The keys it takes besides the common ones (`name`, `timeout`, …), in groups: its own,
+    /// then those it shares with other kinds (`web::KEYS`, `net::path::KEYS`).
+    pub keys: &'static [&'static [&'static dyn AnyKey]],
     /// Builds its spec from its keys; a key it cannot use is an error placed on that key.
     pub build: fn(&mut Keys) -> Result<Built, KeyError>,
 }
@@ -22,7 +23,12 @@ impl Kind {
     }
 
     pub fn takes(&self, key: &str) -> bool {
-        self.keys.iter().any(|taken| taken.name() == key)
+        self.keys().any(|taken| taken.name() == key)
+    }
+
+    /// Every key it takes besides the common ones.
+    pub fn keys(&self) -> impl Iterator<Item = &'static dyn AnyKey> + use<> {
+        self.keys.iter().flat_map(|group| group.iter().copied())
     }
 }
 

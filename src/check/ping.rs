@@ -19,7 +19,7 @@ use crate::text::sanitize;
 
 pub const KIND: super::Kind = super::Kind {
     word: "ping",
-    keys: &[&HOST, &COUNT, &INTERVAL, &WARN, &FAIL],
+    keys: &[&[&HOST, &COUNT, &INTERVAL, &WARN, &FAIL]],
     build,
 };
 

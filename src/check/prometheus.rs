@@ -5,10 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::bounds::{self, Bounds, MAX, MIN, format_value};
-use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE};
-use super::web::{
-    self, BASIC_AUTH, HEADERS, HttpOptions, URL, first_line, get_json, url_path, with_query,
-};
+use super::web::{self, HttpOptions, URL, first_line, get_json, url_path, with_query};
 use super::{Built, Context, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
@@ -67,19 +64,7 @@ fn check_url(url: &str) -> Result<(), String> {
 
 pub const KIND: super::Kind = super::Kind {
     word: "prometheus",
-    keys: &[
-        &URL,
-        &QUERY,
-        &MIN,
-        &MAX,
-        &ALLOW_EMPTY,
-        &HEADERS,
-        &BASIC_AUTH,
-        &INSECURE,
-        &CA_FILE,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-    ],
+    keys: &[&[&URL, &QUERY, &MIN, &MAX, &ALLOW_EMPTY], web::KEYS],
     build,
 };
 

@@ -51,7 +51,7 @@ pub struct TcpSpec {
 
 pub const KIND: super::Kind = super::Kind {
     word: "tcp",
-    keys: &[
+    keys: &[&[
         &ADDRESS,
         &EXPECT_BANNER,
         &SEND,
@@ -62,7 +62,7 @@ pub const KIND: super::Kind = super::Kind {
         &INSECURE,
         &CLIENT_CERT,
         &CLIENT_KEY,
-    ],
+    ]],
     build,
 };
 

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::Context;
-use super::tls::{CA_FILE, INSECURE, ca_certificates};
+use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE, ca_certificates};
 use crate::deadline::{Deadline, format_millis};
-use crate::keys::{Key, KeyError, Keys, WebUrl};
+use crate::keys::{AnyKey, Key, KeyError, Keys, WebUrl};
 use crate::net::http::{agent_config, encode_query_value, new_agent};
 use crate::net::{Failure, MAX_REDIRECTS};
 use crate::secret::{Secret, redact_url};
@@ -24,6 +24,16 @@ use crate::secret::{Secret, redact_url};
 pub const URL: Key<WebUrl> = Key::new("url");
 pub const HEADERS: Key<BTreeMap<String, String>> = Key::new("headers");
 pub const BASIC_AUTH: Key<RawBasicAuth> = Key::new("basic_auth");
+
+/// The keys every HTTP-based kind takes besides its own (`options` reads them).
+pub const KEYS: &[&dyn AnyKey] = &[
+    &HEADERS,
+    &BASIC_AUTH,
+    &INSECURE,
+    &CA_FILE,
+    &CLIENT_CERT,
+    &CLIENT_KEY,
+];
 
 /// `basic_auth = { user, password_file | password_env }` as written.
 #[derive(Deserialize)]

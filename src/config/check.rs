@@ -71,7 +71,8 @@ fn every_key() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     let declared = COMMON
         .iter()
-        .chain(KINDS.iter().flat_map(|kind| kind.keys.iter()));
+        .copied()
+        .chain(KINDS.iter().flat_map(|kind| kind.keys()));
     for key in declared {
         if !names.contains(&key.name()) {
             names.push(key.name());
@@ -84,8 +85,8 @@ fn every_key() -> Vec<&'static str> {
 fn declared(name: &str) -> Option<&'static dyn AnyKey> {
     COMMON
         .iter()
-        .chain(KINDS.iter().flat_map(|kind| kind.keys.iter()))
         .copied()
+        .chain(KINDS.iter().flat_map(|kind| kind.keys()))
         .find(|key| key.name() == name)
 }
 

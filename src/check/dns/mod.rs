@@ -114,7 +114,7 @@ fn query_name(text: &str) -> Result<Name, String> {
 
 pub const KIND: super::Kind = super::Kind {
     word: "dns",
-    keys: &[&NAME, &RECORD, &EXPECT, &SERVER],
+    keys: &[&[&NAME, &RECORD, &EXPECT, &SERVER]],
     build,
 };
 

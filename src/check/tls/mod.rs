@@ -86,7 +86,7 @@ impl Trust {
 
 pub const KIND: super::Kind = super::Kind {
     word: "tls",
-    keys: &[
+    keys: &[&[
         &ADDRESS,
         &SNI,
         &WARN_BEFORE,
@@ -96,7 +96,7 @@ pub const KIND: super::Kind = super::Kind {
         &STARTTLS,
         &CLIENT_CERT,
         &CLIENT_KEY,
-    ],
+    ]],
     build,
 };
 
