@@ -90,6 +90,9 @@ pub enum OutcomeKind {
     Pass,
     Degraded,
     Fail,
+    /// A partial outage the target reports of itself (an upstream status page): a partial
+    /// outage of the component, never more by itself.
+    Partial,
     Down,
     /// Could not be judged: this host's or this config's trouble, not the target's (SPEC §10).
     Unknown,
@@ -101,6 +104,7 @@ impl OutcomeKind {
             OutcomeKind::Pass => "pass",
             OutcomeKind::Degraded => "degraded",
             OutcomeKind::Fail => "fail",
+            OutcomeKind::Partial => "partial",
             OutcomeKind::Down => "down",
             OutcomeKind::Unknown => "unknown",
         }
@@ -121,11 +125,13 @@ pub fn component_status(outcomes: &[OutcomeKind]) -> Status {
     if any(OutcomeKind::Down) {
         return Status::MajorOutage;
     }
-    let none_passed = outcomes.iter().all(|kind| *kind != OutcomeKind::Pass);
-    if any(OutcomeKind::Fail) && none_passed {
+    let all_failed_or_degraded = outcomes
+        .iter()
+        .all(|kind| matches!(kind, OutcomeKind::Fail | OutcomeKind::Degraded));
+    if any(OutcomeKind::Fail) && all_failed_or_degraded {
         return Status::MajorOutage;
     }
-    if any(OutcomeKind::Fail) {
+    if any(OutcomeKind::Fail) || any(OutcomeKind::Partial) {
         return Status::PartialOutage;
     }
     if any(OutcomeKind::Degraded) {
@@ -161,7 +167,7 @@ pub fn hold(outcomes: &[OutcomeKind], computed: Status, shown: Status) -> Option
 #[cfg(test)]
 mod tests {
     use super::{OutcomeKind, Status, component_status, hold};
-    use OutcomeKind::{Degraded, Down, Fail, Pass, Unknown};
+    use OutcomeKind::{Degraded, Down, Fail, Partial, Pass, Unknown};
 
     // SPEC §10: unknown checks are left out of the table.
     #[test]
@@ -223,6 +229,19 @@ mod tests {
             component_status(&[Pass, Degraded, Fail]),
             Status::PartialOutage
         );
+    }
+
+    // A partial outage an upstream reports of itself is a partial outage, alone or with
+    // failures — never a major one unless a check is `down`.
+    #[test]
+    fn a_partial_outcome_is_a_partial_outage_and_no_more() {
+        assert_eq!(component_status(&[Partial]), Status::PartialOutage);
+        assert_eq!(component_status(&[Partial, Fail]), Status::PartialOutage);
+        assert_eq!(
+            component_status(&[Partial, Degraded]),
+            Status::PartialOutage
+        );
+        assert_eq!(component_status(&[Partial, Down]), Status::MajorOutage);
     }
 
     // SPEC §4 row 4: at least one degraded → performance issues; all degraded is not an outage.

@@ -19,6 +19,7 @@ pub mod http;
 pub mod jenkins;
 pub mod ping;
 pub mod prometheus;
+pub mod statuspage;
 pub mod tcp;
 pub mod tls;
 
@@ -34,6 +35,7 @@ pub const KINDS: &[&Kind] = &[
     &graphite::KIND,
     &jenkins::KIND,
     &prometheus::KIND,
+    &statuspage::KIND,
 ];
 
 pub use kind::{Built, Kind, Probe};
@@ -81,6 +83,12 @@ pub enum Level {
     /// Could not be judged: this host's or this config's trouble (SPEC §10), whatever
     /// `on_failure` says.
     Unknown,
+    /// What a target says of itself (an upstream status page), whatever `on_failure` says: a
+    /// partial outage, a major one, or maintenance (it passes, and its component is in
+    /// maintenance, SPEC §10).
+    Partial,
+    Down,
+    Maintenance,
 }
 
 impl Probed {
@@ -127,6 +135,8 @@ pub struct Outcome {
     pub detail: String,
     pub duration: Duration,
     pub perfdata: Vec<Perfdata>,
+    /// The target said it is in maintenance (`Level::Maintenance`).
+    pub maintenance: bool,
 }
 
 /// What checks share within a run: one HTTP agent (connection reuse) and the `-vv` trace.
@@ -194,6 +204,9 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
         Level::Fail => (spec.on_failure, format!("{}{after}", probed.detail)),
         Level::Warn => (OutcomeKind::Degraded, probed.detail),
         Level::Unknown => (OutcomeKind::Unknown, format!("{}{after}", probed.detail)),
+        Level::Partial => (OutcomeKind::Partial, probed.detail),
+        Level::Down => (OutcomeKind::Down, probed.detail),
+        Level::Maintenance => (OutcomeKind::Pass, probed.detail),
         Level::Pass => match spec.slow_after {
             Some(slow_after) if duration > slow_after => (
                 OutcomeKind::Degraded,
@@ -212,6 +225,7 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
         detail,
         duration,
         perfdata: probed.perfdata,
+        maintenance: probed.level == Level::Maintenance,
     }
 }
 
@@ -286,6 +300,7 @@ pub fn run_all(
                                 .to_owned(),
                             duration: spec.timeout,
                             perfdata: Vec::new(),
+                            maintenance: false,
                         }
                     })
                 })

@@ -427,6 +427,15 @@ fn component_report(component: &Component, outcomes: &[Outcome]) -> ComponentRep
     report.maintenance = crate::settle::maintenance::of_windows(component, jiff::Timestamp::now())
         .map(|(until, window)| {
             crate::settle::maintenance::describe(until, &format!("config window {window}"))
+        })
+        .or_else(|| {
+            // An upstream in maintenance keeps its mirror in maintenance too.
+            let (spec, outcome) = component
+                .checks
+                .iter()
+                .zip(outcomes)
+                .find(|(_, outcome)| outcome.maintenance)?;
+            Some(format!("upstream ({}: {})", spec.name, outcome.detail))
         });
     if !outcomes.is_empty() && outcomes.iter().all(|o| o.kind == OutcomeKind::Unknown) {
         // SPEC §10: nothing was judged, so there is no status to show or push.

@@ -12,10 +12,11 @@ use crate::exit::Exit;
 use crate::output::Report;
 use crate::status::OutcomeKind;
 
-const OUTCOMES: [OutcomeKind; 5] = [
+const OUTCOMES: [OutcomeKind; 6] = [
     OutcomeKind::Pass,
     OutcomeKind::Degraded,
     OutcomeKind::Fail,
+    OutcomeKind::Partial,
     OutcomeKind::Down,
     OutcomeKind::Unknown,
 ];

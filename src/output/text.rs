@@ -150,7 +150,7 @@ fn findings(component: &ComponentReport) -> String {
             .join("; ")
     };
     let total = component.checks.len();
-    let failing = [OutcomeKind::Fail, OutcomeKind::Down];
+    let failing = [OutcomeKind::Fail, OutcomeKind::Partial, OutcomeKind::Down];
     let (failed, degraded) = (count(&failing), count(&[OutcomeKind::Degraded]));
     let unknown = count(&[OutcomeKind::Unknown]);
     let mut parts = Vec::new();

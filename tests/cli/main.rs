@@ -27,5 +27,6 @@ mod run;
 mod schedulers;
 mod set;
 mod starttls;
+mod statuspage;
 mod tls;
 mod truth;
