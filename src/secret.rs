@@ -50,6 +50,11 @@ impl Secret {
         }
     }
 
+    /// A password written in a URL of the config (a proxy's `user:password@`).
+    pub fn from_url(text: &str) -> Secret {
+        Secret(text.to_owned())
+    }
+
     /// `source` names where the secret came from, for the error.
     fn new(text: &str, source: impl FnOnce() -> String) -> Result<Secret> {
         if text.is_empty() {

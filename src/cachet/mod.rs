@@ -80,6 +80,8 @@ pub struct Endpoint {
     pub notify_subscribers: bool,
     /// mTLS: the certificate presented when the server asks for one.
     pub client_cert: Option<ureq::tls::ClientCert>,
+    /// `[cachet] proxy` (`NO_PROXY` honoured); else the environment's, as ureq reads it.
+    pub proxy: Option<crate::net::path::Proxy>,
 }
 
 impl Client {
@@ -102,6 +104,10 @@ impl Client {
                     .client_cert(Some(client))
                     .build(),
             );
+        }
+        if let Some(proxy) = &endpoint.proxy {
+            // `Proxy::parse` built it once already: ureq takes it.
+            config = config.proxy(proxy.ureq_proxy().ok());
         }
         let agent = crate::net::http::new_agent(config.build());
         let mut client = Client {

@@ -78,7 +78,11 @@ struct Series {
 
 pub const KIND: super::Kind = super::Kind {
     word: "graphite",
-    keys: &[&[&URL, &TARGET, &FROM, &MIN, &MAX, &MIN_SERIES], web::KEYS],
+    keys: &[
+        &[&URL, &TARGET, &FROM, &MIN, &MAX, &MIN_SERIES],
+        web::KEYS,
+        crate::net::path::KEYS,
+    ],
     build,
 };
 
@@ -125,6 +129,10 @@ impl Probe for GraphiteSpec {
 
     fn uses_https(&self) -> bool {
         web::is_https(&self.url)
+    }
+
+    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
+        super::Endpoint::of_url(&self.options.path, &self.url)
     }
 }
 

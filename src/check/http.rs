@@ -35,6 +35,7 @@ pub const KIND: super::Kind = super::Kind {
             &CERT_WARN_BEFORE,
         ],
         web::KEYS,
+        crate::net::path::KEYS,
     ],
     build,
 };
@@ -173,6 +174,10 @@ impl Probe for HttpSpec {
         web::is_https(&self.url)
     }
 
+    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
+        super::Endpoint::of_url(&self.options.path, &self.url)
+    }
+
     fn expects(&self) -> Option<String> {
         Some(format!("expect {}", self.expect_status))
     }
@@ -192,7 +197,13 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
         client: spec.options.client_cert.as_ref(),
         starttls: None,
     };
-    let cert = match tls::expiry(&warn.address, &warn.server_name, &how, deadline) {
+    let cert = match tls::expiry(
+        &warn.address,
+        (&spec.options.path, context.route),
+        &warn.server_name,
+        &how,
+        deadline,
+    ) {
         Ok(earliest) => tls::judge_expiry(
             &earliest,
             Some(tls::Threshold {

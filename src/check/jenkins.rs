@@ -53,7 +53,7 @@ struct Build {
 
 pub const KIND: super::Kind = super::Kind {
     word: "jenkins",
-    keys: &[&[&URL, &MAX_QUEUE], web::KEYS],
+    keys: &[&[&URL, &MAX_QUEUE], web::KEYS, crate::net::path::KEYS],
     build,
 };
 
@@ -102,6 +102,10 @@ impl Probe for JenkinsSpec {
 
     fn uses_https(&self) -> bool {
         web::is_https(&self.url)
+    }
+
+    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
+        super::Endpoint::of_url(&self.options.path, &self.url)
     }
 }
 

@@ -47,6 +47,41 @@ impl Built {
     }
 }
 
+/// The host a check connects to first, and the path its connections take.
+pub struct Endpoint<'a> {
+    pub path: &'a crate::net::path::Path,
+    pub host: String,
+    pub port: u16,
+}
+
+impl<'a> Endpoint<'a> {
+    /// `host:port` along `path`.
+    pub fn at(path: &'a crate::net::path::Path, address: &str) -> Option<Endpoint<'a>> {
+        let (host, port) = crate::net::path::split_host_port(address)?;
+        Some(Endpoint {
+            path,
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// The host of an `http(s)://` URL along `path`.
+    pub fn of_url(path: &'a crate::net::path::Path, url: &str) -> Option<Endpoint<'a>> {
+        let uri = url.parse::<ureq::http::Uri>().ok()?;
+        let https = uri.scheme_str() == Some("https");
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Some(Endpoint {
+            path,
+            host: uri
+                .host()?
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port,
+        })
+    }
+}
+
 /// What a kind's spec does.
 pub trait Probe: Debug + Send + Sync {
     /// What the check looks at, for plans and messages.
@@ -66,6 +101,12 @@ pub trait Probe: Debug + Send + Sync {
     /// for a run that has one).
     fn uses_https(&self) -> bool {
         false
+    }
+
+    /// Where it connects first and the network path it takes (`ip`, `resolve`, …), for the
+    /// kinds that connect: `ip = "both"` and `"all"` run it once per route.
+    fn endpoint(&self) -> Option<Endpoint<'_>> {
+        None
     }
 
     /// What it expects, where `validate`'s plan shows more than the target (`expect 200-299`).

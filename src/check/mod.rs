@@ -5,6 +5,7 @@
 //!
 //! A failed check is not an error: every kind returns a `Probed` value, never `Err`.
 
+pub mod attempt;
 pub mod bounds;
 pub mod kind;
 pub mod web;
@@ -38,7 +39,7 @@ pub const KINDS: &[&Kind] = &[
     &statuspage::KIND,
 ];
 
-pub use kind::{Built, Kind, Probe};
+pub use kind::{Built, Endpoint, Kind, Probe};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -47,6 +48,7 @@ use std::time::{Duration, Instant};
 
 use crate::deadline::Deadline;
 use crate::net::Failure;
+use crate::net::path::Route;
 use crate::perfdata::Perfdata;
 use crate::status::OutcomeKind;
 use crate::stderr::Trace;
@@ -61,6 +63,8 @@ pub struct CheckSpec {
     pub on_failure: OutcomeKind,
     pub retries: u32,
     pub retry_delay: Duration,
+    /// Attempts judged together (`samples`): `slow_after` on their 95th percentile.
+    pub samples: u32,
     /// Its `type`.
     pub kind: &'static str,
     pub probe: Box<dyn Probe>,
@@ -137,12 +141,17 @@ pub struct Outcome {
     pub perfdata: Vec<Perfdata>,
     /// The target said it is in maintenance (`Level::Maintenance`).
     pub maintenance: bool,
+    /// The addresses its connections reached, for `-v`.
+    pub via: Vec<std::net::SocketAddr>,
 }
 
-/// What checks share within a run: one HTTP agent (connection reuse) and the `-vv` trace.
+/// What checks share within a run: one HTTP agent (connection reuse) and the `-vv` trace;
+/// and the route an attempt takes (`ip = "both"` and `"all"` run a check once per route).
+#[derive(Clone)]
 pub struct Context {
     pub agent: ureq::Agent,
     pub trace: Trace,
+    pub route: Route,
 }
 
 impl Context {
@@ -159,6 +168,15 @@ impl Context {
         Context {
             agent: web::agent(https),
             trace,
+            route: Route::Any,
+        }
+    }
+
+    /// The same context for an attempt over `route`.
+    pub fn on(&self, route: Route) -> Context {
+        Context {
+            route,
+            ..self.clone()
         }
     }
 }
@@ -168,18 +186,23 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
     let mut attempt = 0;
     let first_started = Instant::now();
     loop {
-        let started = Instant::now();
         let attempt_deadline = deadline.within(spec.timeout);
-        let probed = spec.probe.probe(context, attempt_deadline);
-        let duration = started.elapsed();
+        let attempted = attempt::attempt(spec, context, attempt_deadline);
+        let probed = attempted.probed;
         // This host's trouble may be as passing as the target's (a resolver's hiccup).
         let retry = matches!(probed.level, Level::Fail | Level::Unknown)
             && attempt < spec.retries
             && deadline.remaining() > spec.retry_delay;
         if !retry {
-            let mut outcome = judge(spec, probed, duration, attempt + 1);
-            // The check took all its attempts and the waits between them, not only the last.
-            outcome.duration = first_started.elapsed();
+            let mut outcome = judge(spec, probed, attempted.judged, attempt + 1);
+            // The check took all its attempts and the waits between them, not only the last;
+            // of samples, the median is the typical one.
+            outcome.duration = if spec.samples > 1 {
+                attempted.typical
+            } else {
+                first_started.elapsed()
+            };
+            outcome.via = attempted.via;
             return outcome;
         }
         context.trace.emit(format_args!(
@@ -226,6 +249,7 @@ fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) ->
         duration,
         perfdata: probed.perfdata,
         maintenance: probed.level == Level::Maintenance,
+        via: Vec::new(),
     }
 }
 
@@ -301,6 +325,7 @@ pub fn run_all(
                             duration: spec.timeout,
                             perfdata: Vec::new(),
                             maintenance: false,
+                            via: Vec::new(),
                         }
                     })
                 })
@@ -324,6 +349,7 @@ mod tests {
             on_failure,
             retries: 0,
             retry_delay: Duration::ZERO,
+            samples: 1,
             kind: "tcp",
             probe: Box::new(TcpSpec {
                 address: "h:1".to_owned(),
@@ -331,6 +357,7 @@ mod tests {
                 banner: super::tcp::Banner::None,
                 send: None,
                 expect: None,
+                path: Default::default(),
             }),
         }
     }

@@ -64,7 +64,11 @@ fn check_url(url: &str) -> Result<(), String> {
 
 pub const KIND: super::Kind = super::Kind {
     word: "prometheus",
-    keys: &[&[&URL, &QUERY, &MIN, &MAX, &ALLOW_EMPTY], web::KEYS],
+    keys: &[
+        &[&URL, &QUERY, &MIN, &MAX, &ALLOW_EMPTY],
+        web::KEYS,
+        crate::net::path::KEYS,
+    ],
     build,
 };
 
@@ -105,6 +109,10 @@ impl Probe for PrometheusSpec {
 
     fn uses_https(&self) -> bool {
         web::is_https(&self.url)
+    }
+
+    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
+        super::Endpoint::of_url(&self.options.path, &self.url)
     }
 }
 

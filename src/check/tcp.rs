@@ -15,9 +15,10 @@ use rustls::{ClientConnection, StreamOwned};
 use super::tls::{
     CA_FILE, CLIENT_CERT, CLIENT_KEY, Handshaking, INSECURE, SNI, Trust, secure, session_keys,
 };
-use super::{Built, Context, Probe, Probed};
+use super::{Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Address, BoolOrText, Key, KeyError, Keys, OneOrMany};
+use crate::net::path::{self, Path, Route};
 use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
 
@@ -47,22 +48,26 @@ pub struct TcpSpec {
     pub send: Option<String>,
     /// A substring the peer must send (a banner).
     pub expect: Option<String>,
+    pub path: Path,
 }
 
 pub const KIND: super::Kind = super::Kind {
     word: "tcp",
-    keys: &[&[
-        &ADDRESS,
-        &EXPECT_BANNER,
-        &SEND,
-        &EXPECT,
-        &TLS,
-        &SNI,
-        &CA_FILE,
-        &INSECURE,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-    ]],
+    keys: &[
+        &[
+            &ADDRESS,
+            &EXPECT_BANNER,
+            &SEND,
+            &EXPECT,
+            &TLS,
+            &SNI,
+            &CA_FILE,
+            &INSECURE,
+            &CLIENT_CERT,
+            &CLIENT_KEY,
+        ],
+        path::KEYS,
+    ],
     build,
 };
 
@@ -122,6 +127,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         banner,
         send: keys.take(&SEND)?,
         expect,
+        path: path::read(keys)?,
     };
     Built::new(spec, called)
 }
@@ -131,14 +137,18 @@ impl Probe for TcpSpec {
         self.address.clone()
     }
 
-    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
-        probe(self, deadline)
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context.route, deadline)
+    }
+
+    fn endpoint(&self) -> Option<Endpoint<'_>> {
+        Endpoint::at(&self.path, &self.address)
     }
 }
 
-fn probe(spec: &TcpSpec, deadline: Deadline) -> Probed {
+fn probe(spec: &TcpSpec, route: Route, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
-    let socket = match connect(&spec.address, deadline, budget) {
+    let socket = match connect(&spec.address, &spec.path, route, deadline, budget) {
         Ok(socket) => socket,
         Err(why) => return why.into(),
     };

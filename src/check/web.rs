@@ -17,6 +17,7 @@ use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE, ca_certificates};
 use crate::deadline::{Deadline, format_millis};
 use crate::keys::{AnyKey, Key, KeyError, Keys, WebUrl};
 use crate::net::http::{agent_config, encode_query_value, new_agent};
+use crate::net::path::{Path, Route};
 use crate::net::{Failure, MAX_REDIRECTS};
 use crate::secret::{Secret, redact_url};
 
@@ -54,6 +55,8 @@ pub struct HttpOptions {
     pub ca_file: Option<Vec<Certificate<'static>>>,
     /// mTLS (`client_cert`, `client_key`).
     pub client_cert: Option<ureq::tls::ClientCert>,
+    /// The network path (`ip`, `resolve`, `source_address`, `proxy`).
+    pub path: Path,
 }
 
 #[derive(Debug)]
@@ -79,6 +82,21 @@ pub fn agent(https: bool) -> ureq::Agent {
     )
 }
 
+/// The agent of one attempt whose path is its own (`ip`, `resolve`, `source_address`,
+/// `proxy`) or whose route is one family or address: connections of its own, never pooled.
+fn agent_along(options: &HttpOptions, url: &str, route: Route) -> Result<ureq::Agent, Failure> {
+    let mut config = agent_config(is_https(url))
+        .max_redirects(MAX_REDIRECTS)
+        .max_idle_connections(0);
+    if let Some(proxy) = &options.path.proxy {
+        config = config.proxy(Some(proxy.ureq_proxy().map_err(Failure::local)?));
+    }
+    Ok(crate::net::http::agent_along(
+        config.build(),
+        Some((&options.path, route)),
+    ))
+}
+
 /// Sends `request` with `options`' TLS settings, within `budget`, tracing it at `-vv`. A
 /// failure comes back in words (`describe_error`).
 pub fn send(
@@ -95,8 +113,14 @@ pub fn send(
         redact_url(&request.uri().to_string())
     ));
     let host = request.uri().host().unwrap_or_default().to_owned();
-    let mut configured = context
-        .agent
+    let own;
+    let agent = if options.path.is_plain() && context.route == Route::Any {
+        &context.agent
+    } else {
+        own = agent_along(options, &request.uri().to_string(), context.route)?;
+        &own
+    };
+    let mut configured = agent
         .configure_request(request)
         .timeout_global(Some(budget))
         .max_redirects(redirects);
@@ -111,7 +135,7 @@ pub fn send(
         }
         configured = configured.tls_config(tls.build());
     }
-    match context.agent.run(configured.build()) {
+    match agent.run(configured.build()) {
         Ok(response) => {
             context.trace.emit(format_args!(
                 "< HTTP {} after {}",
@@ -264,6 +288,7 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         insecure: keys.take(&INSECURE)?.unwrap_or(false),
         ca_file,
         client_cert: super::tls::client_cert(keys)?,
+        path: crate::net::path::read(keys)?,
     })
 }
 

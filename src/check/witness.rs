@@ -77,9 +77,15 @@ impl Witness {
         let started = Instant::now();
         let budget = deadline.remaining();
         let answered = match self {
-            Witness::Tcp(address) => crate::net::connect(address, deadline, budget)
-                .map(|_| "connected".to_owned())
-                .map_err(|failure| failure.detail),
+            Witness::Tcp(address) => crate::net::connect(
+                address,
+                &Default::default(),
+                Default::default(),
+                deadline,
+                budget,
+            )
+            .map(|_| "connected".to_owned())
+            .map_err(|failure| failure.detail),
             Witness::Http(url) => {
                 let options = HttpOptions::default();
                 build_request("GET", url, &options, None)

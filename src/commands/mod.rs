@@ -139,6 +139,7 @@ pub fn endpoint(
         api: settings.map(|s| s.api).unwrap_or_default(),
         notify_subscribers: settings.is_none_or(|s| s.notify_subscribers),
         client_cert: settings.and_then(|s| s.client_cert.clone()),
+        proxy: settings.and_then(|s| s.proxy.clone()),
     })
 }
 

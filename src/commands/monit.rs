@@ -287,6 +287,7 @@ fn event_report(whom: &Whom, status: Status, env: &MonitEnv) -> ComponentReport 
         detail: env.detail(),
         duration_ms: 0.0,
         perfdata: Vec::new(),
+        via: Vec::new(),
     });
     report
 }

@@ -457,6 +457,7 @@ fn component_report(component: &Component, outcomes: &[Outcome]) -> ComponentRep
             detail: outcome.detail.clone(),
             duration_ms: (outcome.duration.as_secs_f64() * 10_000.0).round() / 10.0,
             perfdata: outcome.perfdata.clone(),
+            via: outcome.via.iter().map(ToString::to_string).collect(),
         })
         .collect();
     report

@@ -145,10 +145,18 @@ fn cachet_settings(at: &Locator, raw: Option<RawCachet>) -> Result<CachetSetting
             ));
         }
     };
+    let proxy =
+        match cachet.proxy {
+            Some(proxy) => Some(crate::net::path::Proxy::parse(proxy.get_ref()).map_err(
+                |why| at.value_error(proxy.span().start, &format!("`[cachet] proxy`: {why}")),
+            )?),
+            None => None,
+        };
     Ok(CachetSettings {
         url,
         time_zone,
         client_cert,
+        proxy,
         token_file: cachet.token_file.as_deref().map(|path| at.path(path)),
         api,
         notify_subscribers: cachet.notify_subscribers.unwrap_or(true),

@@ -1,5 +1,6 @@
 //! One `[[components.NAME.checks]]` table into a `CheckSpec`: the keys every check takes
-//! (`name`, `type`, `timeout`, `slow_after`, `on_failure`, `retries`, `retry_delay`) are read
+//! (`name`, `type`, `timeout`, `slow_after`, `on_failure`, `retries`, `retry_delay`,
+//! `samples`) are read
 //! here; the rest belong to the check's kind (`check::KINDS`), which builds its spec from them.
 //! `[defaults]` stands behind every check, for the keys its kind takes.
 
@@ -22,9 +23,13 @@ const SLOW_AFTER: Key<HumanDuration> = Key::new("slow_after");
 const ON_FAILURE: Key<OnFailure> = Key::new("on_failure");
 const RETRIES: Key<u32> = Key::new("retries");
 const RETRY_DELAY: Key<HumanDuration> = Key::new("retry_delay");
+const SAMPLES: Key<u32> = Key::new("samples");
+
+/// The most `samples` a check takes: each runs within the check's `timeout`.
+const MAX_SAMPLES: u32 = 100;
 
 /// The keys every check takes, whatever its kind.
-const COMMON: [&dyn AnyKey; 7] = [
+const COMMON: [&dyn AnyKey; 8] = [
     &NAME,
     &TYPE,
     &TIMEOUT,
@@ -32,6 +37,7 @@ const COMMON: [&dyn AnyKey; 7] = [
     &ON_FAILURE,
     &RETRIES,
     &RETRY_DELAY,
+    &SAMPLES,
 ];
 
 /// `type = "http"`: one of the kinds.
@@ -196,6 +202,14 @@ pub(super) fn build_check(
         .take(&RETRY_DELAY)
         .map_err(place)?
         .map_or(DEFAULT_RETRY_DELAY, |d| d.0);
+    let samples = keys.take(&SAMPLES).map_err(place)?.unwrap_or(1);
+    if !(1..=MAX_SAMPLES).contains(&samples) {
+        return Err(at.error(
+            span,
+            Some(SAMPLES.name),
+            format!("`samples` in `{table}` must be between 1 and {MAX_SAMPLES}"),
+        ));
+    }
     let built = (kind.build)(&mut keys).map_err(place)?;
     debug_assert!(
         keys.all_read(),
@@ -209,6 +223,7 @@ pub(super) fn build_check(
         on_failure,
         retries,
         retry_delay,
+        samples,
         kind: kind.word,
         probe: built.probe,
     })

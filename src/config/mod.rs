@@ -51,6 +51,8 @@ pub struct CachetSettings {
     pub time_zone: Option<jiff::tz::TimeZone>,
     /// mTLS to Cachet (`client_cert`, `client_key`).
     pub client_cert: Option<ureq::tls::ClientCert>,
+    /// `proxy`: how Cachet is reached (HTTP CONNECT or SOCKS5).
+    pub proxy: Option<crate::net::path::Proxy>,
 }
 
 #[derive(Debug)]

@@ -41,6 +41,7 @@ pub(super) struct RawCachet {
     pub(super) time_zone: Option<Spanned<String>>,
     pub(super) client_cert: Option<Spanned<PathBuf>>,
     pub(super) client_key: Option<Spanned<PathBuf>>,
+    pub(super) proxy: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

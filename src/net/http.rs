@@ -10,15 +10,32 @@ use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs};
 use ureq::unversioned::transport::NextTimeout;
 
+use super::path::{Dialer, Path, Route, split_host_port};
+
 /// An agent with `config` and the run's resolver (`Resolver`).
 pub fn new_agent(config: ureq::config::Config) -> ureq::Agent {
-    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
-    // ureq's own chain, with the TLS layer of `net::tls` in place of ureq's rustls one.
-    let connector =
-        ().chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
-            .chain(super::tls::Connector::default());
-    ureq::Agent::with_parts(config, connector, Resolver::default())
+    agent_along(config, None)
+}
+
+/// An agent whose connections take `path` over `route` (SPEC §12): its pins and family
+/// decide the addresses (on every redirect too), its source address is bound, its proxy used.
+/// `None`: the system's path, with the run's shared resolver.
+pub fn agent_along(config: ureq::config::Config, path: Option<(&Path, Route)>) -> ureq::Agent {
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, SocksConnector};
+    // ureq's own chain, with the TLS layer of `net::tls` in place of ureq's rustls one and a
+    // TCP connector that binds the source address and notes the address reached.
+    let connector = ()
+        .chain(SocksConnector::default())
+        .chain(ConnectProxyConnector::default())
+        .chain(Dialer {
+            source: path.and_then(|(path, _)| path.source),
+        })
+        .chain(super::tls::Connector::default());
+    let resolver = Resolver {
+        path: path.map(|(path, route)| (path.clone(), route)),
+        ..Resolver::default()
+    };
+    ureq::Agent::with_parts(config, connector, resolver)
 }
 
 /// ureq's resolver with two changes for hundreds of checks in flight: an IP address is not
@@ -27,6 +44,8 @@ pub fn new_agent(config: ureq::config::Config) -> ureq::Agent {
 /// timeout, IP address or not, which cost more than the checks themselves.
 #[derive(Debug, Default)]
 pub struct Resolver {
+    /// A check's own path: its addresses come from `Path::addresses`, never the cache.
+    path: Option<(Path, Route)>,
     system: DefaultResolver,
     /// `host:port` → its addresses once a lookup succeeded; the inner lock is held during the
     /// lookup, so that one thread looks up a name while the others wait for it.
@@ -46,6 +65,9 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
         let Some(key) = DefaultResolver::host_and_port(scheme, authority) else {
             return self.system.resolve(uri, config, timeout);
         };
+        if let Some((path, route)) = &self.path {
+            return along(path, *route, &key, self.empty());
+        }
         if let Ok(address) = key.parse::<SocketAddr>() {
             let mut found = self.empty();
             found.push(address);
@@ -71,6 +93,23 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
         *entry = Some(found.clone());
         Ok(found)
     }
+}
+
+/// The addresses of `host:port` along a check's path, as ureq takes them.
+fn along(
+    path: &Path,
+    route: Route,
+    key: &str,
+    mut found: ResolvedSocketAddrs,
+) -> Result<ResolvedSocketAddrs, ureq::Error> {
+    let (host, port) = split_host_port(key).ok_or(ureq::Error::HostNotFound)?;
+    let addresses = path
+        .addresses(host, port, route)
+        .map_err(|failure| ureq::Error::Io(std::io::Error::other(failure.detail)))?;
+    for address in addresses.into_iter().take(16) {
+        found.push(address);
+    }
+    Ok(found)
 }
 
 /// What every agent of cachet-check (checks and the Cachet client) is: trusting the system's CA

@@ -3,6 +3,7 @@
 //! `describe_io`, `timed_out`).
 
 pub mod http;
+pub mod path;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -214,22 +215,20 @@ pub fn resolve(shown: &str, address: impl ToSocketAddrs) -> Result<Vec<SocketAdd
     }
 }
 
-/// Connects to `host:port`, trying each address it resolves to, by `deadline`. The error is in
-/// words and says whose it is; `budget` is what "timed out after …" names.
-pub fn connect(address: &str, deadline: Deadline, budget: Duration) -> Result<TcpStream, Failure> {
-    let addresses = resolve(address, address)?;
-    let mut last_error = Failure::from(format!("`{address}` resolved to no address"));
-    for address in &addresses {
-        let remaining = deadline.remaining();
-        if remaining.is_zero() {
-            return Err(timed_out(budget).into());
-        }
-        match TcpStream::connect_timeout(address, remaining) {
-            Ok(stream) => return Ok(stream),
-            Err(error) => last_error = Failure::of_io(&error, describe_io(&error, budget)),
-        }
-    }
-    Err(last_error)
+/// Connects to `host:port` along `path` over `route`, trying each address it resolves to, by
+/// `deadline`. The error is in words and says whose it is; `budget` is what "timed out after
+/// …" names.
+pub fn connect(
+    address: &str,
+    path: &path::Path,
+    route: path::Route,
+    deadline: Deadline,
+    budget: Duration,
+) -> Result<TcpStream, Failure> {
+    let Some((host, port)) = path::split_host_port(address) else {
+        return Err(format!("`{}` is not host:port", sanitize(address)).into());
+    };
+    path.connect(host, port, route, deadline, budget)
 }
 
 pub fn at_least_a_millisecond(duration: Duration) -> Duration {

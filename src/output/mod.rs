@@ -162,6 +162,9 @@ pub struct CheckReport {
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub perfdata: Vec<Perfdata>,
+    /// The addresses its connections reached (`ip`, `resolve`: which one answered).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 fn is_zero(count: &usize) -> bool {

@@ -71,9 +71,14 @@ fn details(report: &Report) -> String {
     }
     for component in &report.components {
         for check in &component.checks {
+            let via = if check.via.is_empty() {
+                String::new()
+            } else {
+                format!(" via {}", check.via.join(", "))
+            };
             let _ = writeln!(
                 more,
-                "  {}/{}: {} - {} ({:.1} ms)",
+                "  {}/{}: {} - {} ({:.1} ms){via}",
                 component.name,
                 check.name,
                 check.outcome.word(),
@@ -293,6 +298,7 @@ mod tests {
             detail: detail.to_owned(),
             duration_ms: ms,
             perfdata: Vec::new(),
+            via: Vec::new(),
         }
     }
 

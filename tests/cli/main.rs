@@ -20,6 +20,7 @@ mod liveness;
 mod maintenance;
 mod monit;
 mod mtls;
+mod paths;
 mod ping;
 mod plugins;
 mod real;

@@ -18,7 +18,11 @@ use crate::text::sanitize;
 
 pub const KIND: super::Kind = super::Kind {
     word: "statuspage",
-    keys: &[&[&URL, &PROVIDER, &COMPONENT, &GROUP], web::KEYS],
+    keys: &[
+        &[&URL, &PROVIDER, &COMPONENT, &GROUP],
+        web::KEYS,
+        crate::net::path::KEYS,
+    ],
     build,
 };
 
@@ -154,6 +158,10 @@ impl Probe for StatuspageSpec {
 
     fn uses_https(&self) -> bool {
         web::is_https(&self.url)
+    }
+
+    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
+        super::Endpoint::of_url(&self.options.path, &self.url)
     }
 }
 

@@ -25,9 +25,10 @@ pub use starttls::Starttls;
 pub use expiry::{Earliest, Threshold, earliest, judge_expiry, thresholds};
 
 use super::tcp::ADDRESS;
-use super::{Built, Context, Probe, Probed};
+use super::{Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
+use crate::net::path::{self, Route};
 use crate::net::tls::{Verifier, accept_anything, system_config};
 use crate::net::{Failure, at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
@@ -45,6 +46,7 @@ pub struct TlsSpec {
     pub starttls: Option<Starttls>,
     /// mTLS (`client_cert`, `client_key`).
     pub client: Option<ureq::tls::ClientCert>,
+    pub path: path::Path,
 }
 
 /// How a handshake of the `tls` kind goes: whom it trusts, what it presents, how it starts.
@@ -86,17 +88,20 @@ impl Trust {
 
 pub const KIND: super::Kind = super::Kind {
     word: "tls",
-    keys: &[&[
-        &ADDRESS,
-        &SNI,
-        &WARN_BEFORE,
-        &FAIL_BEFORE,
-        &CA_FILE,
-        &INSECURE,
-        &STARTTLS,
-        &CLIENT_CERT,
-        &CLIENT_KEY,
-    ]],
+    keys: &[
+        &[
+            &ADDRESS,
+            &SNI,
+            &WARN_BEFORE,
+            &FAIL_BEFORE,
+            &CA_FILE,
+            &INSECURE,
+            &STARTTLS,
+            &CLIENT_CERT,
+            &CLIENT_KEY,
+        ],
+        path::KEYS,
+    ],
     build,
 };
 
@@ -189,6 +194,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         trust,
         starttls,
         client,
+        path: path::read(keys)?,
     };
     Built::new(spec, called)
 }
@@ -262,18 +268,28 @@ impl Probe for TlsSpec {
         }
     }
 
-    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
-        probe(self, deadline)
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context.route, deadline)
+    }
+
+    fn endpoint(&self) -> Option<Endpoint<'_>> {
+        Endpoint::at(&self.path, &self.address)
     }
 }
 
-fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
+fn probe(spec: &TlsSpec, route: Route, deadline: Deadline) -> Probed {
     let how = Handshaking {
         trust: &spec.trust,
         client: spec.client.as_ref(),
         starttls: spec.starttls,
     };
-    match expiry(&spec.address, &spec.server_name, &how, deadline) {
+    match expiry(
+        &spec.address,
+        (&spec.path, route),
+        &spec.server_name,
+        &how,
+        deadline,
+    ) {
         Ok(earliest) => judge_expiry(&earliest, spec.warn, spec.fail),
         Err(why) => why.into(),
     }
@@ -283,12 +299,13 @@ fn probe(spec: &TlsSpec, deadline: Deadline) -> Probed {
 /// why there is none in words.
 pub fn expiry(
     address: &str,
+    (path, route): (&path::Path, Route),
     server_name: &str,
     how: &Handshaking,
     deadline: Deadline,
 ) -> Result<Earliest, Failure> {
     let budget = deadline.remaining();
-    let socket = connect(address, deadline, budget)?;
+    let socket = connect(address, path, route, deadline, budget)?;
     let mut session = secure(socket, server_name, how, deadline)?;
     let found = earliest(
         session.conn.peer_certificates().unwrap_or_default(),

@@ -327,3 +327,38 @@ impl Target {
         self.server.url(path)
     }
 }
+
+/// A bare HTTP server on `addr` (any family; port 0 picks one) answering every request with
+/// `status`, and the peer address of each connection it accepted.
+pub struct Responder {
+    pub addr: SocketAddr,
+    pub peers: Arc<Mutex<Vec<SocketAddr>>>,
+}
+
+impl Responder {
+    pub fn start(addr: SocketAddr, status: u16) -> Responder {
+        let listener = TcpListener::bind(addr).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peers = Arc::new(Mutex::new(Vec::new()));
+        let seen = peers.clone();
+        thread::spawn(move || {
+            for (mut stream, peer) in std::iter::from_fn(|| listener.accept().ok()) {
+                seen.lock().unwrap().push(peer);
+                thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                        head.push(byte[0]);
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 {status} {}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        reason(status)
+                    );
+                    let _ = stream.write_all(answer.as_bytes());
+                });
+            }
+        });
+        Responder { addr, peers }
+    }
+}

@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod dns;
 pub mod http;
 pub mod kinds;
+pub mod proxy;
 pub mod schedules;
 pub mod starttls;
 pub mod tls;
