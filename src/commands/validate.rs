@@ -89,6 +89,11 @@ fn component_plan(component: &Component) -> ComponentPlan {
                 retries: check.retries,
                 retry_delay: check.retry_delay,
                 expects: check.probe.expects(),
+                path: check
+                    .probe
+                    .endpoint()
+                    .and_then(|endpoint| endpoint.path.describe()),
+                samples: check.samples,
             })
             .collect(),
     }

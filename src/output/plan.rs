@@ -86,6 +86,16 @@ pub struct CheckPlan {
     /// What it expects, where the kind says more than its target (`expect 200-299`).
     #[serde(skip)]
     pub expects: Option<String>,
+    /// Its network path in words, when it is not the system's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `samples`, when more than one.
+    #[serde(skip_serializing_if = "is_one")]
+    pub samples: u32,
+}
+
+fn is_one(count: &u32) -> bool {
+    *count == 1
 }
 
 fn millis<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -200,8 +210,14 @@ impl CheckPlan {
             self.target,
             humantime::format_duration(self.timeout)
         );
+        if let Some(path) = &self.path {
+            let _ = write!(line, ", {path}");
+        }
         if let Some(expects) = &self.expects {
             let _ = write!(line, ", {expects}");
+        }
+        if self.samples > 1 {
+            let _ = write!(line, ", {} samples", self.samples);
         }
         if let Some(slow_after) = self.slow_after {
             let _ = write!(

@@ -323,3 +323,24 @@ fn verbose_shows_the_address_used() {
         out.stdout
     );
 }
+
+// `validate` shows each check's path and samples in its plan.
+#[test]
+fn validate_shows_the_path() {
+    let keys = format!(
+        "url = \"http://svc.test:80/\"\nip = \"both\"\n{}\nsource_address = \"127.0.0.2\"\nsamples = 3",
+        pinned(80)
+    );
+    let out = Cmd::new()
+        .config(&config("http", &keys))
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "over IPv4 and IPv6, each, svc.test:80 pinned to 127.0.0.1 and ::1, from 127.0.0.2, expect 200-299, 3 samples"
+        ),
+        "{}",
+        out.stdout
+    );
+}

@@ -173,6 +173,33 @@ impl Path {
         self.ip == Ip::Auto && self.pins.is_empty() && self.source.is_none() && self.proxy.is_none()
     }
 
+    /// The path in words, for `validate`'s plan: `None` when it is the system's own.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        match self.ip {
+            Ip::Auto => {}
+            Ip::V4 => parts.push("over IPv4".to_owned()),
+            Ip::V6 => parts.push("over IPv6".to_owned()),
+            Ip::Both => parts.push("over IPv4 and IPv6, each".to_owned()),
+            Ip::All => parts.push("to every address, each".to_owned()),
+        }
+        for (at, addresses) in &self.pins {
+            let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+            parts.push(format!(
+                "{} pinned to {}",
+                sanitize(at),
+                addresses.join(" and ")
+            ));
+        }
+        if let Some(source) = self.source {
+            parts.push(format!("from {source}"));
+        }
+        if let Some(proxy) = &self.proxy {
+            parts.push(format!("through {}", proxy.shown));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     /// The routes a check of `host:port` runs over: one, except for `ip = "both"` (each family)
     /// and `ip = "all"` (each address the name has).
     pub fn routes(&self, host: &str, port: u16) -> Result<Vec<Route>, Failure> {
