@@ -45,6 +45,11 @@ fn describe_certificate(name: &str, error: &CertificateError) -> String {
             date(not_before)
         ),
         CertificateError::NotValidYet => format!("certificate for {name} is not valid yet"),
+        CertificateError::NotValidForNameContext { presented, .. } if presented.is_empty() => {
+            format!(
+                "certificate is not valid for {name}: it names no host (a subject common name alone is not enough; reissue it with a subjectAltName)"
+            )
+        }
         CertificateError::NotValidForNameContext { presented, .. } => {
             let presented: Vec<&str> = presented.iter().map(|n| bare_name(n)).collect();
             format!(
@@ -146,5 +151,35 @@ fn alert_in_words(alert: rustls::AlertDescription) -> &'static str {
         A::BadCertificate | A::UnknownCA => "it refused the client certificate",
         A::InternalError => "an internal error of the server",
         _ => "a TLS alert",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls::CertificateError;
+    use rustls::pki_types::ServerName;
+
+    fn wrong_name(presented: &[&str]) -> String {
+        super::describe_certificate(
+            "mail.example.com",
+            &CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("mail.example.com").unwrap(),
+                presented: presented.iter().map(|n| (*n).to_owned()).collect(),
+            },
+        )
+    }
+
+    // A certificate made with a common name alone (an `openssl req -subj /CN=…` one) names no
+    // host to a client: said so, never "it names " and nothing.
+    #[test]
+    fn a_certificate_for_another_name_says_which_names_it_has() {
+        assert_eq!(
+            wrong_name(&["DnsName(\"www.example.com\")"]),
+            "certificate is not valid for mail.example.com (it names www.example.com)"
+        );
+        assert_eq!(
+            wrong_name(&[]),
+            "certificate is not valid for mail.example.com: it names no host (a subject common name alone is not enough; reissue it with a subjectAltName)"
+        );
     }
 }
