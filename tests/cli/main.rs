@@ -23,6 +23,7 @@ mod mtls;
 mod paths;
 mod ping;
 mod plugins;
+mod reach;
 mod real;
 mod run;
 mod schedulers;

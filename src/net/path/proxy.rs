@@ -191,8 +191,9 @@ impl Proxy {
             407 => Err(local(format!(
                 "it wants credentials ({said}): put them in the `proxy` URL"
             ))),
-            // Squid and tinyproxy answer 502/503/504 when the target refuses or does not answer.
-            502..=504 => Err(format!("{target} through the proxy: {said}").into()),
+            // The proxy could not reach the target: tinyproxy says 500 "Unable to connect",
+            // Squid 503, gateways 502 and 504.
+            500 | 502..=504 => Err(format!("{target} through the proxy: {said}").into()),
             _ => Err(local(format!("it refused the tunnel to {target}: {said}"))),
         }
     }
