@@ -59,7 +59,10 @@ pub fn problems(config: &Config) -> Vec<String> {
         .iter()
         .flat_map(|component| {
             component.checks.iter().filter_map(move |check| {
-                let why = check.probe.problem()?;
+                let why = check.probe.problem().or_else(|| {
+                    let endpoint = check.probe.endpoint()?;
+                    endpoint.path.problem(&endpoint.host, endpoint.port)
+                })?;
                 Some(format!("{}/{}: {why}", component.name, check.name))
             })
         })

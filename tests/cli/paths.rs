@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
-use crate::support::cmd::Cmd;
+use crate::support::cmd::{BIN, Cmd};
 use crate::support::http::{Responder, Response, Server, closed_port};
 use crate::support::proxy::Proxy;
 use crate::support::toml::{Toml, quoted};
@@ -343,4 +343,58 @@ fn validate_shows_the_path() {
         "{}",
         out.stdout
     );
+}
+
+// `validate` (and `doctor`) name a `source_address` this host does not have.
+#[test]
+fn a_source_address_this_host_lacks_is_a_problem() {
+    let keys = "address = \"127.0.0.1:9\"\nsource_address = \"192.0.2.99\"";
+    let out = Cmd::new()
+        .config(&config("tcp", keys))
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stdout.contains(
+            "problem: svc/probe: `source_address` 192.0.2.99 is not an address of this host (see `ip address`)"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+// In a network namespace with nothing but loopback, `ip = "6"` towards a routed IPv6 address
+// is a problem `validate` names, and the check itself is unknown — this host's trouble, not
+// the target's.
+#[test]
+#[ignore = "needs root for unshare(1) network namespaces"]
+fn a_family_this_host_cannot_route_is_named_and_unknown() {
+    let cmd = Cmd::new();
+    let config = cmd.write(
+        "config.toml",
+        &config(
+            "tcp",
+            "address = \"[2001:db8::10]:443\"\nip = \"6\"\ntimeout = \"2s\"",
+        ),
+    );
+    let script = format!(
+        "ip link set lo up || exit 97\n{bin} validate -c {c}; echo \"validate=$?\"; {bin} run --dry-run --format json -c {c}",
+        bin = BIN,
+        c = config.display()
+    );
+    let output = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(97), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("problem: svc/probe: this host has no IPv6 route to [2001:db8::10]:443 (the network is unreachable from this host): with `ip = \"6\"` the check will be unknown"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("validate=3"), "{stdout}");
+    let json = stdout.lines().last().unwrap_or_default();
+    let report: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(check(&report)["outcome"], "unknown", "{report}");
+    assert_eq!(output.status.code(), Some(3));
 }

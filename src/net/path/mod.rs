@@ -200,6 +200,56 @@ impl Path {
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
+    /// What keeps this path from working on this machine, for `validate` and `doctor`: a
+    /// `source_address` that is not this host's, a family `ip` asks for that this host has no
+    /// route to for `host:port`. Nothing is sent: a UDP socket's connect only asks the
+    /// routing table.
+    pub fn problem(&self, host: &str, port: u16) -> Option<String> {
+        if let Some(source) = self.source
+            && let Err(error) = std::net::UdpSocket::bind(SocketAddr::new(source, 0))
+        {
+            return Some(match error.kind() {
+                std::io::ErrorKind::AddrNotAvailable => format!(
+                    "`source_address` {source} is not an address of this host (see `ip address`)"
+                ),
+                _ => format!("`source_address` {source} cannot be used: {error}"),
+            });
+        }
+        let families: &[bool] = match self.ip {
+            Ip::Auto | Ip::All => &[],
+            Ip::V4 => &[true],
+            Ip::V6 => &[false],
+            Ip::Both => &[true, false],
+        };
+        let addresses = self.addresses(host, port, Route::Any).ok()?;
+        for &v4 in families {
+            let Some(address) = addresses.iter().find(|a| a.is_ipv4() == v4) else {
+                continue; // the check says so itself, as the target's answer
+            };
+            let any: SocketAddr = if v4 {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            } else {
+                SocketAddr::from(([0u16; 8], 0))
+            };
+            let routed =
+                std::net::UdpSocket::bind(self.source.map_or(any, |s| SocketAddr::new(s, 0)))
+                    .and_then(|socket| socket.connect(address));
+            if let Err(error) = routed {
+                let family = if v4 { "IPv4" } else { "IPv6" };
+                return Some(format!(
+                    "this host has no {family} route to {address} ({}): with `ip = \"{}\"` the check will be unknown",
+                    describe_io(&error, Duration::ZERO),
+                    match self.ip {
+                        Ip::V4 => "4",
+                        Ip::V6 => "6",
+                        _ => "both",
+                    }
+                ));
+            }
+        }
+        None
+    }
+
     /// The routes a check of `host:port` runs over: one, except for `ip = "both"` (each family)
     /// and `ip = "all"` (each address the name has).
     pub fn routes(&self, host: &str, port: u16) -> Result<Vec<Route>, Failure> {
