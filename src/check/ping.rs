@@ -10,16 +10,21 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{Built, Context, Level, Probe, Probed};
+use super::{Built, Context, Endpoint, Level, Probe, Probed};
 use crate::deadline::{Deadline, format_millis};
 use crate::keys::{HumanDuration, Key, KeyError, Keys};
+use crate::net::path::{self, Path, Route, note_dialed};
 use crate::net::{Failure, timed_out};
 use crate::perfdata::Perfdata;
 use crate::text::sanitize;
 
 pub const KIND: super::Kind = super::Kind {
     word: "ping",
-    keys: &[&[&HOST, &COUNT, &INTERVAL, &WARN, &FAIL]],
+    keys: &[
+        &[&HOST, &COUNT, &INTERVAL, &WARN, &FAIL],
+        // The path keys that mean something without a port or a proxy.
+        &[&path::IP, &path::SOURCE_ADDRESS],
+    ],
     build,
 };
 
@@ -46,6 +51,7 @@ pub struct PingSpec {
     pub interval: Duration,
     pub warn: Option<Limit>,
     pub fail: Limit,
+    pub path: Path,
 }
 
 /// Reads `"200ms,20%"` (or `"200,20%"`, milliseconds as check_icmp takes them).
@@ -102,6 +108,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
             interval,
             warn,
             fail,
+            path: path::read(keys)?,
         },
         called,
     )
@@ -129,8 +136,20 @@ impl Probe for PingSpec {
         open(family).err().map(|failure| failure.detail)
     }
 
-    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
-        match echo(self, deadline) {
+    fn endpoint(&self) -> Option<Endpoint<'_>> {
+        Some(Endpoint {
+            path: &self.path,
+            host: self
+                .host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: 0,
+        })
+    }
+
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        match echo(self, context.route, deadline) {
             Ok(heard) => judge(self, &heard),
             Err(failure) => failure.into(),
         }
@@ -146,10 +165,22 @@ pub struct Heard {
 }
 
 /// Sends the requests and collects the replies, by `deadline`.
-fn echo(spec: &PingSpec, deadline: Deadline) -> Result<Heard, Failure> {
+fn echo(spec: &PingSpec, route: Route, deadline: Deadline) -> Result<Heard, Failure> {
     let budget = deadline.remaining();
-    let address = resolve(&spec.host)?;
+    let bare = spec.host.trim_start_matches('[').trim_end_matches(']');
+    let address = spec
+        .path
+        .addresses(bare, 0, route)?
+        .first()
+        .map(SocketAddr::ip)
+        .ok_or_else(|| Failure::from(format!("`{}` resolved to no address", sanitize(bare))))?;
     let (socket, raw) = open(address)?;
+    if let Some(source) = spec.path.source {
+        socket
+            .bind(&SocketAddr::new(source, 0).into())
+            .map_err(|error| sent_error(&error))?;
+    }
+    note_dialed(SocketAddr::new(address, 0));
     // std's datagram calls (sendto, recvfrom with the sender's address) serve ICMP sockets too.
     let socket = UdpSocket::from(socket);
     // Each check of the run its own identifier: a raw socket sees every echo reply of the host.
@@ -220,17 +251,6 @@ fn echo(spec: &PingSpec, deadline: Deadline) -> Result<Heard, Failure> {
         return Err(timed_out(budget).into());
     }
     Ok(heard)
-}
-
-fn resolve(host: &str) -> Result<IpAddr, Failure> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    crate::net::resolve(host, (bare, 0))?
-        .first()
-        .map(SocketAddr::ip)
-        .ok_or_else(|| format!("`{}` resolved to no address", sanitize(host)).into())
 }
 
 /// An ICMP socket: an unprivileged datagram one, else a raw one; whether it is raw.

@@ -398,3 +398,25 @@ fn a_family_this_host_cannot_route_is_named_and_unknown() {
     assert_eq!(check(&report)["outcome"], "unknown", "{report}");
     assert_eq!(output.status.code(), Some(3));
 }
+
+// `ping` takes `ip` and `source_address` (no port, no proxy): the family picks the address.
+#[test]
+fn ping_keeps_to_the_family_ip_asks_for() {
+    let (code, report) = dry_run(
+        &config("ping", "host = \"::1\"\nip = \"4\"\ncount = 1"),
+        &[],
+    );
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(check(&report)["detail"], "`::1` has no IPv4 address");
+    let out = Cmd::new()
+        .config(&config("ping", "host = \"::1\"\nproxy = \"http://p:1\""))
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stderr
+            .contains("`proxy` does not apply to a `ping` check"),
+        "{}",
+        out.stderr
+    );
+}

@@ -20,6 +20,11 @@ fn loopback_answers_on_both_families() {
             "host = \"::1\"\ncount = 2\ninterval = \"50ms\"\nwarn = \"200ms,20%\"",
         ),
         check("name", "ping", "host = \"localhost\"\ncount = 1"),
+        check(
+            "from",
+            "ping",
+            "host = \"127.0.0.1\"\nsource_address = \"127.0.0.2\"\ncount = 1",
+        ),
     ]
     .concat();
     let out = dry_run(Cmd::new(), &checks);
@@ -33,6 +38,8 @@ fn loopback_answers_on_both_families() {
     let (kind, detail) = outcome(&all, "v6");
     assert_eq!(kind, "pass", "{detail}");
     assert!(detail.starts_with("2/2 replies, 0% loss"), "{detail}");
+    let (kind, detail) = outcome(&all, "from");
+    assert_eq!(kind, "pass", "from a source address: {detail}");
     let (kind, detail) = outcome(&all, "name");
     assert_eq!(kind, "pass", "{detail}");
     assert!(
