@@ -451,6 +451,7 @@ mod tests {
                 rta: Duration::from_millis(500),
                 loss: 60.0,
             },
+            path: Default::default(),
         };
         let heard = |replies: &[u64]| Heard {
             address: Some("192.0.2.1".parse().unwrap()),
