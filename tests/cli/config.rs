@@ -292,6 +292,7 @@ fn the_readme_config_validates() {
         "valid, 1 component, 3 checks",
         "valid, 1 component, 5 checks",
         "valid, 1 component, 1 check",
+        "valid, 1 component, 1 check",
         "valid, 2 components, 2 checks",
     ];
     assert_eq!(
