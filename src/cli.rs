@@ -72,6 +72,11 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, global = true)]
     pub timeout: Duration,
 
+    /// This host's name among many that run the same config (SPEC §11): its vote and run stamp
+    /// are kept under it. Overrides the config's `vantage`; default: the host name.
+    #[arg(long, value_name = "NAME", env = "CACHET_CHECK_VANTAGE", global = true)]
+    pub vantage: Option<String>,
+
     /// Checks in flight at once.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096), global = true)]
     pub jobs: u16,
@@ -129,6 +134,17 @@ pub enum Command {
     /// are listed when the server shows them: Cachet 2.x with a token, 3.x with a token or (some
     /// 3.x cores) to anyone.
     Components,
+    /// Mark Unknown the components no host has run for longer than --older-than, by the run
+    /// stamps and votes hosts leave in each component's meta (all configured components when
+    /// none is named). A later run of a checker restores the status it computes.
+    Stale {
+        /// Config names or Cachet component ids.
+        #[arg(value_name = "COMPONENT")]
+        components: Vec<String>,
+        /// How old the newest stamp may be, e.g. 15m.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: Duration,
+    },
     /// Check the setup in order and say what to fix: config, server, Cachet version, token,
     /// abilities (3.x), each component and metric, state directory.
     Doctor,

@@ -83,6 +83,17 @@ pub fn format_millis(duration: Duration) -> String {
     }
 }
 
+/// An age in words, whole units: "45 s", "2 min", "3 h", "2 days".
+pub fn format_age(seconds: i64) -> String {
+    let seconds = seconds.unsigned_abs();
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        120..7200 => format!("{} min", seconds / 60),
+        7200..172_800 => format!("{} h", seconds / 3600),
+        _ => format!("{} days", seconds / 86_400),
+    }
+}
+
 /// A span as a person says it: `800 ms`, `2.9 s`, `10 s`.
 pub fn format_span(span: Duration) -> String {
     let millis = (span.as_secs_f64() * 1000.0).round();

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Exit {
             | Command::Set { .. }
             | Command::Monit { .. }
             | Command::Maintenance { .. }
+            | Command::Stale { .. }
     ) {
         watch_signals(printer);
     }
@@ -104,6 +105,17 @@ pub fn run(cli: Cli) -> Exit {
                 Exit::Ok
             })
         }
+        Command::Stale {
+            components,
+            older_than,
+        } => commands::stale::stale(global, *older_than, components, printer).map(|report| {
+            printer.show(&report);
+            if report.errors.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Unknown
+            }
+        }),
         Command::Components => commands::components::components(global, printer).map(|listing| {
             printer.show(&listing);
             Exit::Ok

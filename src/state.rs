@@ -330,6 +330,9 @@ pub struct ComponentState {
     /// replaces it (SPEC §8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Pending>,
+    /// When this host last stamped its run in the component's `meta` (Unix seconds, SPEC §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<i64>,
 }
 
 /// An undelivered Monit push: the Cachet status id, when, and the event behind it.
@@ -356,6 +359,7 @@ impl ComponentState {
             points: Vec::new(),
             incident: None,
             pending: None,
+            stamped: None,
         }
     }
 

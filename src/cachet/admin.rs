@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::answer::number;
-use super::schedules::Meta;
+use super::meta::Meta;
 use super::{CachetError, Client, RemoteComponent};
 
 /// How long `version` waits for `/version`.

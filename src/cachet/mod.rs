@@ -11,6 +11,7 @@ mod answer;
 mod error;
 mod lifecycle;
 mod line;
+mod meta;
 mod schedules;
 mod transport;
 
@@ -23,7 +24,8 @@ pub use answer::read_any_answer;
 pub use error::CachetError;
 pub use lifecycle::{IncidentStatus, NewIncident, PointFate, RemoteIncident};
 pub use line::Dialect;
-pub use schedules::{Meta, NewSchedule, RemoteSchedule};
+pub use meta::Meta;
+pub use schedules::{NewSchedule, RemoteSchedule};
 
 use crate::deadline::Deadline;
 use crate::secret::{Secret, redact_url};

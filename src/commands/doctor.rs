@@ -67,10 +67,16 @@ fn cachet_steps(config: &Config, client: &Client) -> Vec<Step> {
     steps.push(token_step(client, first));
     steps.extend(abilities_step(config, client));
     if let Some(first) = first {
-        steps.push(meta_step(client, first));
+        steps.push(meta_step(config, client, first));
     }
+    let many_hosts = config.vantage.is_some()
+        || config.stamp_every.is_some()
+        || config.components.iter().any(|c| c.quorum.is_some());
     for (component, remote) in config.components.iter().zip(&remotes) {
         steps.extend(component_steps(component, remote, client));
+        if let (true, Ok(remote)) = (many_hosts, remote) {
+            steps.extend(stamps_step(component, remote, client));
+        }
     }
     steps.push(Step::new(
         "requests",
@@ -123,8 +129,21 @@ fn abilities_step(config: &Config, client: &Client) -> Option<Step> {
     ))
 }
 
-fn meta_step(client: &Client, first: &RemoteComponent) -> Step {
+fn meta_step(config: &Config, client: &Client, first: &RemoteComponent) -> Step {
+    let voting: Vec<&str> = config
+        .components
+        .iter()
+        .filter(|c| c.quorum.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
     let (level, detail) = match client.meta_support(first) {
+        Ok(MetaSupport::NotKept(why)) if !voting.is_empty() => (
+            Level::Fail,
+            format!(
+                "this server keeps no component meta: {why}; `quorum` (on {}) cannot work here: give each host its own components instead",
+                voting.join(", ")
+            ),
+        ),
         Ok(MetaSupport::Kept) => (
             Level::Ok,
             "this server keeps component meta (maintenance markers, quorum votes, stamps)"
@@ -139,6 +158,28 @@ fn meta_step(client: &Client, first: &RemoteComponent) -> Step {
         Err(error) => (Level::Note, format!("could not tell: {error}")),
     };
     Step::new("meta", level, detail)
+}
+
+/// When each host last ran the component, by the stamps and votes in its `meta` (SPEC §11).
+fn stamps_step(component: &Component, remote: &RemoteComponent, client: &Client) -> Option<Step> {
+    let meta = match client.read_meta(remote.id) {
+        Ok(crate::cachet::Meta::Kept(meta)) => meta,
+        _ => return None,
+    };
+    let stamps = crate::settle::votes::stamps_in(&meta);
+    let now = crate::deadline::unix_now();
+    let detail = if stamps.is_empty() {
+        format!("`{}`: no host has stamped a run yet", component.name)
+    } else {
+        let runs: Vec<String> = stamps
+            .iter()
+            .map(|(vantage, at)| {
+                format!("{vantage} {} ago", crate::deadline::format_age(now - at))
+            })
+            .collect();
+        format!("`{}` last run by: {}", component.name, runs.join(", "))
+    };
+    Some(Step::new("stamps", Level::Note, detail))
 }
 
 /// The component as Cachet shows it, and its metric.

@@ -10,6 +10,7 @@ pub mod maintenance;
 pub mod monit;
 pub mod run;
 pub mod set;
+pub mod stale;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,30 @@ pub fn problems(config: &Config) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// This host's vantage (SPEC §11): `--vantage`, else the config's `vantage`, else the host
+/// name.
+pub fn vantage(global: &GlobalArgs, config: Option<&Config>) -> Result<String> {
+    if let Some(name) = &global.vantage {
+        return crate::config::vantage_name(name).map_err(|why| anyhow::anyhow!("--vantage: {why}"));
+    }
+    if let Some(name) = config.and_then(|config| config.vantage.clone()) {
+        return Ok(name);
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let host: String = host
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .take(64)
+        .collect();
+    if host.is_empty() {
+        anyhow::bail!("this host has no name to vote under: set `vantage` or --vantage");
+    }
+    Ok(host)
 }
 
 /// The systemd credential that holds the token (`LoadCredential=cachet-token:/etc/…`).

@@ -57,6 +57,7 @@ fn run_loaded(
 ) -> Result<Report> {
     let started = crate::deadline::unix_now();
     let selected = select(config, names)?;
+    let vantage = super::vantage(global, Some(config))?;
     // A dry run touches neither Cachet nor the state dir.
     let (endpoint, state) = if global.dry_run {
         (None, None)
@@ -113,6 +114,17 @@ fn run_loaded(
             .clone()
             .unwrap_or(jiff::tz::TimeZone::UTC),
         schedules: std::sync::OnceLock::new(),
+        vantage: &vantage,
+        // Runs stamp once the host names itself (many hosts) or the config asks; a lone host
+        // that never runs `stale` pays no write for it.
+        stamp_every: config.stamp_every.unwrap_or(
+            if global.vantage.is_some() || config.vantage.is_some() {
+                crate::config::DEFAULT_STAMP_EVERY
+            } else {
+                Duration::ZERO
+            },
+        ),
+        deadline,
     });
     let components = settle_all(&selected, reports, settle.as_ref());
 

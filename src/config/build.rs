@@ -73,8 +73,17 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
         }
     }
 
+    let vantage = match raw.vantage {
+        Some(name) => Some(
+            vantage_name(name.get_ref())
+                .map_err(|why| at.value_error(name.span().start, &format!("`vantage`: {why}")))?,
+        ),
+        None => None,
+    };
     Ok(Config {
         file: file.to_owned(),
+        vantage,
+        stamp_every: raw.stamp_every.map(|every| every.into_inner().0),
         state_dir: raw.state_dir.as_deref().map(|path| at.path(path)),
         metrics_file: raw.metrics_file.as_deref().map(|path| at.path(path)),
         heartbeat,
@@ -84,6 +93,23 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Config, ConfigError> {
             .map(|(_, component)| component)
             .collect(),
     })
+}
+
+/// A vantage's name as it is kept in `meta`: letters, digits, `-`, `_`, `.`, at most 64.
+pub fn vantage_name(name: &str) -> Result<String, String> {
+    let fits = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if fits {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "`{}` is not a vantage name: use letters, digits, `-`, `_` and `.` (at most 64), e.g. \"fra\"",
+            crate::text::sanitize(name)
+        ))
+    }
 }
 
 /// `[cachet]`: where Cachet is and how to speak to it.
@@ -219,11 +245,33 @@ fn build_component(
             ));
         }
     }
+    let quorum = match raw.quorum {
+        Some(votes) if *votes.get_ref() == 0 => {
+            return Err(at.error(
+                &votes.span(),
+                Some("quorum"),
+                format!("`quorum` in `{table}` must be at least 1 (the votes that decide)"),
+            ));
+        }
+        Some(votes) => Some(super::Quorum {
+            votes: votes.into_inner(),
+            ttl: raw.vote_ttl.map(|ttl| ttl.0),
+        }),
+        None if raw.vote_ttl.is_some() => {
+            return Err(at.error(
+                span,
+                Some("vote_ttl"),
+                format!("`vote_ttl` in `{table}` applies with `quorum`: add `quorum = 2`"),
+            ));
+        }
+        None => None,
+    };
     Ok(Component {
         name: name.to_owned(),
         target,
         confirm: raw.confirm.unwrap_or(1),
         confirm_recovery: raw.confirm_recovery.unwrap_or(1),
+        quorum,
         witnesses: witnesses.unwrap_or_default(),
         depends_on: Vec::new(),
         maintenance: match raw.maintenance {

@@ -17,6 +17,7 @@ use anyhow::Result;
 
 use crate::file::{read_capped, read_file_capped};
 
+pub use build::vantage_name;
 pub use error::ConfigError;
 pub use truth::{Heartbeat, HeartbeatKind};
 
@@ -36,6 +37,10 @@ pub struct Config {
     pub metrics_file: Option<PathBuf>,
     /// `[heartbeat]`: the dead-man's switch each run pings (SPEC §10).
     pub heartbeat: Option<Heartbeat>,
+    /// `vantage`: this host's name among many that run the config (SPEC §11).
+    pub vantage: Option<String>,
+    /// `stamp_every`: how often a run stamps `cachet_check.last_run` (SPEC §11), when set.
+    pub stamp_every: Option<Duration>,
     /// In file order.
     pub components: Vec<Component>,
 }
@@ -64,6 +69,8 @@ pub struct Component {
     pub confirm: u32,
     /// Runs that must compute a better status before it is pushed (1: at once).
     pub confirm_recovery: u32,
+    /// `quorum` and `vote_ttl`: the votes of many vantage points decide (SPEC §11).
+    pub quorum: Option<Quorum>,
     /// Asked before a worse status is pushed: its own, else the config's (SPEC §10).
     pub witnesses: Vec<crate::check::witness::Witness>,
     /// `depends_on`: config names of the components it needs (SPEC §10).
@@ -81,6 +88,18 @@ pub struct Component {
     /// May be empty only when Monit drives the component (`monit_service`).
     pub checks: Vec<std::sync::Arc<CheckSpec>>,
 }
+
+/// `quorum = N`: N unexpired votes decide the status (SPEC §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quorum {
+    pub votes: u32,
+    /// `vote_ttl`; `None`: three times the hosts' interval, else 5 minutes.
+    pub ttl: Option<Duration>,
+}
+
+/// How often a run stamps `cachet_check.last_run` when the host names its vantage and the
+/// config does not say.
+pub const DEFAULT_STAMP_EVERY: Duration = Duration::from_secs(60);
 
 /// `incident = { name, message, visible, notify }` (SPEC §6).
 #[derive(Clone, Debug)]

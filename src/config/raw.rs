@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::keys::Entries;
+use crate::keys::{Entries, HumanDuration};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +16,8 @@ pub(super) struct RawConfig {
     pub(super) state_dir: Option<PathBuf>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) metrics_file: Option<PathBuf>,
+    pub(super) vantage: Option<Spanned<String>>,
+    pub(super) stamp_every: Option<Spanned<HumanDuration>>,
     pub(super) heartbeat: Option<Spanned<RawHeartbeat>>,
     pub(super) cachet: Option<RawCachet>,
     pub(super) defaults: Option<Spanned<Entries>>,
@@ -51,6 +53,8 @@ pub(super) struct RawComponent {
     pub(super) cachet_name: Option<String>,
     pub(super) confirm: Option<u32>,
     pub(super) confirm_recovery: Option<u32>,
+    pub(super) quorum: Option<Spanned<u32>>,
+    pub(super) vote_ttl: Option<HumanDuration>,
     pub(super) depends_on: Option<Spanned<Vec<String>>>,
     pub(super) maintenance: Option<Spanned<Vec<super::truth::RawWindow>>>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,

@@ -9,11 +9,13 @@ mod checkup;
 mod listing;
 mod maintenance;
 mod plan;
+mod stale;
 mod text;
 
 pub use checkup::{Checkup, Level, Step};
 pub use listing::{ListedComponent, Listing};
 pub use maintenance::{Maintenance, WindowLine};
+pub use stale::{StaleLine, Staleness};
 pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan, WindowPlan};
 
 use std::io::Write;
@@ -88,6 +90,9 @@ pub struct ComponentReport {
     /// The undelivered push of an earlier `monit` invocation that this one replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
+    /// The votes of many vantage points, for a component with `quorum` (SPEC §11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<QuorumReport>,
     pub checks: Vec<CheckReport>,
 }
 
@@ -111,6 +116,7 @@ impl ComponentReport {
             maintenance: None,
             metric: None,
             replaced: None,
+            quorum: None,
             checks: Vec::new(),
         }
     }
@@ -126,6 +132,30 @@ impl ComponentReport {
             .iter()
             .any(|c| c.outcome == OutcomeKind::Unknown)
     }
+}
+
+/// How the votes stood when this run settled the component.
+#[derive(Debug, Default, Serialize)]
+pub struct QuorumReport {
+    /// Votes that must agree (`quorum`).
+    pub needed: u32,
+    /// This host's name.
+    pub vantage: String,
+    /// The status the votes decided, when they decided one.
+    pub decided: Option<Status>,
+    pub votes: Vec<VoteReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VoteReport {
+    pub vantage: String,
+    pub status: String,
+    /// Seconds since it was cast, by this host's clock.
+    pub age_s: i64,
+    pub counted: bool,
+    /// Why it did not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<String>,
 }
 
 /// Metric points: this run's and those kept from earlier runs.

@@ -88,6 +88,9 @@ fn details(report: &Report) -> String {
         }
         if !report.dry_run {
             let _ = writeln!(more, "  {}", push_line(component));
+            if let Some(quorum) = &component.quorum {
+                let _ = writeln!(more, "  {}: {}", name(component), votes_line(quorum));
+            }
             if let Some(incident) = &component.incident {
                 let _ = writeln!(more, "  {}: incident {incident}", name(component));
             }
@@ -248,7 +251,11 @@ fn metric_line(metric: &super::MetricReport) -> String {
 }
 
 fn push_line(component: &ComponentReport) -> String {
-    let label = component.label();
+    // With `quorum`, what is pushed is the votes' verdict, not this host's alone.
+    let label = match component.quorum.as_ref().and_then(|quorum| quorum.decided) {
+        Some(decided) => decided.label(),
+        None => component.label(),
+    };
     if let Some(held) = &component.held {
         return format!("{}: {label} not pushed yet: {held}", name(component));
     }
@@ -260,6 +267,30 @@ fn push_line(component: &ComponentReport) -> String {
             name(component)
         ),
     }
+}
+
+/// "votes (quorum 2, this host fra): fra major outage 3 s ago, sfo operational 2 min ago
+/// (left out: expired (10 min old))".
+fn votes_line(quorum: &super::QuorumReport) -> String {
+    let votes: Vec<String> = quorum
+        .votes
+        .iter()
+        .map(|vote| {
+            let status = vote.status.replace('_', " ");
+            let age = crate::deadline::format_age(vote.age_s);
+            let when = if vote.age_s < 0 { format!("{age} ahead") } else { format!("{age} ago") };
+            match &vote.left_out {
+                Some(why) => format!("{} {status} {when} (left out: {why})", vote.vantage),
+                None => format!("{} {status} {when}", vote.vantage),
+            }
+        })
+        .collect();
+    format!(
+        "votes (quorum {}, this host {}): {}",
+        quorum.needed,
+        quorum.vantage,
+        if votes.is_empty() { "none yet".to_owned() } else { votes.join(", ") }
+    )
 }
 
 /// Text that Nagios, Icinga and Monit must not split: a `|` (from a name, a detail, a query)

@@ -9,6 +9,9 @@ mod dependencies;
 mod incident;
 pub mod maintenance;
 mod points;
+pub mod quorum;
+mod vantage;
+pub mod votes;
 pub mod witnesses;
 
 pub use incident::{Family, follow as follow_incident};
@@ -35,6 +38,11 @@ pub struct Settle<'a> {
     pub zone: jiff::tz::TimeZone,
     /// The schedules in progress (3.x), read once by the first component that needs them.
     pub schedules: std::sync::OnceLock<Vec<crate::cachet::RemoteSchedule>>,
+    /// This host's name among many (SPEC §11), and how often it stamps its runs.
+    pub vantage: &'a str,
+    pub stamp_every: std::time::Duration,
+    /// By when votes must be settled.
+    pub deadline: crate::deadline::Deadline,
 }
 
 pub use dependencies::Kin;
@@ -68,6 +76,8 @@ pub struct Settling<'a> {
     loaded: ComponentState,
     /// What Cachet shows now, when the push went through (or was held by `confirm`).
     now: Option<Status>,
+    /// This run changed a `quorum` component's status: it keeps the incident (SPEC §11).
+    changed: bool,
 }
 
 impl<'a> Settling<'a> {
@@ -87,6 +97,7 @@ impl<'a> Settling<'a> {
             saved: state.clone(),
             loaded: state,
             now: None,
+            changed: false,
         }
     }
 }
@@ -105,6 +116,7 @@ impl Settle<'_> {
             |dir| dir.component(&component.name),
         );
         let loaded = saved.clone();
+        let mut changed = false;
         let now = match self.cachet {
             Err(error) => {
                 report.push_error = Some(error.to_string());
@@ -125,15 +137,35 @@ impl Settle<'_> {
                         report.maintenance =
                             maintenance::on_server(client, remote, &self.schedules, now);
                     }
-                    push_after_confirm(
-                        client,
-                        component,
-                        remote,
-                        status,
-                        self.force,
-                        &mut saved,
-                        &mut report,
-                    )
+                    match component.quorum {
+                        Some(quorum) => {
+                            let voter = vantage::Voter {
+                                vantage: self.vantage,
+                                deadline: self.deadline,
+                                force: self.force,
+                            };
+                            let (now, by_us) = vantage::push_by_quorum(
+                                client,
+                                remote,
+                                status,
+                                quorum,
+                                &voter,
+                                &mut saved,
+                                &mut report,
+                            );
+                            changed = by_us;
+                            now
+                        }
+                        None => push_after_confirm(
+                            client,
+                            component,
+                            remote,
+                            status,
+                            self.force,
+                            &mut saved,
+                            &mut report,
+                        ),
+                    }
                 }
             },
         };
@@ -144,6 +176,7 @@ impl Settle<'_> {
             saved,
             loaded,
             now,
+            changed,
         }
     }
 
@@ -157,16 +190,19 @@ impl Settle<'_> {
             saved,
             loaded,
             now,
+            changed,
         } = settling;
         let (component, index, now) = (*component, *index, *now);
+        // Of many hosts voting, only the one that changed the status keeps the incident.
+        let keeps_incident = component.quorum.is_none() || *changed;
         let client = self.cachet.as_ref().ok().map(|(client, _)| client);
         let remote = self
             .cachet
             .as_ref()
             .ok()
             .and_then(|(_, remotes)| remotes[index].as_ref().ok());
-        if let (Some(client), Some(remote), Some(now), Some(spec)) =
-            (client, remote, now, &component.incident)
+        if let (Some(client), Some(remote), Some(now), Some(spec), true) =
+            (client, remote, now, &component.incident, keeps_incident)
         {
             let affected = kin.affected(&component.name);
             let family = Family {
@@ -194,6 +230,9 @@ impl Settle<'_> {
                 }
             }
         }
+        if let (Some(client), Some(remote)) = (client, remote) {
+            self.stamp(client, remote, saved, report);
+        }
         if let Some(point) = points::latency_point(component, report, self.started) {
             let unreachable = report.push_error.clone();
             report.metric = Some(points::deliver(client, point, saved, unreachable));
@@ -204,6 +243,34 @@ impl Settle<'_> {
             && let Err(error) = dir.save_component(saved)
         {
             crate::stderr::warn(format_args!("{error:#}"));
+        }
+    }
+}
+
+impl Settle<'_> {
+    /// Stamps this host's run in the component's `meta` at most once per `stamp_every` (SPEC
+    /// §11), where the server keeps `meta`; a failure is a warning, the run's job is done.
+    fn stamp(
+        &self,
+        client: &Client,
+        remote: &RemoteComponent,
+        saved: &mut ComponentState,
+        report: &ComponentReport,
+    ) {
+        let now = crate::deadline::unix_now();
+        let every = i64::try_from(self.stamp_every.as_secs()).unwrap_or(i64::MAX);
+        let fresh = saved.stamped.is_some_and(|at| (0..every).contains(&(now - at)));
+        if fresh || report.push_error.is_some() || self.stamp_every.is_zero() {
+            return;
+        }
+        match votes::stamp(client, remote, self.vantage, now) {
+            Ok(()) => saved.stamped = Some(now),
+            // 2.3 and the 3.x cores without `meta` cannot keep it: `stale` says so there.
+            Err(votes::Trouble::NotKept(_)) => saved.stamped = Some(now),
+            Err(trouble) => crate::stderr::warn(format_args!(
+                "{}: the run's stamp was not written: {trouble}",
+                report.name
+            )),
         }
     }
 }

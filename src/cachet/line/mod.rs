@@ -101,6 +101,9 @@ pub trait Line: Sync {
     /// Where a component's `meta` is read: the request and the JSON pointer in its answer.
     fn meta_at(&self, id: u64) -> (String, &'static str);
 
+    /// The status id of unknown (2.x 0, 3.x 5).
+    fn unknown_id(&self) -> u64;
+
     /// The body that creates a maintenance schedule; `zone` is Cachet's own (2.4 reads its
     /// times in it).
     fn schedule_body(&self, new: &NewSchedule, zone: &TimeZone) -> Value;

@@ -205,6 +205,10 @@ impl Line for V2 {
         (format!("/components/{id}"), "/data/meta")
     }
 
+    fn unknown_id(&self) -> u64 {
+        0
+    }
+
     fn has_abilities(&self) -> bool {
         false
     }

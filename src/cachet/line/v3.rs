@@ -274,6 +274,10 @@ impl Line for V3 {
         )
     }
 
+    fn unknown_id(&self) -> u64 {
+        5
+    }
+
     fn has_abilities(&self) -> bool {
         true
     }
