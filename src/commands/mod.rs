@@ -74,7 +74,8 @@ pub fn problems(config: &Config) -> Vec<String> {
 /// name.
 pub fn vantage(global: &GlobalArgs, config: Option<&Config>) -> Result<String> {
     if let Some(name) = &global.vantage {
-        return crate::config::vantage_name(name).map_err(|why| anyhow::anyhow!("--vantage: {why}"));
+        return crate::config::vantage_name(name)
+            .map_err(|why| anyhow::anyhow!("--vantage: {why}"));
     }
     if let Some(name) = config.and_then(|config| config.vantage.clone()) {
         return Ok(name);
@@ -85,7 +86,13 @@ pub fn vantage(global: &GlobalArgs, config: Option<&Config>) -> Result<String> {
     let host: String = host
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     if host.is_empty() {

@@ -26,7 +26,9 @@ pub fn stale(
     let config = load_optional_config(global)?;
     let targets: Vec<(String, Target)> = if names.is_empty() {
         let Some(config) = &config else {
-            bail!("name the components to look at, or give a config (-c FILE) whose components to look at");
+            bail!(
+                "name the components to look at, or give a config (-c FILE) whose components to look at"
+            );
         };
         config
             .components
@@ -36,10 +38,12 @@ pub fn stale(
     } else {
         names
             .iter()
-            .map(|name| match config.as_ref().and_then(|config| config.find(name)) {
-                Some(c) => (c.name.clone(), c.target.clone()),
-                None => (name.clone(), Target::named(name)),
-            })
+            .map(
+                |name| match config.as_ref().and_then(|config| config.find(name)) {
+                    Some(c) => (c.name.clone(), c.target.clone()),
+                    None => (name.clone(), Target::named(name)),
+                },
+            )
             .collect()
     };
     let endpoint = endpoint(global, config.as_ref(), !global.dry_run)?;
@@ -59,7 +63,13 @@ pub fn stale(
 }
 
 /// One component: its newest stamp, and Unknown pushed when it is older than `limit` seconds.
-fn look(client: &Client, name: &str, target: &Target, limit: i64, dry_run: bool) -> Result<StaleLine> {
+fn look(
+    client: &Client,
+    name: &str,
+    target: &Target,
+    limit: i64,
+    dry_run: bool,
+) -> Result<StaleLine> {
     let remote = resolve(client, target)?;
     let meta = match client.read_meta(remote.id)? {
         Meta::Kept(meta) => meta,

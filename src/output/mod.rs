@@ -15,8 +15,8 @@ mod text;
 pub use checkup::{Checkup, Level, Step};
 pub use listing::{ListedComponent, Listing};
 pub use maintenance::{Maintenance, WindowLine};
-pub use stale::{StaleLine, Staleness};
 pub use plan::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan, WindowPlan};
+pub use stale::{StaleLine, Staleness};
 
 use std::io::Write;
 

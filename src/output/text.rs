@@ -278,7 +278,11 @@ fn votes_line(quorum: &super::QuorumReport) -> String {
         .map(|vote| {
             let status = vote.status.replace('_', " ");
             let age = crate::deadline::format_age(vote.age_s);
-            let when = if vote.age_s < 0 { format!("{age} ahead") } else { format!("{age} ago") };
+            let when = if vote.age_s < 0 {
+                format!("{age} ahead")
+            } else {
+                format!("{age} ago")
+            };
             match &vote.left_out {
                 Some(why) => format!("{} {status} {when} (left out: {why})", vote.vantage),
                 None => format!("{} {status} {when}", vote.vantage),
@@ -289,7 +293,11 @@ fn votes_line(quorum: &super::QuorumReport) -> String {
         "votes (quorum {}, this host {}): {}",
         quorum.needed,
         quorum.vantage,
-        if votes.is_empty() { "none yet".to_owned() } else { votes.join(", ") }
+        if votes.is_empty() {
+            "none yet".to_owned()
+        } else {
+            votes.join(", ")
+        }
     )
 }
 

@@ -259,7 +259,9 @@ impl Settle<'_> {
     ) {
         let now = crate::deadline::unix_now();
         let every = i64::try_from(self.stamp_every.as_secs()).unwrap_or(i64::MAX);
-        let fresh = saved.stamped.is_some_and(|at| (0..every).contains(&(now - at)));
+        let fresh = saved
+            .stamped
+            .is_some_and(|at| (0..every).contains(&(now - at)));
         if fresh || report.push_error.is_some() || self.stamp_every.is_zero() {
             return;
         }

@@ -62,7 +62,9 @@ pub fn ttl(votes: &Votes, vote_ttl: Option<Duration>) -> Duration {
             .filter_map(|vote| vote.every)
             .max()
             .and_then(|every| u64::try_from(every).ok())
-            .map_or(DEFAULT_TTL, |every| Duration::from_secs(every * 3).max(Duration::from_secs(30)))
+            .map_or(DEFAULT_TTL, |every| {
+                Duration::from_secs(every * 3).max(Duration::from_secs(30))
+            })
     })
 }
 
@@ -112,7 +114,12 @@ pub fn decide(votes: &Votes, now: i64, ttl: Duration, quorum: u32, shown: Status
     // votes are for or better than. A better status than Cachet's needs the second.
     let worse = statuses[quorum - 1];
     let better = statuses[statuses.len() - quorum];
-    let status = worse.max(better);
+    let status = if worse >= shown {
+        worse
+    } else {
+        // Better than Cachet's: as good as `quorum` votes say, never worse than it shows.
+        worse.max(better).min(shown)
+    };
     let waiting = (status == shown && worse < shown).then(|| {
         format!(
             "{} has {} of {quorum} votes",
@@ -154,14 +161,30 @@ mod tests {
 
     #[test]
     fn two_of_three_decide() {
-        let one_down = [("fra", MajorOutage, 5), ("sfo", Operational, 5), ("sgp", Operational, 5)];
+        let one_down = [
+            ("fra", MajorOutage, 5),
+            ("sfo", Operational, 5),
+            ("sgp", Operational, 5),
+        ];
         assert_eq!(status(&one_down, Operational), Some(Operational));
-        let two_down = [("fra", MajorOutage, 5), ("sfo", PartialOutage, 5), ("sgp", Operational, 5)];
+        let one_of_two = [("fra", MajorOutage, 5), ("sfo", Operational, 5)];
+        assert_eq!(status(&one_of_two, Operational), Some(Operational));
+        // One host's worse vote never makes the page worse, even on the way back up.
+        assert_eq!(status(&one_of_two, PartialOutage), Some(PartialOutage));
+        let two_down = [
+            ("fra", MajorOutage, 5),
+            ("sfo", PartialOutage, 5),
+            ("sgp", Operational, 5),
+        ];
         assert_eq!(status(&two_down, Operational), Some(PartialOutage));
         // Recovery needs two votes for it: one recovered host is not enough.
         let one_up = [("fra", MajorOutage, 5), ("sfo", Operational, 5)];
         assert_eq!(status(&one_up, MajorOutage), Some(MajorOutage));
-        let two_up = [("fra", MajorOutage, 5), ("sfo", Operational, 5), ("sgp", Operational, 5)];
+        let two_up = [
+            ("fra", MajorOutage, 5),
+            ("sfo", Operational, 5),
+            ("sgp", Operational, 5),
+        ];
         assert_eq!(status(&two_up, MajorOutage), Some(Operational));
     }
 
@@ -170,8 +193,14 @@ mod tests {
         let list = [("fra", MajorOutage, 5), ("sfo", MajorOutage, 600)];
         let decision = decide(&votes(&list), NOW, DEFAULT_TTL, 2, Operational);
         assert_eq!(decision.status, None);
-        assert_eq!(decision.waiting.as_deref(), Some("waiting for quorum: 1 of 2 votes"));
-        assert_eq!(decision.counted[1].left_out.as_deref(), Some("expired (10 min old)"));
+        assert_eq!(
+            decision.waiting.as_deref(),
+            Some("waiting for quorum: 1 of 2 votes")
+        );
+        assert_eq!(
+            decision.counted[1].left_out.as_deref(),
+            Some("expired (10 min old)")
+        );
         // 20 s ahead counts; 2 minutes ahead does not.
         let skewed = [("fra", MajorOutage, 5), ("sfo", MajorOutage, -20)];
         assert_eq!(status(&skewed, Operational), Some(MajorOutage));
@@ -190,6 +219,9 @@ mod tests {
         assert_eq!(ttl(&list, None), DEFAULT_TTL);
         list.get_mut("fra").unwrap().every = Some(60);
         assert_eq!(ttl(&list, None), Duration::from_secs(180));
-        assert_eq!(ttl(&list, Some(Duration::from_secs(45))), Duration::from_secs(45));
+        assert_eq!(
+            ttl(&list, Some(Duration::from_secs(45))),
+            Duration::from_secs(45)
+        );
     }
 }

@@ -71,7 +71,14 @@ pub fn push_by_quorum(
         report.pushed = true;
         return (Some(decided), false);
     }
-    match votes::claim(client, remote, voter.vantage, decided.id(), now, voter.deadline) {
+    match votes::claim(
+        client,
+        remote,
+        voter.vantage,
+        decided.id(),
+        now,
+        voter.deadline,
+    ) {
         Ok(None) => {}
         Ok(Some(other)) => {
             report.held = Some(format!(

@@ -85,7 +85,12 @@ pub fn stamps_in(meta: &Map<String, Value>) -> BTreeMap<String, i64> {
 }
 
 /// `meta` with `vantage`'s vote (when it casts one) and run stamp set at `now`.
-fn merged(mut meta: Map<String, Value>, vantage: &str, vote: Option<&Vote>, now: i64) -> Map<String, Value> {
+fn merged(
+    mut meta: Map<String, Value>,
+    vantage: &str,
+    vote: Option<&Vote>,
+    now: i64,
+) -> Map<String, Value> {
     let ours = meta.entry("cachet_check").or_insert_with(|| json!({}));
     if !ours.is_object() {
         *ours = json!({});
@@ -187,9 +192,13 @@ pub fn claim(
             Some(claim)
                 if claim["status"].as_u64() == Some(u64::from(status))
                     && claim["by"].as_str() != Some(vantage)
-                    && claim["at"].as_i64().is_some_and(|at| (now - at).abs() <= CLAIM_HOLDS) =>
+                    && claim["at"]
+                        .as_i64()
+                        .is_some_and(|at| (now - at).abs() <= CLAIM_HOLDS) =>
             {
-                return Ok(Some(claim["by"].as_str().unwrap_or("another host").to_owned()));
+                return Ok(Some(
+                    claim["by"].as_str().unwrap_or("another host").to_owned(),
+                ));
             }
             _ => {
                 shown = 0;
@@ -243,7 +252,11 @@ mod tests {
             "owner": "ops",
             "cachet_check": {"maintenance": {"until": 1}, "votes": {"sfo": {"status": 4, "at": 90}}},
         });
-        let vote = Vote { status: 1, at: 100, every: Some(60) };
+        let vote = Vote {
+            status: 1,
+            at: 100,
+            every: Some(60),
+        };
         let meta = merged(meta.as_object().unwrap().clone(), "fra", Some(&vote), 100);
         assert_eq!(meta["owner"], "ops");
         assert_eq!(meta["cachet_check"]["maintenance"]["until"], 1);

@@ -23,6 +23,7 @@ mod mtls;
 mod paths;
 mod ping;
 mod plugins;
+mod quorum;
 mod reach;
 mod real;
 mod run;
