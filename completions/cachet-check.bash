@@ -40,6 +40,9 @@ _cachet__check() {
             cachet__check,set)
                 cmd="cachet__check__subcmd__set"
                 ;;
+            cachet__check,stale)
+                cmd="cachet__check__subcmd__stale"
+                ;;
             cachet__check,validate)
                 cmd="cachet__check__subcmd__validate"
                 ;;
@@ -66,6 +69,9 @@ _cachet__check() {
                 ;;
             cachet__check__subcmd__help,set)
                 cmd="cachet__check__subcmd__help__subcmd__set"
+                ;;
+            cachet__check__subcmd__help,stale)
+                cmd="cachet__check__subcmd__help__subcmd__stale"
                 ;;
             cachet__check__subcmd__help,validate)
                 cmd="cachet__check__subcmd__help__subcmd__validate"
@@ -110,7 +116,7 @@ _cachet__check() {
 
     case "${cmd}" in
         cachet__check)
-            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help --version run set monit maintenance components doctor validate example help"
+            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help --version run set monit maintenance components stale doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,6 +146,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -156,7 +166,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__components)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +193,10 @@ _cachet__check() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -202,7 +216,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__doctor)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +243,10 @@ _cachet__check() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -248,7 +266,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__example)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +296,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -294,7 +316,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__help)
-            opts="run set monit maintenance components doctor validate example help"
+            opts="run set monit maintenance components stale doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +483,20 @@ _cachet__check() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cachet__check__subcmd__help__subcmd__stale)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cachet__check__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -476,7 +512,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__maintenance)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help start end list help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help start end list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +542,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -522,7 +562,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__maintenance__subcmd__end)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,6 +589,10 @@ _cachet__check() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -638,7 +682,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__maintenance__subcmd__list)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +712,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -684,7 +732,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__maintenance__subcmd__start)
-            opts="-c -q -v -j -h --for --message --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --for --message --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -722,6 +770,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -738,7 +790,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__monit)
-            opts="-c -q -v -j -h --status --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --status --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +824,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -788,7 +844,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__run)
-            opts="-c -q -v -j -h --metrics-file --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --metrics-file --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +878,10 @@ _cachet__check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -838,7 +898,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__set)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help operational performance partial major performance-issues partial-outage major-outage 1 2 3 4"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help operational performance partial major performance-issues partial-outage major-outage 1 2 3 4"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -865,6 +925,64 @@ _cachet__check() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__check__subcmd__stale)
+            opts="-c -q -v -j -h --older-than --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -884,7 +1002,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__validate)
-            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --jobs --help"
+            opts="-c -q -v -j -h --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,6 +1029,10 @@ _cachet__check() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

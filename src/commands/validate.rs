@@ -49,6 +49,7 @@ fn component_plan(component: &Component) -> ComponentPlan {
         },
         confirm: component.confirm,
         confirm_recovery: component.confirm_recovery,
+        quorum: component.quorum.map(|quorum| quorum.votes),
         maintenance: component
             .maintenance
             .iter()

@@ -37,6 +37,9 @@ pub struct ComponentPlan {
     pub cachet_name: Option<String>,
     pub confirm: u32,
     pub confirm_recovery: u32,
+    /// `quorum`: the votes of many hosts that decide its status (SPEC §11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<u32>,
     pub metric: Option<u64>,
     pub incident: Option<IncidentPlan>,
     pub monit_service: Option<String>,
@@ -175,6 +178,9 @@ impl ComponentPlan {
         let mut extras = Vec::new();
         if self.confirm > 1 {
             extras.push(format!("confirm {}", self.confirm));
+        }
+        if let Some(quorum) = self.quorum {
+            extras.push(format!("quorum {quorum}"));
         }
         if self.confirm_recovery > 1 {
             extras.push(format!("confirm_recovery {}", self.confirm_recovery));

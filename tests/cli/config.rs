@@ -294,6 +294,7 @@ fn the_readme_config_validates() {
         "valid, 1 component, 1 check",
         "valid, 1 component, 1 check",
         "valid, 2 components, 2 checks",
+        "valid, 1 component, 1 check",
     ];
     assert_eq!(
         blocks.len(),

@@ -26,6 +26,7 @@ mod plugins;
 mod quorum;
 mod reach;
 mod real;
+mod regions;
 mod run;
 mod schedulers;
 mod set;

@@ -10,11 +10,11 @@ use crate::support::http::{Server, closed_port};
 
 const INSTALLED: &str = "/usr/local/bin/cachet-check";
 
-fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-fn read(path: &str) -> String {
+pub(crate) fn read(path: &str) -> String {
     std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -226,7 +226,7 @@ fn the_systemd_units_verify() {
 }
 
 /// A validator's verdict: success, or its words in the failure.
-fn assert_passed(out: &std::process::Output, what: &str) {
+pub(crate) fn assert_passed(out: &std::process::Output, what: &str) {
     assert!(
         out.status.success(),
         "{what}: {}{}",
@@ -269,7 +269,7 @@ fn the_monit_snippet_passes_monit_t() {
 }
 
 /// Runs python3 with `script` and returns what it prints as JSON.
-fn python_json(script: &str, file: &Path) -> serde_json::Value {
+pub(crate) fn python_json(script: &str, file: &Path) -> serde_json::Value {
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)

@@ -1,0 +1,115 @@
+//! The multi-region recipes of SPEC §11 (`contrib/kubernetes/cachet-check-regions.yaml`,
+//! `contrib/nomad/cachet-check-regions.nomad.hcl`): each validates as its scheduler reads it,
+//! names its vantage from where it runs, runs every component of a config whose components
+//! vote with `quorum`, and (Kubernetes) marks stale components from one place.
+
+use std::process::Command;
+
+use crate::schedulers::{assert_passed, python_json, read, repo};
+use crate::support::cmd::Cmd;
+
+/// `validate`'s plan of `config`: every component votes.
+fn assert_every_component_votes(config: &str) {
+    let out = Cmd::new()
+        .config(config)
+        .args(["validate", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let plan = out.json();
+    for component in plan["components"].as_array().unwrap() {
+        assert_eq!(component["quorum"], 2, "{component}");
+    }
+}
+
+#[test]
+#[ignore = "needs kubernetes-validate (PyPI)"]
+fn the_kubernetes_regions_manifest_validates_and_votes() {
+    let file = repo("contrib/kubernetes/cachet-check-regions.yaml");
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .arg(&file)
+        .output()
+        .expect("kubernetes-validate is installed");
+    assert_passed(&out, "kubernetes-validate");
+    let docs = python_json(
+        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
+        &file,
+    );
+    let docs = docs.as_array().unwrap();
+    let config = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap()["data"]["config.toml"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_every_component_votes(&config);
+    let container = |name: &str| {
+        let job = docs
+            .iter()
+            .find(|d| d["kind"] == "CronJob" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("CronJob {name}"));
+        assert_eq!(job["spec"]["concurrencyPolicy"], "Forbid");
+        job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    let vote = container("cachet-check-vote");
+    let args = vote["args"].as_array().unwrap();
+    assert_eq!(
+        args.last().unwrap(),
+        "run",
+        "every region runs every component"
+    );
+    let vantage = vote["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "CACHET_CHECK_VANTAGE")
+        .expect("CACHET_CHECK_VANTAGE");
+    assert!(
+        vantage["valueFrom"]["configMapKeyRef"].is_object(),
+        "{vantage}"
+    );
+    let stale = container("cachet-check-stale");
+    let args: Vec<&str> = stale["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        args.windows(2).any(|w| w == ["stale", "--older-than"]),
+        "{args:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs python-hcl2 (PyPI)"]
+fn the_nomad_regions_job_parses_and_votes() {
+    let file = repo("contrib/nomad/cachet-check-regions.nomad.hcl");
+    let job = python_json(
+        "import json, sys, hcl2; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
+        &file,
+    );
+    let job = &job["job"][0]["\"cachet-check-regions\""];
+    assert_eq!(job["periodic"][0]["prohibit_overlap"], true);
+    let task = &job["group"][0]["\"check\""]["task"][0]["\"run\""];
+    let env = &task["env"][0];
+    assert_eq!(
+        env["CACHET_CHECK_VANTAGE"]
+            .as_str()
+            .unwrap()
+            .trim_matches('"'),
+        "${node.region}"
+    );
+    let raw = read("contrib/nomad/cachet-check-regions.nomad.hcl");
+    let heredoc = raw
+        .split_once("<<-EOT\n")
+        .unwrap()
+        .1
+        .split_once("EOT")
+        .unwrap()
+        .0;
+    let config: String = heredoc
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("          ").unwrap_or(l)))
+        .collect::<String>()
+        .replace("{{ env \"NOMAD_SECRETS_DIR\" }}", "/run/secrets");
+    assert_every_component_votes(&config);
+}
