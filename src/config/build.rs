@@ -253,6 +253,15 @@ fn build_component(
                 format!("`quorum` in `{table}` must be at least 1 (the votes that decide)"),
             ));
         }
+        Some(_) if raw.confirm.unwrap_or(1) > 1 || raw.confirm_recovery.unwrap_or(1) > 1 => {
+            return Err(at.error(
+                span,
+                Some("quorum"),
+                format!(
+                    "`confirm` and `confirm_recovery` do not apply with `quorum` in `{table}`: the votes of the other hosts are the damping; drop one"
+                ),
+            ));
+        }
         Some(votes) => Some(super::Quorum {
             votes: votes.into_inner(),
             ttl: raw.vote_ttl.map(|ttl| ttl.0),
