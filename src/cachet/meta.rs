@@ -1,7 +1,8 @@
 //! A component's `meta` (cachet-api.md §3.4, "Observed on real servers"): where the state
 //! every host shares lives under `cachet_check` — the maintenance marker (SPEC §10), the votes
 //! and run stamps of many vantage points (SPEC §11). 2.4 shows it in every component answer and
-//! replaces it whole on a PUT; 3.x shows it with `include=meta` on the cores that keep it; 2.3
+//! replaces it whole on a PUT; 3.x shows it with `include=meta` on the cores that keep it and
+//! replaces it whole on a PUT too (a744c708 drops it and refuses the include); 2.3
 //! has none. Every write is a read-merge-write that keeps every other key.
 
 use serde_json::{Map, Value, json};
@@ -71,26 +72,24 @@ impl Client {
         component: &RemoteComponent,
         meta: &Map<String, Value>,
     ) -> Result<(), CachetError> {
-        let body = json!({ "meta": meta, "enabled": component.enabled });
-        self.send(&Call::new(
-            "PUT",
-            &format!("/components/{}", component.id),
-            Some(&body),
-            "components.manage",
-        ))
-        .map(|_| ())
+        self.put_component(
+            component,
+            &json!({ "meta": meta, "enabled": component.enabled }),
+        )
     }
 
     /// Shows the component as of unknown status (2.x 0, 3.x 5): nobody has checked it lately.
     pub fn set_unknown(&self, component: &RemoteComponent) -> Result<(), CachetError> {
         let body = json!({ "status": self.dialect.unknown_id(), "enabled": component.enabled });
-        self.send(&Call::new(
-            "PUT",
-            &format!("/components/{}", component.id),
-            Some(&body),
-            "components.manage",
-        ))
-        .map(|_| ())
+        self.put_component(component, &body)
+    }
+
+    /// `PUT /components/{id}` with `body`, which carries the component's `enabled` (a 3.x core
+    /// re-enables a component a PUT leaves it out of).
+    fn put_component(&self, component: &RemoteComponent, body: &Value) -> Result<(), CachetError> {
+        let path = format!("/components/{}", component.id);
+        self.send(&Call::new("PUT", &path, Some(body), "components.manage"))
+            .map(|_| ())
     }
 
     /// Cachet's status id for unknown on this server's line.

@@ -3,9 +3,7 @@
 //! names its vantage from where it runs, runs every component of a config whose components
 //! vote with `quorum`, and (Kubernetes) marks stale components from one place.
 
-use std::process::Command;
-
-use crate::schedulers::{assert_passed, python_json, read, repo};
+use crate::schedulers::{kubernetes_docs, python_json, read, repo};
 use crate::support::cmd::Cmd;
 
 /// `validate`'s plan of `config`: every component votes.
@@ -24,18 +22,7 @@ fn assert_every_component_votes(config: &str) {
 #[test]
 #[ignore = "needs kubernetes-validate (PyPI)"]
 fn the_kubernetes_regions_manifest_validates_and_votes() {
-    let file = repo("contrib/kubernetes/cachet-check-regions.yaml");
-    let out = Command::new("kubernetes-validate")
-        .args(["--strict", "--quiet"])
-        .arg(&file)
-        .output()
-        .expect("kubernetes-validate is installed");
-    assert_passed(&out, "kubernetes-validate");
-    let docs = python_json(
-        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
-        &file,
-    );
-    let docs = docs.as_array().unwrap();
+    let docs = kubernetes_docs("contrib/kubernetes/cachet-check-regions.yaml");
     let config = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap()["data"]["config.toml"]
         .as_str()
         .unwrap()

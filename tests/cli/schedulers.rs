@@ -305,6 +305,23 @@ fn assert_config_runs(config: &str, shards: &[Vec<String>]) {
     }
 }
 
+/// The documents of a Kubernetes manifest in the repo, once `kubernetes-validate --strict`
+/// (Kubernetes' own schemas, no unknown field) has passed it.
+pub(crate) fn kubernetes_docs(path: &str) -> Vec<serde_json::Value> {
+    let file = repo(path);
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .arg(&file)
+        .output()
+        .expect("kubernetes-validate is installed");
+    assert_passed(&out, "kubernetes-validate");
+    let docs = python_json(
+        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
+        &file,
+    );
+    docs.as_array().unwrap().clone()
+}
+
 /// The components after `run` in an argument list.
 fn shard(args: &serde_json::Value) -> Vec<String> {
     let args: Vec<String> = args
@@ -323,18 +340,7 @@ fn shard(args: &serde_json::Value) -> Vec<String> {
 #[test]
 #[ignore = "needs kubernetes-validate (PyPI)"]
 fn the_kubernetes_manifests_validate() {
-    let file = repo("contrib/kubernetes/cachet-check.yaml");
-    let out = Command::new("kubernetes-validate")
-        .args(["--strict", "--quiet"])
-        .arg(&file)
-        .output()
-        .expect("kubernetes-validate is installed");
-    assert_passed(&out, "kubernetes-validate");
-    let docs = python_json(
-        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
-        &file,
-    );
-    let docs = docs.as_array().unwrap();
+    let docs = kubernetes_docs("contrib/kubernetes/cachet-check.yaml");
     let config = docs
         .iter()
         .find(|d| d["kind"] == "ConfigMap")
