@@ -60,6 +60,8 @@ impl<'de> Deserialize<'de> for KindOf {
 enum OnFailure {
     Degraded,
     Fail,
+    /// A partial outage of the component, never more by itself.
+    Partial,
     Down,
 }
 
@@ -195,6 +197,7 @@ pub(super) fn build_check(
     let on_failure = match keys.take(&ON_FAILURE).map_err(place)? {
         Some(OnFailure::Degraded) => OutcomeKind::Degraded,
         Some(OnFailure::Fail) | None => OutcomeKind::Fail,
+        Some(OnFailure::Partial) => OutcomeKind::Partial,
         Some(OnFailure::Down) => OutcomeKind::Down,
     };
     let retries = keys.take(&RETRIES).map_err(place)?.unwrap_or(0);

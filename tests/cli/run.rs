@@ -115,6 +115,23 @@ fn a_single_failing_check_is_major_outage() {
     assert_eq!(cachet.get(2).status, 4);
 }
 
+// `on_failure = "partial"`: a single failing check is a partial outage, never more by itself.
+#[test]
+fn a_partial_failure_alone_is_a_partial_outage() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let components = format!(
+        "[components.api]\nid = 2\n  [[components.api.checks]]\n  name = \"db\"\n  type = \"tcp\"\n  address = \"127.0.0.1:{}\"\n  on_failure = \"partial\"\n",
+        closed_port()
+    );
+    let out = run(&cachet, &components, &[]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.normalized_summary(),
+        "CACHET-CHECK CRITICAL - api: partial outage (1/1 checks failed: db: connection refused) | 'api/db'=Ns"
+    );
+    assert_eq!(cachet.get(2).status, 3);
+}
+
 // SPEC §4 row 1: a `down` among passes → major outage.
 #[test]
 fn a_down_check_among_passes_is_major_outage() {
