@@ -145,6 +145,17 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         older_than: Duration,
     },
+    /// Print a cachet-check config equivalent to a cachet-url-monitor (YAML) or
+    /// castawaylabs/cachet-monitor (JSON, YAML) config, with a comment on every setting that
+    /// has no exact equivalent. The token is never copied.
+    Import {
+        /// The config to read; `-` reads standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Whose config it is, when its shape does not tell.
+        #[arg(long, value_name = "CHECKER", value_parser = ["cachet-url-monitor", "cachet-monitor"])]
+        from: Option<String>,
+    },
     /// Check the setup in order and say what to fix: config, server, Cachet version, token,
     /// abilities (3.x), each component and metric, state directory.
     Doctor,

@@ -11,6 +11,7 @@ mod config;
 mod deadline;
 mod exit;
 mod file;
+mod import;
 mod keys;
 mod liveness;
 mod net;
@@ -116,6 +117,12 @@ pub fn run(cli: Cli) -> Exit {
                 Exit::Unknown
             }
         }),
+        Command::Import { file, from } => {
+            commands::import::import(file, from.as_deref()).map(|text| {
+                print!("{text}");
+                Exit::Ok
+            })
+        }
         Command::Components => commands::components::components(global, printer).map(|listing| {
             printer.show(&listing);
             Exit::Ok

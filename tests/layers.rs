@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["check"],
     &["cachet"],
     &["config"],
-    &["output"],
+    &["output", "import"],
     &["settle", "liveness"],
     &["commands"],
     &["lib", "main"],

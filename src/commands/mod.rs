@@ -6,6 +6,7 @@
 pub mod components;
 pub mod doctor;
 pub mod example;
+pub mod import;
 pub mod maintenance;
 pub mod monit;
 pub mod run;

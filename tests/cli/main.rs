@@ -15,6 +15,7 @@ mod cores;
 mod dns;
 mod fidelity;
 mod hostile;
+mod import;
 mod lifecycle;
 mod liveness;
 mod maintenance;
