@@ -30,7 +30,7 @@ job "cachet-check-regions" {
       driver = "exec"
 
       config {
-        command = "/usr/local/bin/cachet-check"
+        command = "/usr/bin/cachet-check"
         # Every region runs every component: their votes, not a shard each, make the status.
         args = ["--quiet", "--timeout", "50s", "run"]
       }

@@ -29,7 +29,7 @@ job "cachet-check" {
       driver = "exec"
 
       config {
-        command = "/usr/local/bin/cachet-check"
+        command = "/usr/bin/cachet-check"
         args    = ["--quiet", "--timeout", "50s", "run", "web", "api"]
       }
 

@@ -8,7 +8,7 @@ use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{BIN, Cmd};
 use crate::support::http::{Server, closed_port};
 
-const INSTALLED: &str = "/usr/local/bin/cachet-check";
+const INSTALLED: &str = "/usr/bin/cachet-check";
 
 pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
