@@ -28,6 +28,9 @@ _cachet__check() {
             cachet__check,help)
                 cmd="cachet__check__subcmd__help"
                 ;;
+            cachet__check,import)
+                cmd="cachet__check__subcmd__import"
+                ;;
             cachet__check,maintenance)
                 cmd="cachet__check__subcmd__maintenance"
                 ;;
@@ -57,6 +60,9 @@ _cachet__check() {
                 ;;
             cachet__check__subcmd__help,help)
                 cmd="cachet__check__subcmd__help__subcmd__help"
+                ;;
+            cachet__check__subcmd__help,import)
+                cmd="cachet__check__subcmd__help__subcmd__import"
                 ;;
             cachet__check__subcmd__help,maintenance)
                 cmd="cachet__check__subcmd__help__subcmd__maintenance"
@@ -116,7 +122,7 @@ _cachet__check() {
 
     case "${cmd}" in
         cachet__check)
-            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help --version run set monit maintenance components stale doctor validate example help"
+            opts="-c -q -v -j -h -V --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help --version run set monit maintenance components stale import doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,7 +322,7 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__help)
-            opts="run set monit maintenance components stale doctor validate example help"
+            opts="run set monit maintenance components stale import doctor validate example help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +378,20 @@ _cachet__check() {
             return 0
             ;;
         cachet__check__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__check__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -504,6 +524,60 @@ _cachet__check() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cachet__check__subcmd__import)
+            opts="-c -q -v -j -h --from --config --url --token-file --force --dry-run --format --quiet --verbose --timeout --vantage --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "cachet-url-monitor cachet-monitor" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vantage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
