@@ -30,6 +30,7 @@ job "cachet-check-regions" {
       driver = "exec"
 
       config {
+        # The Debian package's path; with `cargo install`, the client's ~/.cargo/bin.
         command = "/usr/bin/cachet-check"
         # Every region runs every component: their votes, not a shard each, make the status.
         args = ["--quiet", "--timeout", "50s", "run"]

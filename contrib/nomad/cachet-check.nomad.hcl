@@ -29,6 +29,7 @@ job "cachet-check" {
       driver = "exec"
 
       config {
+        # The Debian package's path; with `cargo install`, the client's ~/.cargo/bin.
         command = "/usr/bin/cachet-check"
         args    = ["--quiet", "--timeout", "50s", "run", "web", "api"]
       }
