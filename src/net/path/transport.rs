@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
+    Buffers, ConnectionDetails, Connector, Either, NextTimeout, Transport,
 };
 
 use super::{dial, note_dialed};
@@ -46,7 +46,7 @@ impl<In: Transport> Connector<In> for Dialer {
                 Ok(stream) => {
                     note_dialed(*address);
                     stream.set_nodelay(true)?;
-                    let buffers = LazyBuffers::new(
+                    let buffers = Grow::new(
                         details.config.input_buffer_size(),
                         details.config.output_buffer_size(),
                     );
@@ -72,7 +72,7 @@ impl<In: Transport> Connector<In> for Dialer {
 /// A TCP connection for ureq.
 pub struct Link {
     stream: TcpStream,
-    buffers: LazyBuffers,
+    buffers: Grow,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
 }
@@ -127,20 +127,147 @@ impl Transport for Link {
         Ok(read > 0)
     }
 
-    /// Whether a pooled connection is still good: nothing waiting to be read, not closed.
+    /// Whether a pooled connection is still good: nothing waiting to be read, not closed. One
+    /// non-blocking peek (MSG_PEEK | MSG_DONTWAIT), not two mode switches around a read.
     fn is_open(&mut self) -> bool {
-        if self.stream.set_nonblocking(true).is_err() {
-            return false;
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        let peeked = socket2::SockRef::from(&self.stream)
+            .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+        matches!(peeked, Err(e) if e.kind() == ErrorKind::WouldBlock)
+    }
+}
+
+/// A connection's buffers, the input one growing from 4 KiB to the largest response head
+/// allowed only when an answer needs it: with hundreds of checks in flight, buffers of the
+/// full size from the start were a third of a run's memory.
+pub struct Grow {
+    input: Vec<u8>,
+    /// `input[consumed..filled]` is read and not yet used.
+    filled: usize,
+    consumed: usize,
+    input_max: usize,
+    output: Vec<u8>,
+    output_size: usize,
+    progress: bool,
+}
+
+/// The input buffer's first size, and the least free space a read is given.
+const INPUT_START: usize = 4 * 1024;
+const READ_AT_LEAST: usize = 1024;
+/// What ureq's own buffers keep free for reading a request body through (`tmp_and_output`).
+const TMP_AT_LEAST: usize = 10 * 1024;
+
+impl Grow {
+    fn new(input_max: usize, output_size: usize) -> Grow {
+        Grow {
+            input: Vec::new(),
+            filled: 0,
+            consumed: 0,
+            input_max: input_max.max(INPUT_START),
+            output: Vec::new(),
+            output_size: output_size.max(1),
+            progress: false,
         }
-        let mut byte = [0u8];
-        let open =
-            matches!(self.stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
-        open && self.stream.set_nonblocking(false).is_ok()
+    }
+
+    /// At least `want` bytes free after the unconsumed input (moved to the front first), the
+    /// buffer doubled as needed but never past `limit`: a buffer at its limit gives what room
+    /// it has, as a buffer of fixed size does.
+    fn room(&mut self, want: usize, limit: usize) {
+        if self.consumed > 0 && self.input.len() - self.filled < want {
+            self.input.copy_within(self.consumed..self.filled, 0);
+            self.filled -= self.consumed;
+            self.consumed = 0;
+        }
+        if self.input.len() - self.filled >= want {
+            return;
+        }
+        let mut size = self.input.len().max(INPUT_START);
+        while size < self.filled + want && size < limit {
+            size *= 2;
+        }
+        let size = size.min(limit);
+        if size > self.input.len() {
+            self.input.resize(size, 0);
+        }
+    }
+}
+
+impl Buffers for Grow {
+    fn output(&mut self) -> &mut [u8] {
+        if self.output.len() < self.output_size {
+            self.output.resize(self.output_size, 0);
+        }
+        &mut self.output
+    }
+
+    fn input(&self) -> &[u8] {
+        &self.input[self.consumed..self.filled]
+    }
+
+    fn input_append_buf(&mut self) -> &mut [u8] {
+        self.room(READ_AT_LEAST, self.input_max);
+        &mut self.input[self.filled..]
+    }
+
+    fn input_appended(&mut self, amount: usize) {
+        self.filled = (self.filled + amount).min(self.input.len());
+    }
+
+    fn input_consume(&mut self, amount: usize) {
+        self.progress = amount > 0;
+        self.consumed = (self.consumed + amount).min(self.filled);
+        if self.consumed == self.filled {
+            self.consumed = 0;
+            self.filled = 0;
+        }
+    }
+
+    fn tmp_and_output(&mut self) -> (&mut [u8], &mut [u8]) {
+        self.room(TMP_AT_LEAST, self.input_max.max(self.filled + TMP_AT_LEAST));
+        if self.output.len() < self.output_size {
+            self.output.resize(self.output_size, 0);
+        }
+        (&mut self.input[self.filled..], &mut self.output)
+    }
+
+    fn can_use_input(&self) -> bool {
+        self.filled > self.consumed && self.progress
     }
 }
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("path::Link")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Grow, INPUT_START};
+    use ureq::unversioned::transport::Buffers;
+
+    // The input buffer starts small, doubles for a long answer up to its limit, and reuses the
+    // room of what was consumed.
+    #[test]
+    fn the_input_buffer_grows_only_as_answers_need() {
+        let mut buffers = Grow::new(32 * 1024, 8 * 1024);
+        assert_eq!(buffers.input_append_buf().len(), INPUT_START);
+        buffers.input_appended(INPUT_START - 100);
+        assert!(buffers.input_append_buf().len() >= 1024, "grown for the next read");
+        assert_eq!(buffers.input().len(), INPUT_START - 100);
+        for _ in 0..10 {
+            let free = buffers.input_append_buf().len();
+            buffers.input_appended(free);
+        }
+        assert_eq!(buffers.input().len(), 32 * 1024, "never past the limit");
+        assert!(buffers.input_append_buf().is_empty());
+        buffers.input_consume(32 * 1024 - 10);
+        assert_eq!(buffers.input().len(), 10);
+        assert!(buffers.input_append_buf().len() >= 1024, "the consumed room is reused");
+        assert_eq!(buffers.input().len(), 10);
+        let (tmp, output) = buffers.tmp_and_output();
+        assert!(tmp.len() >= 10 * 1024);
+        assert_eq!(output.len(), 8 * 1024);
     }
 }
