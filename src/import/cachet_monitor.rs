@@ -111,30 +111,7 @@ fn add_monitor(plan: &mut Plan, monitor: &Value) {
 }
 
 fn http(name: &str, url: &str, monitor: &Value) -> Check {
-    let mut check = Check {
-        name: name.to_owned(),
-        kind: "http",
-        ..Check::default()
-    };
-    check.key("url", url);
-    if let Some(method) = monitor["method"]
-        .as_str()
-        .filter(|m| !m.eq_ignore_ascii_case("GET"))
-    {
-        check.key("method", method.to_ascii_uppercase());
-    }
-    if let Some(headers) = monitor["headers"].as_object() {
-        let table: toml::map::Map<String, Toml> = headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    Toml::String(v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
-                )
-            })
-            .collect();
-        check.key("headers", Toml::Table(table));
-    }
+    let mut check = Check::http(name, url, &monitor["method"], &monitor["headers"]);
     if monitor["strict"] == false || monitor["strict_tls"] == false {
         check.key("insecure", true);
     }

@@ -35,6 +35,35 @@ pub struct Check {
 }
 
 impl Check {
+    /// An `http` check of `url` with the source's `method` (GET left out) and `headers`.
+    pub fn http(
+        name: &str,
+        url: &str,
+        method: &serde_json::Value,
+        headers: &serde_json::Value,
+    ) -> Check {
+        let mut check = Check {
+            name: name.to_owned(),
+            kind: "http",
+            ..Check::default()
+        };
+        check.key("url", url);
+        if let Some(method) = method.as_str().filter(|m| !m.eq_ignore_ascii_case("GET")) {
+            check.key("method", method.to_ascii_uppercase());
+        }
+        if let Some(headers) = headers.as_object() {
+            let table: toml::map::Map<String, Value> = headers
+                .iter()
+                .map(|(k, v)| {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    (k.clone(), Value::String(text))
+                })
+                .collect();
+            check.key("headers", Value::Table(table));
+        }
+        check
+    }
+
     pub fn key(&mut self, key: &'static str, value: impl Into<Value>) {
         self.keys.push((key, value.into()));
     }

@@ -140,30 +140,7 @@ fn add_endpoint(plan: &mut Plan, endpoint: &Value, outage: &str) {
     let component = Component::of(&mut plan.components, id, &name);
     component_keys(component, endpoint, &name, &actions, outage);
 
-    let mut check = Check {
-        name: name.clone(),
-        kind: "http",
-        ..Check::default()
-    };
-    check.key("url", url);
-    if let Some(method) = endpoint["method"]
-        .as_str()
-        .filter(|m| !m.eq_ignore_ascii_case("GET"))
-    {
-        check.key("method", method.to_ascii_uppercase());
-    }
-    if let Some(headers) = endpoint["header"].as_object() {
-        let table: toml::map::Map<String, Toml> = headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    Toml::String(v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
-                )
-            })
-            .collect();
-        check.key("headers", Toml::Table(table));
-    }
+    let mut check = Check::http(&name, url, &endpoint["method"], &endpoint["header"]);
     if endpoint["insecure"] == true {
         check.key("insecure", true);
     }

@@ -3,7 +3,7 @@
 //! names its vantage from where it runs, runs every component of a config whose components
 //! vote with `quorum`, and (Kubernetes) marks stale components from one place.
 
-use crate::schedulers::{kubernetes_docs, python_json, read, repo};
+use crate::schedulers::{kubernetes_docs, nomad_config, python_json, repo};
 use crate::support::cmd::Cmd;
 
 /// `validate`'s plan of `config`: every component votes.
@@ -85,18 +85,6 @@ fn the_nomad_regions_job_parses_and_votes() {
             .trim_matches('"'),
         "${node.region}"
     );
-    let raw = read("contrib/nomad/cachet-check-regions.nomad.hcl");
-    let heredoc = raw
-        .split_once("<<-EOT\n")
-        .unwrap()
-        .1
-        .split_once("EOT")
-        .unwrap()
-        .0;
-    let config: String = heredoc
-        .lines()
-        .map(|l| format!("{}\n", l.strip_prefix("          ").unwrap_or(l)))
-        .collect::<String>()
-        .replace("{{ env \"NOMAD_SECRETS_DIR\" }}", "/run/secrets");
+    let config = nomad_config("contrib/nomad/cachet-check-regions.nomad.hcl");
     assert_every_component_votes(&config);
 }

@@ -322,6 +322,30 @@ pub(crate) fn kubernetes_docs(path: &str) -> Vec<serde_json::Value> {
     docs.as_array().unwrap().clone()
 }
 
+/// The config template of a Nomad job in the repo as Nomad renders it: the heredoc's text, its
+/// indent removed, the secrets dir filled in.
+pub(crate) fn nomad_config(path: &str) -> String {
+    let raw = read(path);
+    let heredoc = raw
+        .split_once("<<-EOT\n")
+        .unwrap()
+        .1
+        .split_once("EOT")
+        .unwrap()
+        .0;
+    let indent = heredoc
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap();
+    heredoc
+        .lines()
+        .map(|l| format!("{}\n", l.get(indent..).unwrap_or_default()))
+        .collect::<String>()
+        .replace("{{ env \"NOMAD_SECRETS_DIR\" }}", "/run/secrets")
+}
+
 /// The components after `run` in an argument list.
 fn shard(args: &serde_json::Value) -> Vec<String> {
     let args: Vec<String> = args
@@ -388,27 +412,7 @@ fn the_nomad_job_parses_and_its_config_is_valid() {
         .map(|a| unquote(a).into())
         .collect();
     let shards = vec![shard(&serde_json::Value::Array(args))];
-    // The config template as Nomad renders it: the heredoc's text, its indent removed, the
-    // secrets dir filled in.
-    let raw = read("contrib/nomad/cachet-check.nomad.hcl");
-    let heredoc = raw
-        .split_once("<<-EOT\n")
-        .unwrap()
-        .1
-        .split_once("EOT")
-        .unwrap()
-        .0;
-    let indent = heredoc
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap();
-    let config: String = heredoc
-        .lines()
-        .map(|l| format!("{}\n", l.get(indent..).unwrap_or_default()))
-        .collect::<String>()
-        .replace("{{ env \"NOMAD_SECRETS_DIR\" }}", "/run/secrets");
+    let config = nomad_config("contrib/nomad/cachet-check.nomad.hcl");
     assert_config_runs(&config, &shards);
 }
 

@@ -254,7 +254,10 @@ mod tests {
         let mut buffers = Grow::new(32 * 1024, 8 * 1024);
         assert_eq!(buffers.input_append_buf().len(), INPUT_START);
         buffers.input_appended(INPUT_START - 100);
-        assert!(buffers.input_append_buf().len() >= 1024, "grown for the next read");
+        assert!(
+            buffers.input_append_buf().len() >= 1024,
+            "grown for the next read"
+        );
         assert_eq!(buffers.input().len(), INPUT_START - 100);
         for _ in 0..10 {
             let free = buffers.input_append_buf().len();
@@ -264,7 +267,10 @@ mod tests {
         assert!(buffers.input_append_buf().is_empty());
         buffers.input_consume(32 * 1024 - 10);
         assert_eq!(buffers.input().len(), 10);
-        assert!(buffers.input_append_buf().len() >= 1024, "the consumed room is reused");
+        assert!(
+            buffers.input_append_buf().len() >= 1024,
+            "the consumed room is reused"
+        );
         assert_eq!(buffers.input().len(), 10);
         let (tmp, output) = buffers.tmp_and_output();
         assert!(tmp.len() >= 10 * 1024);
