@@ -123,16 +123,8 @@ impl Probe for GraphiteSpec {
         probe(self, context, deadline)
     }
 
-    fn problem(&self) -> Option<String> {
-        self.options.problem()
-    }
-
-    fn uses_https(&self) -> bool {
-        web::is_https(&self.url)
-    }
-
-    fn endpoint(&self) -> Option<super::Endpoint<'_>> {
-        super::Endpoint::of_url(&self.options.path, &self.url)
+    fn web(&self) -> Option<(&str, &HttpOptions)> {
+        Some((&self.url, &self.options))
     }
 }
 

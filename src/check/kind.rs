@@ -94,19 +94,26 @@ pub trait Probe: Debug + Send + Sync {
     /// missing or not on cron's PATH, a password that cannot be read — for `validate` and
     /// `doctor` to report before a run meets it.
     fn problem(&self) -> Option<String> {
-        None
+        self.web().and_then(|(_, options)| options.problem())
     }
 
     /// Whether its requests go to an https:// URL (the system's CA certificates are read only
     /// for a run that has one).
     fn uses_https(&self) -> bool {
-        false
+        self.web().is_some_and(|(url, _)| super::web::is_https(url))
+    }
+
+    /// For the HTTP-based kinds: the URL their requests go to and the options they share
+    /// (`web::HttpOptions`), from which `problem`, `uses_https` and `endpoint` follow.
+    fn web(&self) -> Option<(&str, &super::web::HttpOptions)> {
+        None
     }
 
     /// Where it connects first and the network path it takes (`ip`, `resolve`, …), for the
     /// kinds that connect: `ip = "both"` and `"all"` run it once per route.
     fn endpoint(&self) -> Option<Endpoint<'_>> {
-        None
+        let (url, options) = self.web()?;
+        Endpoint::of_url(&options.path, url)
     }
 
     /// What it expects, where `validate`'s plan shows more than the target (`expect 200-299`).
