@@ -336,3 +336,41 @@ fn instatus_is_mirrored() {
         ]
     );
 }
+
+// A status page out of reach, or answering 500, says nothing of the component it mirrors:
+// unknown, exit 3, nothing pushed — never an outage of ours.
+#[test]
+fn an_upstream_page_out_of_reach_is_never_an_outage() {
+    let broken = Server::start(|_| Response::new(500, "oops"));
+    for url in [
+        format!("http://127.0.0.1:{}", crate::support::http::closed_port()),
+        broken.url(""),
+    ] {
+        let cachet = FakeCachet::start(Version::V24).component(1, "Git", 1);
+        let config = Toml::cachet(&cachet.url())
+            .component("git", 1)
+            .check(
+                Some("github"),
+                "statuspage",
+                &format!("url = {}\ncomponent = \"Git Operations\"", quoted(&url)),
+            )
+            .to_string();
+        let out = Cmd::new()
+            .config(&config)
+            .token(TOKEN)
+            .args(["run", "--format", "json"])
+            .run();
+        assert_eq!(out.code, 3, "{url}: {out:?}");
+        let report = out.json();
+        let check = &report["components"][0]["checks"][0];
+        assert_eq!(check["outcome"], "unknown", "{report}");
+        assert!(
+            check["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("127.0.0.1: cannot read the page: "),
+            "{report}"
+        );
+        assert_eq!(cachet.get(1).status, 1, "{url}: nothing pushed");
+    }
+}

@@ -147,8 +147,9 @@ impl Probe for StatuspageSpec {
         let fetch = |path: &str| fetch(self, path, context, deadline);
         match pages::read(self, &fetch) {
             Ok(seen) => judge(&seen),
-            Err(Trouble::Target(why)) => Probed::fail(format!("{}: {why}", host(&self.url))),
-            Err(Trouble::Config(why)) => Probed::unknown(format!("{}: {why}", host(&self.url))),
+            // A status page out of reach, or not the page the config says, tells nothing of
+            // the component it mirrors: never an outage of ours (SPEC §10).
+            Err(why) => Probed::unknown(format!("{}: {why}", host(&self.url))),
         }
     }
 
@@ -157,39 +158,30 @@ impl Probe for StatuspageSpec {
     }
 }
 
-/// Why the upstream's word could not be had: the page's failure (down, not a status page) or
-/// the config's (no such component there, a provider that does not match the page).
-#[derive(Debug, PartialEq)]
-pub enum Trouble {
-    Target(String),
-    Config(String),
-}
+/// Why the upstream's word could not be had, in words: the page down or not a status page,
+/// no such component there, a provider that does not match the page.
+pub type Trouble = String;
 
 /// An answer: `None` for a 404 (the provider tells which path to try next), else the JSON.
 pub type Answer = Result<Option<serde_json::Value>, Trouble>;
 
 fn fetch(spec: &StatuspageSpec, path: &str, context: &Context, deadline: Deadline) -> Answer {
     let url = format!("{}{path}", spec.url);
-    let (code, body) =
-        get_json(&url, &spec.options, ANSWER_CAP, context, deadline).map_err(|failure| {
-            match failure.local {
-                true => Trouble::Config(failure.detail),
-                false => Trouble::Target(failure.detail),
-            }
-        })?;
+    let (code, body) = get_json(&url, &spec.options, ANSWER_CAP, context, deadline)
+        .map_err(|failure| format!("cannot read the page: {}", failure.detail))?;
     match code {
         200 => serde_json::from_slice(&body).map(Some).map_err(|_| {
-            Trouble::Target(format!(
+            format!(
                 "{} did not answer JSON: is `provider` right?",
                 sanitize(path)
-            ))
+            )
         }),
         404 => Ok(None),
-        _ => Err(Trouble::Target(format!(
-            "HTTP {code} for {}{}",
+        _ => Err(format!(
+            "cannot read the page: HTTP {code} for {}{}",
             sanitize(path),
             first_line(&body)
-        ))),
+        )),
     }
 }
 

@@ -27,9 +27,7 @@ fn text(value: &Value) -> String {
 }
 
 fn not_a_page(path: &str, provider: &str) -> Trouble {
-    Trouble::Config(format!(
-        "no {path} here: is this {provider} page? (fix `url` or `provider`)"
-    ))
+    format!("no {path} here: is this {provider} page? (fix `url` or `provider`)")
 }
 
 /// The one component of `listed` the spec names, or why there is none.
@@ -43,18 +41,18 @@ fn pick<'a>(
         .filter(|(id, name, _)| spec.component.is(id, name));
     match (found.next(), found.next()) {
         (Some(one), None) => Ok(one.clone()),
-        (Some(_), Some(_)) => Err(Trouble::Config(format!(
+        (Some(_), Some(_)) => Err(format!(
             "more than one component is called {}: name it by id (or set `group`)",
             spec.component
-        ))),
+        )),
         (None, _) => {
             let mut names: Vec<String> = listed.iter().map(|(_, name, _)| sanitize(name)).collect();
             names.truncate(20);
-            Err(Trouble::Config(format!(
+            Err(format!(
                 "no component {} on the page (fix `component`); it lists: {}",
                 spec.component,
                 names.join(", ")
-            )))
+            ))
         }
     }
 }
@@ -72,10 +70,7 @@ fn statuspage(spec: &StatuspageSpec, fetch: &dyn Fn(&str) -> Answer) -> Result<S
                 .find(|c| c["group"] == true && text(&c["name"]).eq_ignore_ascii_case(group))
                 .map(|c| text(&c["id"]))
                 .ok_or_else(|| {
-                    Trouble::Config(format!(
-                        "no group `{}` on the page (fix `group`)",
-                        sanitize(group)
-                    ))
+                    format!("no group `{}` on the page (fix `group`)", sanitize(group))
                 })?,
         ),
     };
@@ -159,9 +154,8 @@ fn cachet(spec: &StatuspageSpec, fetch: &dyn Fn(&str) -> Answer) -> Result<Seen,
     let items = match &spec.component {
         Named::Id(id) => {
             let path = format!("{root}/components/{id}");
-            let answer = fetch(&path)?.ok_or_else(|| {
-                Trouble::Config(format!("no component #{id} on the page (fix `component`)"))
-            })?;
+            let answer = fetch(&path)?
+                .ok_or_else(|| format!("no component #{id} on the page (fix `component`)"))?;
             vec![answer["data"].clone()]
         }
         Named::Name(name) => {
