@@ -420,3 +420,41 @@ fn ping_keeps_to_the_family_ip_asks_for() {
         out.stderr
     );
 }
+
+// `dns` takes `source_address` (its queries come from it) and `ip` (which resolvers are
+// asked): a family no resolver has leaves the check unknown, naming the keys to fix.
+#[test]
+fn dns_queries_keep_to_the_path() {
+    let dns = crate::support::dns::Dns::start().a("www.example.test", "192.0.2.10");
+    // A `dns` check's `name` is the name it looks up: no check name here.
+    let config = |keys: &str| {
+        Toml::cachet("http://127.0.0.1:9")
+            .component("svc", 1)
+            .check(None, "dns", keys)
+            .to_string()
+    };
+    let server = format!("server = \"{}\"", dns.addr);
+    let keys = format!("name = \"www.example.test\"\n{server}\nsource_address = \"127.0.0.2\"");
+    let (code, report) = dry_run(&config(&keys), &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        check(&report)["via"],
+        serde_json::json!([dns.addr.to_string()])
+    );
+    let peers = dns.peers();
+    assert!(!peers.is_empty());
+    assert!(
+        peers
+            .iter()
+            .all(|peer| peer.ip().to_string() == "127.0.0.2"),
+        "{peers:?}"
+    );
+
+    let keys = format!("name = \"www.example.test\"\n{server}\nip = \"6\"");
+    let (code, report) = dry_run(&config(&keys), &[]);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(
+        check(&report)["detail"],
+        "no resolver of the family `ip` (or `source_address`) asks for: fix `ip` or `server`"
+    );
+}

@@ -12,9 +12,10 @@ use std::str::FromStr;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
 
-use super::{Built, Context, Probe, Probed};
+use super::{Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys, OneOrMany};
+use crate::net::path::{self, Path, Route};
 use crate::text::sanitize;
 
 /// How many values a detail line lists before "…".
@@ -29,6 +30,8 @@ pub struct DnsSpec {
     pub expect: Vec<String>,
     /// The resolver to ask; the system's when `None`.
     pub server: Option<SocketAddr>,
+    /// `ip` and `source_address`: which resolvers are asked, from where.
+    pub path: Path,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +117,11 @@ fn query_name(text: &str) -> Result<Name, String> {
 
 pub const KIND: super::Kind = super::Kind {
     word: "dns",
-    keys: &[&[&NAME, &RECORD, &EXPECT, &SERVER]],
+    keys: &[
+        &[&NAME, &RECORD, &EXPECT, &SERVER],
+        // The path keys that mean something for a query to a resolver.
+        &[&path::IP, &path::SOURCE_ADDRESS],
+    ],
     build,
 };
 
@@ -150,6 +157,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
         record,
         expect,
         server,
+        path: path::read(keys)?,
     };
     Built::new(spec, called)
 }
@@ -162,17 +170,38 @@ impl Probe for DnsSpec {
         }
     }
 
-    fn probe(&self, _: &Context, deadline: Deadline) -> Probed {
-        probe(self, deadline)
+    fn probe(&self, context: &Context, deadline: Deadline) -> Probed {
+        probe(self, context.route, deadline)
+    }
+
+    /// The resolver asked first, for `ip = "both"` and `"all"` to run over each family.
+    fn endpoint(&self) -> Option<Endpoint<'_>> {
+        let server = self
+            .server
+            .or_else(|| wire::system_servers().first().copied())?;
+        Some(Endpoint {
+            path: &self.path,
+            host: server.ip().to_string(),
+            port: server.port(),
+        })
     }
 }
 
-fn probe(spec: &DnsSpec, deadline: Deadline) -> Probed {
+fn probe(spec: &DnsSpec, route: Route, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
-    let servers = match spec.server {
+    let servers: Vec<SocketAddr> = match spec.server {
         Some(server) => vec![server],
         None => wire::system_servers().to_vec(),
-    };
+    }
+    .into_iter()
+    .filter(|server| spec.path.allows(route, server.ip()))
+    .collect();
+    if servers.is_empty() {
+        // The config's choice of family leaves no resolver to ask: nothing is known.
+        return Probed::unknown(
+            "no resolver of the family `ip` (or `source_address`) asks for: fix `ip` or `server`",
+        );
+    }
     let answer = match wire::ask(spec, &servers, deadline, budget) {
         Ok(answer) => answer,
         // This host's resolvers not answering say nothing of the name (SPEC §10); a server the

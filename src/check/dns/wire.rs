@@ -5,7 +5,7 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use hickory_proto::rr::Name;
 
 use super::{DnsSpec, Record, query_name, value_of};
 use crate::deadline::Deadline;
+use crate::net::path::{dial, note_dialed};
 use crate::net::{at_least_a_millisecond, describe_io, timed_out};
 
 /// What a server said: its response code and the values of the records asked for.
@@ -38,8 +39,11 @@ pub(super) fn ask(
     for (index, server) in servers.iter().enumerate() {
         let left = u32::try_from(servers.len() - index).unwrap_or(1);
         let share = deadline.within(deadline.remaining() / left);
-        match query(&name, spec.record, *server, share) {
-            Ok(answer) => return Ok(answer),
+        match query(&name, spec.record, *server, spec.path.source, share) {
+            Ok(answer) => {
+                note_dialed(*server);
+                return Ok(answer);
+            }
             Err(why) => errors.push(format!("{server}: {why}")),
         }
         if deadline.remaining().is_zero() {
@@ -56,6 +60,7 @@ fn query(
     name: &Name,
     record: Record,
     server: SocketAddr,
+    source: Option<IpAddr>,
     deadline: Deadline,
 ) -> Result<Answer, String> {
     let budget = deadline.remaining();
@@ -70,9 +75,9 @@ fn query(
     let packet = message
         .to_vec()
         .map_err(|error| format!("cannot build the query: {error}"))?;
-    let mut response = over_udp(&packet, id, server, deadline, budget)?;
+    let mut response = over_udp(&packet, id, (server, source), deadline, budget)?;
     if response.truncated() {
-        response = over_tcp(&packet, id, server, deadline, budget)?;
+        response = over_tcp(&packet, id, (server, source), deadline, budget)?;
     }
     let values = response
         .answers()
@@ -92,17 +97,18 @@ fn query(
     })
 }
 
+/// One exchange with `server`, from `source` (`source_address`) when set.
 fn over_udp(
     packet: &[u8],
     id: u16,
-    server: SocketAddr,
+    (server, source): (SocketAddr, Option<IpAddr>),
     deadline: Deadline,
     budget: Duration,
 ) -> Result<Message, String> {
-    let local: SocketAddr = if server.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
+    let local: SocketAddr = match source {
+        Some(source) => (source, 0).into(),
+        None if server.is_ipv4() => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        None => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let io = |error: std::io::Error| describe_io(&error, budget);
     let socket = UdpSocket::bind(local).map_err(io)?;
@@ -135,7 +141,7 @@ fn over_udp(
 fn over_tcp(
     packet: &[u8],
     id: u16,
-    server: SocketAddr,
+    (server, source): (SocketAddr, Option<IpAddr>),
     deadline: Deadline,
     budget: Duration,
 ) -> Result<Message, String> {
@@ -144,7 +150,7 @@ fn over_tcp(
     if remaining.is_zero() {
         return Err(format!("over TCP: {}", timed_out(budget)));
     }
-    let mut stream = TcpStream::connect_timeout(&server, remaining).map_err(io)?;
+    let mut stream = dial(server, source, remaining).map_err(io)?;
     let length = u16::try_from(packet.len()).map_err(|_| "the query is too long".to_owned())?;
     let mut framed = length.to_be_bytes().to_vec();
     framed.extend_from_slice(packet);

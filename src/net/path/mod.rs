@@ -287,21 +287,10 @@ impl Path {
         {
             return Ok(vec![SocketAddr::new(only, port)]);
         }
-        let family = |address: &SocketAddr| match self.ip {
-            Ip::V4 => address.is_ipv4(),
-            Ip::V6 => address.is_ipv6(),
-            _ => true,
-        };
-        let source_family = |address: &SocketAddr| {
-            self.source
-                .is_none_or(|source| source.is_ipv4() == address.is_ipv4())
-        };
         let kept: Vec<SocketAddr> = found
             .iter()
             .copied()
-            .filter(|address| {
-                family(address) && route.admits(address.ip()) && source_family(address)
-            })
+            .filter(|address| self.allows(route, address.ip()))
             .collect();
         if kept.is_empty() {
             let shown = sanitize(host);
@@ -316,6 +305,20 @@ impl Path {
             return Err(format!("`{shown}` has {which}").into());
         }
         Ok(kept)
+    }
+
+    /// Whether a connection to `ip` keeps to this path over `route`: the family `ip` asks for,
+    /// the route's, and the family of `source_address`.
+    pub fn allows(&self, route: Route, ip: IpAddr) -> bool {
+        let family = match self.ip {
+            Ip::V4 => ip.is_ipv4(),
+            Ip::V6 => ip.is_ipv6(),
+            _ => true,
+        };
+        let source = self
+            .source
+            .is_none_or(|source| source.is_ipv4() == ip.is_ipv4());
+        family && route.admits(ip) && source
     }
 
     /// Connects to `host:port` over `route` by `deadline` — through the proxy when there is

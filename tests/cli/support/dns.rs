@@ -23,6 +23,8 @@ pub struct Dns {
     pub addr: SocketAddr,
     zone: Arc<Mutex<Zone>>,
     queries: Arc<Log>,
+    /// Where each UDP query came from.
+    peers: Arc<Mutex<Vec<SocketAddr>>>,
 }
 
 fn name(text: &str) -> Name {
@@ -43,9 +45,12 @@ impl Dns {
         let zone: Arc<Mutex<Zone>> = Arc::default();
         let queries: Arc<Log> = Arc::default();
         let (udp_zone, udp_log) = (zone.clone(), queries.clone());
+        let peers: Arc<Mutex<Vec<SocketAddr>>> = Arc::default();
+        let udp_peers = peers.clone();
         thread::spawn(move || {
             let mut buffer = [0u8; 4096];
             while let Ok((count, peer)) = udp.recv_from(&mut buffer) {
+                udp_peers.lock().unwrap().push(peer);
                 if let Some(answer) = answer(&buffer[..count], &udp_zone, &udp_log, "udp") {
                     let _ = udp.send_to(&answer, peer);
                 }
@@ -73,6 +78,7 @@ impl Dns {
             addr,
             zone,
             queries,
+            peers,
         }
     }
 
@@ -123,6 +129,11 @@ impl Dns {
     }
 
     /// The names and types asked, over which transport.
+    /// Where each UDP query came from.
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        self.peers.lock().unwrap().clone()
+    }
+
     pub fn asked(&self) -> Vec<(&'static str, String, RecordType)> {
         self.queries.lock().unwrap().clone()
     }
