@@ -2,7 +2,7 @@
 //! textfile each run writes. Neither changes the exit code.
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
-use crate::support::cmd::Cmd;
+use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Server, closed_port};
 use crate::support::toml::{Toml, quoted};
 
@@ -20,6 +20,16 @@ fn config(cachet: &FakeCachet, target: &Server, target_path: &str, top: &str) ->
             &format!("url = {}", quoted(&target.url(target_path))),
         )
         .to_string()
+}
+
+/// `cachet-check run` of `config` with the token and `args` after `run`.
+fn run_with(config: &str, args: &[&str]) -> Output {
+    Cmd::new()
+        .config(config)
+        .token(TOKEN)
+        .args(["run"])
+        .args(args)
+        .run()
 }
 
 fn target() -> Server {
@@ -88,11 +98,7 @@ fn kuma_gatus_and_plain_hear_the_run_their_way() {
         "[heartbeat]\nurl = {}\nkind = \"kuma\"\n",
         quoted(&watcher.url("/api/push/Xk29?status=up&msg=OK&ping="))
     );
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/up", &kuma))
-        .token(TOKEN)
-        .args(["run"])
-        .run();
+    let out = run_with(&config(&cachet, &target, "/up", &kuma), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let push = watcher.requests().pop().unwrap();
     assert_eq!(
@@ -128,11 +134,7 @@ fn kuma_gatus_and_plain_hear_the_run_their_way() {
     assert!(push.query("duration").unwrap().ends_with("ms"), "{push:?}");
 
     let plain = format!("[heartbeat]\nurl = {}\n", quoted(&watcher.url("/beat")));
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/up", &plain))
-        .token(TOKEN)
-        .args(["run"])
-        .run();
+    let out = run_with(&config(&cachet, &target, "/up", &plain), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     let push = watcher.requests().pop().unwrap();
     assert_eq!(
@@ -150,11 +152,7 @@ fn an_undelivered_heartbeat_is_a_warning_only() {
         "[heartbeat]\nurl = \"http://127.0.0.1:{}/ping/secret-uuid\"\nkind = \"healthchecks\"\n",
         closed_port()
     );
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/up", &heartbeat))
-        .token(TOKEN)
-        .args(["run"])
-        .run();
+    let out = run_with(&config(&cachet, &target, "/up", &heartbeat), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stderr
@@ -180,11 +178,7 @@ fn the_metrics_file_says_how_each_run_went_and_when_the_last_success_was() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cachet-check.prom");
     let top = format!("metrics_file = {}\n", quoted(&file.display().to_string()));
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/down", &top))
-        .token(TOKEN)
-        .args(["run"])
-        .run();
+    let out = run_with(&config(&cachet, &target, "/down", &top), &[]);
     assert_eq!(out.code, 2, "{out:?}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -211,11 +205,10 @@ fn the_metrics_file_says_how_each_run_went_and_when_the_last_success_was() {
     // Cachet unreachable: the run fails (exit 3), the last success stays that of the first run.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let unreachable = format!("http://127.0.0.1:{}", closed_port());
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/down", &top).replace(&cachet.url(), &unreachable))
-        .token(TOKEN)
-        .args(["run", "--metrics-file", &file.display().to_string()])
-        .run();
+    let out = run_with(
+        &config(&cachet, &target, "/down", &top).replace(&cachet.url(), &unreachable),
+        &["--metrics-file", &file.display().to_string()],
+    );
     assert_eq!(out.code, 3, "{out:?}");
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(
@@ -244,11 +237,10 @@ fn the_metrics_file_passes_promtool() {
     let cachet = FakeCachet::start(Version::V3).component(1, "API", 1);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.prom");
-    let out = Cmd::new()
-        .config(&config(&cachet, &target, "/down", ""))
-        .token(TOKEN)
-        .args(["run", "--metrics-file", &file.display().to_string()])
-        .run();
+    let out = run_with(
+        &config(&cachet, &target, "/down", ""),
+        &["--metrics-file", &file.display().to_string()],
+    );
     assert_eq!(out.code, 2, "{out:?}");
     let checked = std::process::Command::new("promtool")
         .args(["check", "metrics"])
