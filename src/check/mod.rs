@@ -145,11 +145,13 @@ pub struct Outcome {
     pub via: Vec<std::net::SocketAddr>,
 }
 
-/// What checks share within a run: one HTTP agent (connection reuse) and the `-vv` trace;
+/// What checks share within a run: the HTTP agents (connection reuse) and the `-vv` trace;
 /// and the route an attempt takes (`ip = "both"` and `"all"` run a check once per route).
 #[derive(Clone)]
 pub struct Context {
     pub agent: ureq::Agent,
+    /// The agent of `fresh_connection` checks: it keeps no connection for another.
+    pub fresh_agent: ureq::Agent,
     pub trace: Trace,
     pub route: Route,
 }
@@ -167,6 +169,7 @@ impl Context {
             || witnesses.into_iter().any(witness::Witness::uses_https);
         Context {
             agent: web::agent(https),
+            fresh_agent: web::fresh_agent(https),
             trace,
             route: Route::Any,
         }

@@ -25,6 +25,8 @@ use crate::secret::{Secret, redact_url};
 pub const URL: Key<WebUrl> = Key::new("url");
 pub const HEADERS: Key<BTreeMap<String, String>> = Key::new("headers");
 pub const BASIC_AUTH: Key<RawBasicAuth> = Key::new("basic_auth");
+/// A connection of the check's own, never one another check of the run left open.
+pub const FRESH_CONNECTION: Key<bool> = Key::new("fresh_connection");
 
 /// The keys every HTTP-based kind takes besides its own (`options` reads them).
 pub const KEYS: &[&dyn AnyKey] = &[
@@ -34,6 +36,7 @@ pub const KEYS: &[&dyn AnyKey] = &[
     &CA_FILE,
     &CLIENT_CERT,
     &CLIENT_KEY,
+    &FRESH_CONNECTION,
 ];
 
 /// `basic_auth = { user, password_file | password_env }` as written.
@@ -57,6 +60,10 @@ pub struct HttpOptions {
     pub client_cert: Option<ureq::tls::ClientCert>,
     /// The network path (`ip`, `resolve`, `source_address`, `proxy`).
     pub path: Path,
+    /// `fresh_connection`: the check opens its own connection, so that it sees the server
+    /// accept one. By default a check rides a connection an earlier check of the run left
+    /// open to the same host, as a browser would.
+    pub fresh_connection: bool,
 }
 
 #[derive(Debug)]
@@ -78,6 +85,17 @@ pub fn agent(https: bool) -> ureq::Agent {
             .max_idle_connections(4096)
             .max_idle_connections_per_host(4096)
             .max_idle_age(Duration::from_secs(2))
+            .build(),
+    )
+}
+
+/// The agent of the checks that ask for `fresh_connection`: the same, but it keeps no
+/// connection open for another check.
+pub fn fresh_agent(https: bool) -> ureq::Agent {
+    new_agent(
+        agent_config(https)
+            .max_redirects(MAX_REDIRECTS)
+            .max_idle_connections(0)
             .build(),
     )
 }
@@ -114,11 +132,13 @@ pub fn send(
     ));
     let host = request.uri().host().unwrap_or_default().to_owned();
     let own;
-    let agent = if options.path.is_plain() && context.route == Route::Any {
-        &context.agent
-    } else {
+    let agent = if !(options.path.is_plain() && context.route == Route::Any) {
         own = agent_along(options, &request.uri().to_string(), context.route)?;
         &own
+    } else if options.fresh_connection {
+        &context.fresh_agent
+    } else {
+        &context.agent
     };
     let mut configured = agent
         .configure_request(request)
@@ -155,17 +175,20 @@ pub fn send(
     }
 }
 
-/// Reads a body nobody needs when its announced length is small, so that the connection goes
-/// back to the pool for the next check of the host (an unread body closes it). A body of
-/// unknown or larger length is left unread: waiting for it could only slow the check down.
+/// Reads a body nobody needs when it is small, so that the connection goes back to the pool
+/// for the next check of the host (an unread body closes it): one of announced length, or a
+/// chunked one whose end has already arrived (read without waiting for more). A larger one,
+/// or one still on its way, is left unread: waiting for it could only slow the check down.
 pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
     const SMALL: u64 = 16 * 1024;
-    if response
-        .body()
-        .content_length()
-        .is_some_and(|length| length <= SMALL)
-    {
-        let _ = read_body(response, SMALL, budget);
+    match response.body().content_length() {
+        Some(length) if length <= SMALL => {
+            let _ = read_body(response, SMALL, budget);
+        }
+        Some(_) => {}
+        None => {
+            let _ = crate::net::path::arrived_only(|| read_body(response, SMALL, budget));
+        }
     }
 }
 
@@ -289,6 +312,7 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         ca_file,
         client_cert: super::tls::client_cert(keys)?,
         path: crate::net::path::read(keys)?,
+        fresh_connection: keys.take(&FRESH_CONNECTION)?.unwrap_or(false),
     })
 }
 

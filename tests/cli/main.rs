@@ -28,6 +28,7 @@ mod quorum;
 mod reach;
 mod real;
 mod regions;
+mod reuse;
 mod run;
 mod schedulers;
 mod set;

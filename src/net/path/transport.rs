@@ -2,6 +2,7 @@
 //! path — from its source address, the address reached noted for `-v` — and carried by a
 //! transport that sets a socket timeout only when it changes.
 
+use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
@@ -69,6 +70,25 @@ impl<In: Transport> Connector<In> for Dialer {
     }
 }
 
+thread_local! {
+    /// Whether this thread's connections wait for input (`arrived_only` says they do not).
+    static WAITING: Cell<bool> = const { Cell::new(true) };
+}
+
+/// `read()` with this thread's connections limited to what they have already received: where
+/// it would wait for more, the read ends as a timeout at once, and no socket call is made.
+pub fn arrived_only<T>(read: impl FnOnce() -> T) -> T {
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WAITING.set(true);
+        }
+    }
+    WAITING.set(false);
+    let _restore = Restore;
+    read()
+}
+
 /// A TCP connection for ureq.
 pub struct Link {
     stream: TcpStream,
@@ -111,6 +131,9 @@ impl Transport for Link {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
+        if !WAITING.get() {
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
         let after = left(timeout)?;
         if self.read_timeout != Some(after) {
             self.stream.set_read_timeout(Some(after))?;

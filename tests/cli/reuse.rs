@@ -1,0 +1,135 @@
+//! Connections between checks of one run: a check rides a connection an earlier check of the
+//! same host left open, unless it asks for `fresh_connection`; a body nobody needs is read only
+//! as far as it has arrived, so that reuse never slows a check down.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::cmd::Cmd;
+use crate::support::http::listen;
+use crate::support::kinds::{check, line, verbose_dry_run};
+
+/// A keep-alive HTTP/1.1 server answering every request with a chunked `ok`, the way nginx's
+/// dynamic answers come; `/stall` sends its last chunk only 3 s later. It notes, for each
+/// request, the path and which connection (0, 1, …) carried it.
+struct KeepAlive {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<(String, usize)>>>,
+}
+
+impl KeepAlive {
+    fn start() -> KeepAlive {
+        let listener = listen();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        thread::spawn(move || {
+            for (number, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                let log = log.clone();
+                thread::spawn(move || serve(stream, number, &log));
+            }
+        });
+        KeepAlive { addr, seen }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The connection that carried the request for `path`.
+    fn connection_of(&self, path: &str) -> usize {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .find(|(seen, _)| seen == path)
+            .unwrap_or_else(|| panic!("no request for {path}: {seen:?}"))
+            .1
+    }
+}
+
+fn serve(stream: TcpStream, number: usize, seen: &Mutex<Vec<(String, usize)>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let mut header = String::new();
+        while reader.read_line(&mut header).unwrap_or(0) > 0 && header != "\r\n" {
+            header.clear();
+        }
+        seen.lock().unwrap().push((path.clone(), number));
+        let stream = reader.get_mut();
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n";
+        if path == "/stall" {
+            let _ = stream.write_all(head.as_bytes());
+            thread::sleep(Duration::from_secs(3));
+            let _ = stream.write_all(b"0\r\n\r\n");
+        } else {
+            let _ = stream.write_all(format!("{head}0\r\n\r\n").as_bytes());
+        }
+    }
+}
+
+fn http(server: &KeepAlive, name: &str, extra: &str) -> String {
+    check(
+        name,
+        "http",
+        &format!("url = \"{}\"\n{extra}", server.url(&format!("/{name}"))),
+    )
+}
+
+#[test]
+fn checks_of_one_host_ride_one_connection_unless_fresh() {
+    let server = KeepAlive::start();
+    let checks = [
+        http(&server, "a", ""),
+        http(&server, "b", ""),
+        http(&server, "own", "fresh_connection = true"),
+        http(&server, "c", ""),
+    ]
+    .concat();
+    // One at a time, in order: each check finds the connection the one before left.
+    let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
+    assert_eq!(out.code, 0, "{out:?}");
+    for name in ["a", "b", "own", "c"] {
+        assert_eq!(line(&out, name), "pass - HTTP 200", "{}", out.stdout);
+    }
+    let shared = server.connection_of("/a");
+    assert_eq!(
+        server.connection_of("/b"),
+        shared,
+        "b reuses a's connection"
+    );
+    assert_eq!(server.connection_of("/c"), shared, "c reuses it too");
+    assert_ne!(
+        server.connection_of("/own"),
+        shared,
+        "fresh_connection opens its own"
+    );
+}
+
+#[test]
+fn a_body_still_on_its_way_is_not_waited_for() {
+    let server = KeepAlive::start();
+    let checks = [http(&server, "stall", ""), http(&server, "after", "")].concat();
+    let started = Instant::now();
+    let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
+    let took = started.elapsed();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(line(&out, "stall"), "pass - HTTP 200", "{}", out.stdout);
+    assert!(
+        took < Duration::from_secs(2),
+        "the run waited for a body nobody needs: {took:?}"
+    );
+    // Its connection was not fit to reuse (the body was not over): the next check dialed anew.
+    assert_ne!(
+        server.connection_of("/after"),
+        server.connection_of("/stall")
+    );
+}
