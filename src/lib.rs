@@ -162,7 +162,7 @@ fn watch_signals(printer: Printer) {
         if let Some(signal) = signals.forever().next() {
             check::exec::kill_running();
             let _writing = state::WRITING
-                .lock()
+                .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let name = if signal == SIGINT {
                 "SIGINT"

@@ -9,7 +9,7 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use anyhow::{Context, Result, bail};
 
@@ -23,8 +23,11 @@ pub const FORMAT: u32 = 1;
 /// The most metric points kept for later delivery, per component; the oldest go first.
 pub const SPOOL_CAP: usize = 10_000;
 
-/// Held while a state file is replaced, so that a signal never ends the process half-way.
-pub static WRITING: Mutex<()> = Mutex::new(());
+/// Held (shared) while a state file is replaced, so that a signal never ends the process
+/// half-way: the exit takes it alone, after the replacements under way. Files are replaced in
+/// parallel (a thousand components' files one after another would wait on a thousand disk
+/// flushes); each is written by one thread at a time, its component's.
+pub static WRITING: RwLock<()> = RwLock::new(());
 
 /// How often a held lock is tried again while waiting for it.
 const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
@@ -249,7 +252,7 @@ impl StateDir {
     /// Writes `value` to `path` atomically: a temporary file, flushed to disk, renamed over.
     fn write<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
         let _writing = WRITING
-            .lock()
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let result = serde_json::to_vec_pretty(value)
             .map_err(anyhow::Error::from)
