@@ -2,7 +2,9 @@
 # Many HTTP checks against a real nginx answering after 20 ms, side by side in one run:
 # cachet-check (`run --dry-run`, --jobs 512) and `curl --parallel --parallel-max 512` fetching
 # the same URLs. Wall time, CPU (user + system, from rusage) and peak RSS by GNU time, median
-# of REPEAT runs each, alternating the two.
+# of REPEAT runs each, alternating them. Both reuse the connections nginx keeps open (curl caps
+# its parallel transfers at 300); cachet-check is also measured with `fresh_connection = true`
+# on every check, a connection per check, which curl has no option for.
 #
 #   bash benches/nginx.sh                 # 2,000 and 10,000 checks
 #   COUNTS="2000" REPEAT=9 bash benches/nginx.sh
@@ -69,14 +71,20 @@ for n in $counts; do
     printf '[[components.c%s.checks]]\nname = "n%s"\ntype = "http"\nurl = "http://127.0.0.1:%s/%s"\n' \
       $((i - i % 10)) "$i" "$port" "$i" >>"$work/config.toml"
   done
-  : >"$work/ours"; : >"$work/curls"
+  sed 's/^type = "http"$/type = "http"\nfresh_connection = true/' "$work/config.toml" >"$work/fresh.toml"
+  : >"$work/ours"; : >"$work/curls"; : >"$work/fresh"
   for _ in $(seq "$repeat"); do
     measure "$bin" -q --timeout 60s -j 512 -c "$work/config.toml" run --dry-run >>"$work/ours"
     measure curl -s --parallel --parallel-max 512 -K "$work/curl.cfg" >>"$work/curls"
+    measure "$bin" -q --timeout 60s -j 512 -c "$work/fresh.toml" run --dry-run >>"$work/fresh"
   done
   ideal=$(awk -v n="$n" 'BEGIN { printf "%.2f", int((n + 511) / 512) * 0.02 }')
-  for tool in ours curls; do
-    name=$([ "$tool" = ours ] && echo cachet-check || echo "curl --parallel")
+  for tool in ours curls fresh; do
+    case $tool in
+      ours) name=cachet-check ;;
+      curls) name="curl --parallel" ;;
+      fresh) name="cachet-check, fresh_connection" ;;
+    esac
     wall=$(median 1 <"$work/$tool")
     cpu=$(median 2 <"$work/$tool")
     rss=$(median 3 <"$work/$tool" | awk '{printf "%.1f MiB", $1 / 1024}')
