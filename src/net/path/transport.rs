@@ -181,7 +181,7 @@ const READ_AT_LEAST: usize = 1024;
 const TMP_AT_LEAST: usize = 10 * 1024;
 
 impl Grow {
-    fn new(input_max: usize, output_size: usize) -> Grow {
+    pub fn new(input_max: usize, output_size: usize) -> Grow {
         Grow {
             input: Vec::new(),
             filled: 0,

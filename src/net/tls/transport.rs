@@ -9,10 +9,11 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
+    Buffers, ConnectionDetails, Either, NextTimeout, Transport, TransportAdapter,
 };
 
 use super::{Verifier, accept_anything, system_config, ureq_roots};
+use crate::net::path::Grow;
 
 /// ureq's TLS layer with `Verifier`: the HTTP kinds and the Cachet client connect through it,
 /// so they trust what the `tls` kind trusts. The agent's own setting (the system's roots) is
@@ -96,27 +97,37 @@ impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }
-        let config = self.config(details)?;
-        let host = details
-            .uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
-        let mut connection = ClientConnection::new(config, name)?;
-        let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
-        socket.set_timeout(details.timeout);
-        connection.complete_io(&mut socket)?;
-        Ok(Some(Either::B(Tls {
-            buffers: LazyBuffers::new(
-                details.config.input_buffer_size(),
-                details.config.output_buffer_size(),
-            ),
-            stream: StreamOwned::new(connection, socket),
-        })))
+        handshake(self.config(details)?, details, transport).map(|tls| Some(Either::B(tls)))
     }
+}
+
+/// The TLS session of a new connection, its handshake done. Apart from `connect`, so that the
+/// stack frame of every connection's connector chain — plain HTTP too — stays small.
+#[inline(never)]
+fn handshake<In: Transport>(
+    config: Arc<ClientConfig>,
+    details: &ConnectionDetails,
+    transport: In,
+) -> Result<Tls, ureq::Error> {
+    let host = details
+        .uri
+        .host()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
+    let mut connection = ClientConnection::new(config, name)?;
+    let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+    socket.set_timeout(details.timeout);
+    connection.complete_io(&mut socket)?;
+    Ok(Tls {
+        buffers: Grow::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        ),
+        stream: StreamOwned::new(connection, socket),
+    })
 }
 
 impl std::fmt::Debug for Connector {
@@ -127,7 +138,7 @@ impl std::fmt::Debug for Connector {
 
 /// A TLS connection for ureq.
 pub struct Tls {
-    buffers: LazyBuffers,
+    buffers: Grow,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
 }
 
