@@ -90,12 +90,25 @@ fn component_plan(component: &Component) -> ComponentPlan {
                 retries: check.retries,
                 retry_delay: check.retry_delay,
                 expects: check.probe.expects(),
-                path: check
-                    .probe
-                    .endpoint()
-                    .and_then(|endpoint| endpoint.path.describe()),
+                path: connection(check.probe.as_ref()),
                 samples: check.samples,
             })
             .collect(),
+    }
+}
+
+/// How a check connects, when it is not the system's path on a shared connection: its network
+/// path (`ip`, `resolve`, `source_address`, `proxy`) and `fresh_connection`.
+fn connection(probe: &dyn crate::check::Probe) -> Option<String> {
+    let path = probe
+        .endpoint()
+        .and_then(|endpoint| endpoint.path.describe());
+    let fresh = probe
+        .web()
+        .is_some_and(|(_, options)| options.fresh_connection)
+        .then(|| "a connection of its own".to_owned());
+    match (path, fresh) {
+        (Some(path), Some(fresh)) => Some(format!("{path}, {fresh}")),
+        (path, fresh) => path.or(fresh),
     }
 }

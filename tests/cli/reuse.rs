@@ -112,6 +112,20 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
         shared,
         "fresh_connection opens its own"
     );
+    // `validate` says which check connects on its own.
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    let plan = Cmd::new().config(&config).args(["validate"]).run();
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let said = |name: &str| {
+        plan.stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("  {name}: ")))
+            .unwrap_or_else(|| panic!("no plan line for {name}: {}", plan.stdout))
+            .contains("a connection of its own")
+    };
+    assert!(said("own"), "{}", plan.stdout);
+    assert!(!said("a"), "{}", plan.stdout);
 }
 
 #[test]
