@@ -221,6 +221,9 @@ impl Path {
             Ip::V6 => &[false],
             Ip::Both => &[true, false],
         };
+        if families.is_empty() {
+            return None; // nothing to ask the routing table, and so no name to look up
+        }
         let addresses = self.addresses(host, port, Route::Any).ok()?;
         for &v4 in families {
             let Some(address) = addresses.iter().find(|a| a.is_ipv4() == v4) else {
