@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::Cmd;
-use crate::support::http::listen;
+use crate::support::http::{blackhole, listen};
 use crate::support::kinds::{check, line, verbose_dry_run};
+use crate::support::toml::{Toml, quoted};
 
 /// A keep-alive HTTP/1.1 server answering every request with a chunked `ok`, the way nginx's
 /// dynamic answers come; `/stall` sends its last chunk only 3 s later. It notes, for each
@@ -38,6 +40,15 @@ impl KeepAlive {
 
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// How many connections carried its requests.
+    fn connections(&self) -> usize {
+        let seen = self.seen.lock().unwrap();
+        let mut numbers: Vec<usize> = seen.iter().map(|(_, number)| *number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers.len()
     }
 
     /// The connection that carried the request for `path`.
@@ -145,5 +156,57 @@ fn a_body_still_on_its_way_is_not_waited_for() {
     assert_ne!(
         server.connection_of("/after"),
         server.connection_of("/stall")
+    );
+}
+
+// SPEC §7 under load: 1,000 checks at --jobs 512, every other one to a target that never
+// answers, the rest riding kept-alive connections: the run still ends by --timeout, with every
+// component pushed.
+#[test]
+fn many_checks_on_shared_connections_still_end_by_the_deadline() {
+    let server = KeepAlive::start();
+    let hole = blackhole();
+    let mut cachet = FakeCachet::start(Version::V24);
+    let mut config = Toml::default();
+    for c in 0..100 {
+        cachet = cachet.component(c + 1, &format!("C{c}"), 1);
+        config = config.component(&format!("c{c}"), c + 1);
+        for k in 0..10 {
+            let url = if k % 2 == 0 {
+                server.url(&format!("/c{c}k{k}"))
+            } else {
+                format!("http://{hole}/")
+            };
+            config = config.check(
+                Some(&format!("k{k}")),
+                "http",
+                &format!("url = {}", quoted(&url)),
+            );
+        }
+    }
+    let config = format!("{}{config}", Toml::cachet(&cachet.url()));
+    let out = Cmd::new()
+        .config(&config)
+        .token(TOKEN)
+        .args(["--jobs", "512", "--timeout", "2s", "run"])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_millis(2900),
+        "took {:?}",
+        out.elapsed
+    );
+    for id in 1..=100 {
+        assert_ne!(cachet.get(id).status, 1, "component {id} was not pushed");
+    }
+    assert_eq!(
+        server.seen.lock().unwrap().len(),
+        500,
+        "every answering check ran"
+    );
+    assert!(
+        server.connections() < 500,
+        "no connection was reused: {}",
+        server.connections()
     );
 }
