@@ -192,7 +192,10 @@ pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget:
     }
 }
 
-/// Reads at most `cap` bytes of a body; the rest is left unread.
+/// Reads at most `cap` bytes of a body; the rest is left unread. Checks ask for no compression
+/// (as curl asks none), but a server that compresses anyway (`Content-Encoding: gzip` or
+/// `deflate`, a pre-compressed file served to everyone) is decoded, so that the assertions see
+/// what a browser would: its sloppiness is not an outage.
 pub fn read_body(
     response: &mut ureq::http::Response<ureq::Body>,
     cap: u64,
@@ -205,7 +208,32 @@ pub fn read_body(
         .take(cap)
         .read_to_end(&mut body)
         .map_err(|error| crate::net::describe_io(&error, budget))?;
-    Ok(body)
+    let encoding = response
+        .headers()
+        .get(ureq::http::header::CONTENT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        Some("gzip" | "x-gzip") => {
+            decode(flate2::read::MultiGzDecoder::new(&body[..]), cap, "gzip")
+        }
+        Some("deflate") => decode(flate2::read::ZlibDecoder::new(&body[..]), cap, "deflate"),
+        _ => Ok(body),
+    }
+}
+
+/// At most `cap` bytes of what `decoder` makes of a body; a body cut at `cap` decodes as far as
+/// it goes. Apart from `read_body`: the decoder's state is large, and only a compressed answer
+/// should pay for it on its thread's stack.
+#[inline(never)]
+fn decode(decoder: impl Read, cap: u64, encoding: &str) -> Result<Vec<u8>, String> {
+    let mut decoded = Vec::new();
+    match decoder.take(cap).read_to_end(&mut decoded) {
+        Err(_) if decoded.is_empty() => Err(format!(
+            "the body says it is {encoding}-compressed but cannot be decompressed"
+        )),
+        _ => Ok(decoded),
+    }
 }
 
 /// A GET for a JSON API (`graphite`, `jenkins`, `prometheus`): the status code and up to `cap`

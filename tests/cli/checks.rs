@@ -330,3 +330,65 @@ fn jobs_bound_concurrency() {
         parallel.elapsed
     );
 }
+
+/// A server that answers every connection with `Content-Encoding: encoding` and `body`, bytes
+/// as given (the support server's bodies are text).
+fn encoded_server(encoding: &'static str, body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = crate::support::http::listen();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let text = format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(text.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/")
+}
+
+// Checks ask for no compression, but a server that compresses anyway is read as a browser reads
+// it: its body assertions see the text, and a body that cannot be decompressed fails.
+#[test]
+fn http_bodies_compressed_unasked_are_decoded() {
+    use std::io::Write;
+    let text = b"status: ok\n".repeat(100);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&text).unwrap();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(&text).unwrap();
+    let checks = [
+        ("gzip", encoded_server("gzip", gzip.finish().unwrap())),
+        ("deflate", encoded_server("deflate", zlib.finish().unwrap())),
+        (
+            "broken",
+            encoded_server("gzip", b"status: ok, not gzip".to_vec()),
+        ),
+    ]
+    .iter()
+    .map(|(name, url)| {
+        kinds::check(
+            name,
+            "http",
+            &format!("url = \"{url}\"\nexpect_body_contains = \"status: ok\""),
+        )
+    })
+    .collect::<String>();
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(line(&out, "gzip"), "pass - HTTP 200", "{}", out.stdout);
+    assert_eq!(line(&out, "deflate"), "pass - HTTP 200", "{}", out.stdout);
+    assert_eq!(
+        line(&out, "broken"),
+        "fail - HTTP 200, reading the body: the body says it is gzip-compressed but cannot be decompressed",
+        "{}",
+        out.stdout
+    );
+}
