@@ -127,7 +127,9 @@ pub fn agent_config(https: bool) -> ureq::config::ConfigBuilder<ureq::typestate:
         .http_status_as_error(false)
         .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
         .max_response_header_size(MAX_HEADER)
-        .input_buffer_size(MAX_HEADER)
+        // Room for more than the largest head: ureq calls a head too long once it has read
+        // past the limit; a buffer that stopped at the limit read as a closed connection.
+        .input_buffer_size(MAX_HEADER + 1024)
         .output_buffer_size(8 * 1024)
 }
 

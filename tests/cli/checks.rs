@@ -392,3 +392,45 @@ fn http_bodies_compressed_unasked_are_decoded() {
         out.stdout
     );
 }
+
+// A connection's input buffer starts at 4 KiB and grows for a long response head (cookies,
+// security headers) up to 32 KiB, over plain HTTP and TLS alike; a longer head fails, saying so.
+#[test]
+fn long_response_heads_are_read_over_http_and_https() {
+    let answer = |request: &crate::support::http::Request| {
+        let size = if request.path() == "/huge" { 40 } else { 20 };
+        Response::new(200, "ok").header("X-Padding", &"p".repeat(size * 1024))
+    };
+    let plain = Server::start(answer);
+    let pki = pki();
+    let tls = Server::start_tls(pki.server.clone(), answer);
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let checks = [
+        kinds::check(
+            "plain",
+            "http",
+            &format!("url = \"{}\"", plain.url("/long")),
+        ),
+        kinds::check(
+            "tls",
+            "http",
+            &format!(
+                "url = \"{}\"\nca_file = \"{}\"\nexpect_body_contains = \"ok\"",
+                tls.url("/long"),
+                ca.display()
+            ),
+        ),
+        kinds::check("huge", "http", &format!("url = \"{}\"", plain.url("/huge"))),
+    ]
+    .concat();
+    let out = dry_run(cmd, &checks);
+    assert_eq!(line(&out, "plain"), "pass - HTTP 200", "{}", out.stdout);
+    assert_eq!(line(&out, "tls"), "pass - HTTP 200", "{}", out.stdout);
+    assert_eq!(
+        line(&out, "huge"),
+        "fail - response headers larger than 32768 bytes",
+        "{}",
+        out.stdout
+    );
+}
