@@ -175,20 +175,17 @@ pub fn send(
     }
 }
 
-/// Reads a body nobody needs when it is small, so that the connection goes back to the pool
-/// for the next check of the host (an unread body closes it): one of announced length, or a
-/// chunked one whose end has already arrived (read without waiting for more). A larger one,
-/// or one still on its way, is left unread: waiting for it could only slow the check down.
+/// Reads a body nobody needs when it is small and has already arrived, so that the connection
+/// goes back to the pool for the next check of the host (an unread body closes it). A larger
+/// one, or one still on its way, is left unread: waiting for it could only slow the check down.
 pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
     const SMALL: u64 = 16 * 1024;
-    match response.body().content_length() {
-        Some(length) if length <= SMALL => {
-            let _ = read_body(response, SMALL, budget);
-        }
-        Some(_) => {}
-        None => {
-            let _ = crate::net::path::arrived_only(|| read_body(response, SMALL, budget));
-        }
+    if response
+        .body()
+        .content_length()
+        .is_none_or(|length| length <= SMALL)
+    {
+        let _ = crate::net::path::arrived_only(|| read_body(response, SMALL, budget));
     }
 }
 

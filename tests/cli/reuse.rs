@@ -15,8 +15,9 @@ use crate::support::kinds::{check, line, verbose_dry_run};
 use crate::support::toml::{Toml, quoted};
 
 /// A keep-alive HTTP/1.1 server answering every request with a chunked `ok`, the way nginx's
-/// dynamic answers come; `/stall` sends its last chunk only 3 s later. It notes, for each
-/// request, the path and which connection (0, 1, …) carried it.
+/// dynamic answers come; `/length` with a body of announced length, `/stall` with its last
+/// chunk only 3 s later, `/stall-length` with half of a body of announced length. It notes, for
+/// each request, the path and which connection (0, 1, …) carried it.
 struct KeepAlive {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<(String, usize)>>>,
@@ -77,7 +78,13 @@ fn serve(stream: TcpStream, number: usize, seen: &Mutex<Vec<(String, usize)>>) {
         seen.lock().unwrap().push((path.clone(), number));
         let stream = reader.get_mut();
         let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n";
-        if path == "/stall" {
+        if path == "/length" {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        } else if path == "/stall-length" {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok");
+            thread::sleep(Duration::from_secs(3));
+            let _ = stream.write_all(b"ok");
+        } else if path == "/stall" {
             let _ = stream.write_all(head.as_bytes());
             thread::sleep(Duration::from_secs(3));
             let _ = stream.write_all(b"0\r\n\r\n");
@@ -101,6 +108,7 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
     let checks = [
         http(&server, "a", ""),
         http(&server, "b", ""),
+        http(&server, "length", ""),
         http(&server, "own", "fresh_connection = true"),
         http(&server, "c", ""),
     ]
@@ -108,7 +116,7 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
     // One at a time, in order: each check finds the connection the one before left.
     let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
     assert_eq!(out.code, 0, "{out:?}");
-    for name in ["a", "b", "own", "c"] {
+    for name in ["a", "b", "length", "own", "c"] {
         assert_eq!(line(&out, name), "pass - HTTP 200", "{}", out.stdout);
     }
     let shared = server.connection_of("/a");
@@ -116,6 +124,11 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
         server.connection_of("/b"),
         shared,
         "b reuses a's connection"
+    );
+    assert_eq!(
+        server.connection_of("/length"),
+        shared,
+        "so does a body of announced length"
     );
     assert_eq!(server.connection_of("/c"), shared, "c reuses it too");
     assert_ne!(
@@ -142,20 +155,36 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
 #[test]
 fn a_body_still_on_its_way_is_not_waited_for() {
     let server = KeepAlive::start();
-    let checks = [http(&server, "stall", ""), http(&server, "after", "")].concat();
+    let checks = [
+        http(&server, "stall", ""),
+        http(&server, "stall-length", ""),
+        http(&server, "after", ""),
+    ]
+    .concat();
     let started = Instant::now();
     let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
     let took = started.elapsed();
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(line(&out, "stall"), "pass - HTTP 200", "{}", out.stdout);
+    assert_eq!(
+        line(&out, "stall-length"),
+        "pass - HTTP 200",
+        "{}",
+        out.stdout
+    );
     assert!(
         took < Duration::from_secs(2),
         "the run waited for a body nobody needs: {took:?}"
     );
-    // Its connection was not fit to reuse (the body was not over): the next check dialed anew.
+    // Their connections were not fit to reuse (the bodies were not over): each next check
+    // dialed anew.
+    assert_ne!(
+        server.connection_of("/stall-length"),
+        server.connection_of("/stall")
+    );
     assert_ne!(
         server.connection_of("/after"),
-        server.connection_of("/stall")
+        server.connection_of("/stall-length")
     );
 }
 

@@ -75,8 +75,9 @@ thread_local! {
     static WAITING: Cell<bool> = const { Cell::new(true) };
 }
 
-/// `read()` with this thread's connections limited to what they have already received: where
-/// it would wait for more, the read ends as a timeout at once, and no socket call is made.
+/// `read()` with this thread's connections limited to what has already arrived: what is in
+/// their buffers and what the kernel holds for them; where it would wait for more, the read ends
+/// as a timeout at once.
 pub fn arrived_only<T>(read: impl FnOnce() -> T) -> T {
     struct Restore;
     impl Drop for Restore {
@@ -132,7 +133,7 @@ impl Transport for Link {
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
         if !WAITING.get() {
-            return Err(ureq::Error::Timeout(timeout.reason));
+            return self.read_arrived(timeout);
         }
         let after = left(timeout)?;
         if self.read_timeout != Some(after) {
@@ -157,6 +158,19 @@ impl Transport for Link {
         let peeked = socket2::SockRef::from(&self.stream)
             .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
         matches!(peeked, Err(e) if e.kind() == ErrorKind::WouldBlock)
+    }
+}
+
+impl Link {
+    /// What the kernel already holds for this connection, without waiting (`arrived_only`).
+    fn read_arrived(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.set_nonblocking(true)?;
+        let input = self.buffers.input_append_buf();
+        let read = self.stream.read(input);
+        self.stream.set_nonblocking(false)?;
+        let read = read.map_err(|e| io(e, timeout))?;
+        self.buffers.input_appended(read);
+        Ok(read > 0)
     }
 }
 
