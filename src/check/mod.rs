@@ -42,7 +42,7 @@ pub const KINDS: &[&Kind] = &[
 pub use kind::{Built, Endpoint, Kind, Probe};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -275,43 +275,36 @@ pub fn run_all(
     let total = order.len();
     let order = Arc::new(order);
     let next = Arc::new(AtomicUsize::new(0));
-    let (sender, receiver) = mpsc::channel::<(usize, usize, Outcome)>();
+    // The outcomes land in place, and only the last one wakes this thread: a wake for each
+    // (a channel) cost two context switches a check.
+    let board = Arc::new(Board {
+        results: Mutex::new(Collected {
+            outcomes: checks.iter().map(|list| vec![None; list.len()]).collect(),
+            missing: total,
+        }),
+        done: Condvar::new(),
+    });
     for _ in 0..jobs.min(total) {
-        let (checks, context, order, next, sender) = (
+        let (checks, context, order, next, board) = (
             checks.clone(),
             context.clone(),
             order.clone(),
             next.clone(),
-            sender.clone(),
+            board.clone(),
         );
         let spawned = thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(move || {
                 while let Some(&(c, k)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let outcome = run(&checks[c][k], &context, deadline);
-                    if sender.send((c, k, outcome)).is_err() {
-                        return;
-                    }
+                    board.post(c, k, outcome);
                 }
             });
         if spawned.is_err() {
             break; // fewer workers than asked for; the ones that started still drain the queue
         }
     }
-    drop(sender);
-
-    let mut results: Vec<Vec<Option<Outcome>>> =
-        checks.iter().map(|list| vec![None; list.len()]).collect();
-    let mut received = 0;
-    while received < total {
-        match receiver.recv_timeout(collect_by.remaining()) {
-            Ok((c, k, outcome)) => {
-                results[c][k] = Some(outcome);
-                received += 1;
-            }
-            Err(_) => break,
-        }
-    }
+    let results = board.collect(collect_by);
     results
         .into_iter()
         .enumerate()
@@ -335,6 +328,49 @@ pub fn run_all(
                 .collect()
         })
         .collect()
+}
+
+/// Where the workers of `run_all` leave their outcomes.
+struct Board {
+    results: Mutex<Collected>,
+    done: Condvar,
+}
+
+struct Collected {
+    outcomes: Vec<Vec<Option<Outcome>>>,
+    missing: usize,
+}
+
+impl Board {
+    /// Leaves the outcome of check `k` of component `c`; the last one wakes the collector. One
+    /// that comes after the collector gave up finds nothing to fill.
+    fn post(&self, c: usize, k: usize, outcome: Outcome) {
+        let mut results = self.results.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = results.outcomes.get_mut(c).and_then(|list| list.get_mut(k)) {
+            *slot = Some(outcome);
+            results.missing -= 1;
+            if results.missing == 0 {
+                self.done.notify_one();
+            }
+        }
+    }
+
+    /// The outcomes once all have come, or what has come by `collect_by`.
+    fn collect(&self, collect_by: Deadline) -> Vec<Vec<Option<Outcome>>> {
+        let mut results = self.results.lock().unwrap_or_else(PoisonError::into_inner);
+        while results.missing > 0 {
+            let left = collect_by.remaining();
+            if left.is_zero() {
+                break;
+            }
+            results = self
+                .done
+                .wait_timeout(results, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        std::mem::take(&mut results.outcomes)
+    }
 }
 
 #[cfg(test)]
