@@ -140,22 +140,24 @@ pub fn send(
     } else {
         &context.agent
     };
-    let mut configured = agent
-        .configure_request(request)
-        .timeout_global(Some(budget))
-        .max_redirects(redirects);
-    // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
-    // so their rustls configuration is built once per run.
-    if options.insecure || options.ca_file.is_some() || options.client_cert.is_some() {
-        let mut tls = TlsConfig::builder()
-            .disable_verification(options.insecure)
-            .client_cert(options.client_cert.clone());
-        if let Some(roots) = &options.ca_file {
-            tls = tls.root_certs(RootCerts::new_with_certs(roots));
-        }
-        configured = configured.tls_config(tls.build());
+    // A kept-alive connection the server closed as the request went out fails before any
+    // answer; a browser then sends an idempotent request again on a new connection, and so
+    // does a check, rather than call the server down for it.
+    let again = matches!(request.method().as_str(), "GET" | "HEAD").then(|| copy(&request));
+    let dials = crate::net::path::dials();
+    let mut result = run_on(agent, request, options, redirects, budget);
+    if let (Err(error), Some(request)) = (&result, again)
+        && crate::net::path::dials() == dials
+        && crate::net::is_stale(error)
+    {
+        context.trace.emit(format_args!(
+            "< {}; sent again on a new connection",
+            crate::net::describe_error(error, budget, &host)
+        ));
+        let left = budget.saturating_sub(started.elapsed());
+        result = run_on(&context.fresh_agent, request, options, redirects, left);
     }
-    match agent.run(configured.build()) {
+    match result {
         Ok(response) => {
             context.trace.emit(format_args!(
                 "< HTTP {} after {}",
@@ -173,6 +175,41 @@ pub fn send(
             })
         }
     }
+}
+
+/// `request` sent by `agent` with `options`' TLS settings, within `budget`.
+fn run_on(
+    agent: &ureq::Agent,
+    request: ureq::http::Request<Vec<u8>>,
+    options: &HttpOptions,
+    redirects: u32,
+    budget: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut configured = agent
+        .configure_request(request)
+        .timeout_global(Some(budget))
+        .max_redirects(redirects);
+    // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
+    // so their rustls configuration is built once per run.
+    if options.insecure || options.ca_file.is_some() || options.client_cert.is_some() {
+        let mut tls = TlsConfig::builder()
+            .disable_verification(options.insecure)
+            .client_cert(options.client_cert.clone());
+        if let Some(roots) = &options.ca_file {
+            tls = tls.root_certs(RootCerts::new_with_certs(roots));
+        }
+        configured = configured.tls_config(tls.build());
+    }
+    agent.run(configured.build())
+}
+
+/// A request of the same method, URL, headers and body.
+fn copy(request: &ureq::http::Request<Vec<u8>>) -> ureq::http::Request<Vec<u8>> {
+    let mut copy = ureq::http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 /// Reads a body nobody needs when it is small and has already arrived, so that the connection

@@ -72,6 +72,20 @@ pub fn is_local(error: &ureq::Error) -> bool {
     }
 }
 
+/// Whether ureq's error is a connection the server had closed: reset, or ended before any
+/// answer. On a kept-alive connection that is the server's idle timeout meeting the request,
+/// not a failure of the server.
+pub fn is_stale(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(error, ureq::Error::Io(io) if matches!(
+        io.kind(),
+        ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+    ))
+}
+
 /// Whether an I/O error is this host's own trouble: ENETUNREACH, EPERM or EACCES on connect
 /// (a local firewall, a sandbox), EADDRNOTAVAIL (no address of the family to send from), and
 /// a lookup the resolver could not answer (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the

@@ -16,8 +16,9 @@ use crate::support::toml::{Toml, quoted};
 
 /// A keep-alive HTTP/1.1 server answering every request with a chunked `ok`, the way nginx's
 /// dynamic answers come; `/length` with a body of announced length, `/stall` with its last
-/// chunk only 3 s later, `/stall-length` with half of a body of announced length. It notes, for
-/// each request, the path and which connection (0, 1, …) carried it.
+/// chunk only 3 s later, `/stall-length` with half of a body of announced length; `/idle…`
+/// closes a connection that served a request before. It notes, for each request, the path and
+/// which connection (0, 1, …) carried it.
 struct KeepAlive {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<(String, usize)>>>,
@@ -65,7 +66,7 @@ impl KeepAlive {
 fn serve(stream: TcpStream, number: usize, seen: &Mutex<Vec<(String, usize)>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
-    loop {
+    for served in 0.. {
         let mut request = String::new();
         if reader.read_line(&mut request).unwrap_or(0) == 0 {
             return;
@@ -76,6 +77,9 @@ fn serve(stream: TcpStream, number: usize, seen: &Mutex<Vec<(String, usize)>>) {
             header.clear();
         }
         seen.lock().unwrap().push((path.clone(), number));
+        if path.starts_with("/idle") && served > 0 {
+            return; // its keep-alive timeout met the request: closed, unanswered
+        }
         let stream = reader.get_mut();
         let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n";
         if path == "/length" {
@@ -131,6 +135,13 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
         "so does a body of announced length"
     );
     assert_eq!(server.connection_of("/c"), shared, "c reuses it too");
+    let port = server.addr.port();
+    assert!(
+        out.stdout
+            .contains(&format!(") via 127.0.0.1:{port}\n  c/c: ")),
+        "a check on a kept-alive connection says where it went: {}",
+        out.stdout
+    );
     assert_ne!(
         server.connection_of("/own"),
         shared,
@@ -237,5 +248,46 @@ fn many_checks_on_shared_connections_still_end_by_the_deadline() {
         server.connections() < 500,
         "no connection was reused: {}",
         server.connections()
+    );
+}
+
+// A kept-alive connection the server closes as the next request arrives (its idle timeout) is
+// not an outage: the request goes again on a new connection, once.
+#[test]
+fn a_kept_alive_connection_closed_under_a_request_is_not_an_outage() {
+    let server = KeepAlive::start();
+    let checks = [
+        http(&server, "a", ""),
+        http(&server, "idle", ""),
+        http(&server, "after", ""),
+    ]
+    .concat();
+    let config =
+        format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
+    let out = Cmd::new()
+        .config(&config)
+        .args(["--jobs", "1", "run", "--dry-run", "-vv"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(line(&out, "idle"), "pass - HTTP 200", "{}", out.stdout);
+    let carried: Vec<usize> = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path == "/idle")
+        .map(|(_, number)| *number)
+        .collect();
+    assert_eq!(carried.len(), 2, "sent twice: {carried:?}");
+    assert_eq!(
+        carried[0],
+        server.connection_of("/a"),
+        "first on a's connection"
+    );
+    assert_ne!(carried[1], carried[0], "then on a new one");
+    assert!(
+        out.stderr.contains("sent again on a new connection"),
+        "-vv says so: {}",
+        out.stderr
     );
 }

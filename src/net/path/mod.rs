@@ -387,11 +387,25 @@ thread_local! {
     /// The address the last connection of this thread reached (each attempt of a check runs
     /// on one thread, which takes it after the attempt).
     static DIALED: Cell<Option<SocketAddr>> = const { Cell::new(None) };
+    /// How many connections this thread has opened.
+    static DIALS: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Notes the address a connection of this thread reached.
+/// Notes a connection this thread opened to `address`.
 pub fn note_dialed(address: SocketAddr) {
     DIALED.with(|dialed| dialed.set(Some(address)));
+    DIALS.with(|dials| dials.set(dials.get() + 1));
+}
+
+/// Notes that this thread is about to use a kept-alive connection to `address`.
+pub fn note_reached(address: SocketAddr) {
+    DIALED.with(|dialed| dialed.set(Some(address)));
+}
+
+/// How many connections this thread has opened so far: unchanged across a request, it rode
+/// a kept-alive one.
+pub fn dials() -> u64 {
+    DIALS.with(Cell::get)
 }
 
 /// The address this thread's last connection reached since the last call, if it made one.

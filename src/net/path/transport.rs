@@ -11,7 +11,7 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, NextTimeout, Transport,
 };
 
-use super::{dial, note_dialed};
+use super::{dial, note_dialed, note_reached};
 
 /// Dials each address ureq resolved in turn, from `source` when set. Each address gets an
 /// equal share of what is left of the connect budget; one refused or unreachable gives way
@@ -53,6 +53,7 @@ impl<In: Transport> Connector<In> for Dialer {
                     );
                     return Ok(Some(Either::B(Link {
                         stream,
+                        peer: *address,
                         buffers,
                         read_timeout: None,
                         write_timeout: None,
@@ -93,6 +94,8 @@ pub fn arrived_only<T>(read: impl FnOnce() -> T) -> T {
 /// A TCP connection for ureq.
 pub struct Link {
     stream: TcpStream,
+    /// The address it reached.
+    peer: SocketAddr,
     buffers: Grow,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
@@ -152,12 +155,19 @@ impl Transport for Link {
     }
 
     /// Whether a pooled connection is still good: nothing waiting to be read, not closed. One
-    /// non-blocking peek (MSG_PEEK | MSG_DONTWAIT), not two mode switches around a read.
+    /// non-blocking peek (MSG_PEEK | MSG_DONTWAIT), not two mode switches around a read. One
+    /// found open is about to carry a request of this thread (ureq asks when it takes one from
+    /// the pool, and when it puts one back, on the thread that used it): its address is noted
+    /// as the one this thread's check reached, for `-v`.
     fn is_open(&mut self) -> bool {
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
         let peeked = socket2::SockRef::from(&self.stream)
             .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
-        matches!(peeked, Err(e) if e.kind() == ErrorKind::WouldBlock)
+        let open = matches!(peeked, Err(e) if e.kind() == ErrorKind::WouldBlock);
+        if open {
+            note_reached(self.peer);
+        }
+        open
     }
 }
 
