@@ -334,16 +334,12 @@ fn jobs_bound_concurrency() {
 /// A server that answers every connection with `Content-Encoding: encoding` and `body`, bytes
 /// as given (the support server's bodies are text).
 fn encoded_server(encoding: &'static str, body: Vec<u8>) -> String {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = crate::support::http::listen();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
+            crate::support::http::read_head(&mut stream);
             let text = format!(
                 "HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()

@@ -241,6 +241,15 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Reads a request's head (up to its blank line), byte by byte, and drops it.
+pub fn read_head(stream: &mut impl Read) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+}
+
 /// A loopback listener whose backlog takes a burst of hundreds of connections at once (std's
 /// 128 drops SYNs under `--jobs 512`, and the client then waits a second to retry).
 pub fn listen() -> TcpListener {
@@ -346,11 +355,7 @@ impl Responder {
                 seen.lock().unwrap().push(peer);
                 thread::spawn(move || {
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                        head.push(byte[0]);
-                    }
+                    read_head(&mut stream);
                     let answer = format!(
                         "HTTP/1.1 {status} {}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                         reason(status)
