@@ -222,7 +222,7 @@ pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget:
         .content_length()
         .is_none_or(|length| length <= SMALL)
     {
-        let _ = crate::net::path::arrived_only(|| read_body(response, SMALL, budget));
+        let _ = crate::net::path::arrived_only(|| read_raw(response, SMALL, budget));
     }
 }
 
@@ -235,13 +235,7 @@ pub fn read_body(
     cap: u64,
     budget: Duration,
 ) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(cap)
-        .read_to_end(&mut body)
-        .map_err(|error| crate::net::describe_io(&error, budget))?;
+    let body = read_raw(response, cap, budget)?;
     let encoding = response
         .headers()
         .get(ureq::http::header::CONTENT_ENCODING)
@@ -254,6 +248,22 @@ pub fn read_body(
         Some("deflate") => decode(flate2::read::ZlibDecoder::new(&body[..]), cap, "deflate"),
         _ => Ok(body),
     }
+}
+
+/// At most `cap` bytes of a body as they came, the rest left unread.
+fn read_raw(
+    response: &mut ureq::http::Response<ureq::Body>,
+    cap: u64,
+    budget: Duration,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(cap)
+        .read_to_end(&mut body)
+        .map_err(|error| crate::net::describe_io(&error, budget))?;
+    Ok(body)
 }
 
 /// At most `cap` bytes of what `decoder` makes of a body; a body cut at `cap` decodes as far as
