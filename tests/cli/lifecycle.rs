@@ -369,7 +369,7 @@ fn a_held_lock_stops_a_second_run_and_a_killed_holder_does_not_block() {
     // Wait until the holder has the lock (its pid is written once it holds it).
     let lock = cmd.dir().join("state/component-api.lock");
     let started = std::time::Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default() != holder.id().to_string() {
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != holder.id().to_string() {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the first run never took the lock"

@@ -350,7 +350,7 @@ fn monit_waits_for_a_run_holding_the_lock() {
         .spawn();
     let lock = cmd.dir().join("state/component-web.lock");
     let started = Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default() != run.id().to_string() {
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != run.id().to_string() {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the run never took the lock"
