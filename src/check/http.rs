@@ -64,7 +64,7 @@ pub struct HttpSpec {
     pub expect_json: Vec<(String, serde_json::Value)>,
     pub follow_redirects: bool,
     /// `cert_warn_before`: degraded when the URL's certificate expires sooner.
-    pub cert_warn: Option<CertWarn>,
+    pub cert_warn: Option<Box<CertWarn>>,
 }
 
 /// `cert_warn_before` of an https URL: where to look and how long before expiry to warn.
@@ -80,7 +80,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
     let url = keys.require(&URL, "`url = \"https://api.example.com/health\"`")?;
     let options = web::options(keys)?;
     let cert_warn = match keys.take(&CERT_WARN_BEFORE)? {
-        Some(before) => Some(cert_warn(keys, &url.0, before.0, &options)?),
+        Some(before) => Some(Box::new(cert_warn(keys, &url.0, before.0, &options)?)),
         None => None,
     };
     let expect_json: Vec<(String, serde_json::Value)> = keys

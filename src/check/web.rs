@@ -53,7 +53,7 @@ pub struct RawBasicAuth {
 #[derive(Debug, Default)]
 pub struct HttpOptions {
     pub headers: Vec<(String, String)>,
-    pub basic_auth: Option<BasicAuth>,
+    pub basic_auth: Option<Box<BasicAuth>>,
     pub insecure: bool,
     pub ca_file: Option<Vec<Certificate<'static>>>,
     /// mTLS (`client_cert`, `client_key`).
@@ -370,7 +370,7 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         ));
     }
     let basic_auth = match keys.take(&BASIC_AUTH)? {
-        Some(auth) => Some(basic_auth(keys, auth)?),
+        Some(auth) => Some(Box::new(basic_auth(keys, auth)?)),
         None => None,
     };
     let ca_file = match keys.take(&CA_FILE)? {

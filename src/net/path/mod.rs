@@ -51,7 +51,8 @@ pub struct Path {
     /// `host:port` (lower case) → the addresses it is pinned to.
     pins: Vec<(String, Vec<IpAddr>)>,
     pub source: Option<IpAddr>,
-    pub proxy: Option<Proxy>,
+    /// Boxed, as rare: a path is part of every check of a config, held all run long.
+    pub proxy: Option<Box<Proxy>>,
 }
 
 /// Which of its addresses one run of a check takes (`ip = "both"` and `"all"` run a check once
@@ -124,7 +125,9 @@ pub fn read(keys: &mut Keys) -> Result<Path, KeyError> {
     };
     let proxy = match keys.take(&PROXY)? {
         None => None,
-        Some(url) => Some(Proxy::parse(&url).map_err(|why| keys.invalid(&PROXY, why))?),
+        Some(url) => Some(Box::new(
+            Proxy::parse(&url).map_err(|why| keys.invalid(&PROXY, why))?,
+        )),
     };
     if proxy.is_some() && (ip != Ip::Auto || !pins.is_empty()) {
         return Err(keys.invalid(
@@ -132,7 +135,7 @@ pub fn read(keys: &mut Keys) -> Result<Path, KeyError> {
             "through a proxy the proxy resolves the name: drop `ip` and `resolve`, or the proxy",
         ));
     }
-    if source.is_some() && proxy.as_ref().is_some_and(Proxy::is_socks) {
+    if source.is_some() && proxy.as_deref().is_some_and(Proxy::is_socks) {
         return Err(keys.invalid(
             &SOURCE_ADDRESS,
             "a SOCKS proxy is reached from the system's choice of address: drop `source_address`",

@@ -253,6 +253,9 @@ impl Buffers for Grow {
     }
 
     fn input_append_buf(&mut self) -> &mut [u8] {
+        // Reading means the request has gone out: its buffer is given back rather than kept
+        // by every connection left open for reuse (made again for the next request).
+        self.output = Vec::new();
         self.room(READ_AT_LEAST, self.input_max);
         &mut self.input[self.filled..]
     }
