@@ -149,7 +149,8 @@ pub struct Outcome {
 /// and the route an attempt takes (`ip = "both"` and `"all"` run a check once per route).
 #[derive(Clone)]
 pub struct Context {
-    pub agent: ureq::Agent,
+    /// The agents of checks that ride kept-alive connections, one a host.
+    pub shared: Arc<web::Shared>,
     /// The agent of `fresh_connection` checks: it keeps no connection for another.
     pub fresh_agent: ureq::Agent,
     pub trace: Trace,
@@ -168,7 +169,7 @@ impl Context {
         let https = checks.into_iter().any(|check| check.probe.uses_https())
             || witnesses.into_iter().any(witness::Witness::uses_https);
         Context {
-            agent: web::agent(https),
+            shared: Arc::new(web::Shared::new(https)),
             fresh_agent: web::fresh_agent(https),
             trace,
             route: Route::Any,
@@ -273,6 +274,7 @@ pub fn run_all(
         .flat_map(|(c, list)| (0..list.len()).map(move |k| (c, k)))
         .collect();
     let total = order.len();
+    crate::net::path::expect_in_flight(jobs.min(total));
     let order = Arc::new(order);
     let next = Arc::new(AtomicUsize::new(0));
     // The outcomes land in place, and only the last one wakes this thread: a wake for each

@@ -3,9 +3,10 @@
 //! run, and the requests themselves — sent within the check's budget, traced at `-vv`, bodies
 //! read up to a cap, failures in words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -74,8 +75,42 @@ pub struct BasicAuth {
     pub password: Result<Secret, String>,
 }
 
-/// The agent checks share, trusting the system's CA certificates when `https`. Status codes
-/// are data here, never errors.
+/// The agents of the checks that share connections: one a host (`scheme://host:port`), so that
+/// each host's kept-alive connections are a pool of their own. ureq looks through the whole of
+/// an agent's pool, once for each host in it, twice a request and under one lock: with one
+/// agent for all, 10,000 checks of 1,000 hosts took 18 s of CPU instead of half a second.
+pub struct Shared {
+    https: bool,
+    by_host: Mutex<HashMap<String, ureq::Agent>>,
+}
+
+impl Shared {
+    /// Agents trusting the system's CA certificates when `https`.
+    pub fn new(https: bool) -> Shared {
+        Shared {
+            https,
+            by_host: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The agent of `uri`'s host (a redirect elsewhere stays on it, pooled there).
+    pub fn agent(&self, uri: &ureq::http::Uri) -> ureq::Agent {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        let mut hosts = self.by_host.lock().unwrap_or_else(PoisonError::into_inner);
+        hosts
+            .entry(key)
+            .or_insert_with(|| agent(self.https))
+            .clone()
+    }
+}
+
+/// An agent that keeps connections for reuse (the checks of one host; a heartbeat), trusting
+/// the system's CA certificates when `https`. Status codes are data here, never errors.
 pub fn agent(https: bool) -> ureq::Agent {
     new_agent(
         agent_config(https)
@@ -138,7 +173,8 @@ pub fn send(
     } else if options.fresh_connection {
         &context.fresh_agent
     } else {
-        &context.agent
+        own = context.shared.agent(request.uri());
+        &own
     };
     // A kept-alive connection the server closed as the request went out fails before any
     // answer; a browser then sends an idempotent request again on a new connection, and so

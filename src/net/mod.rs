@@ -87,15 +87,21 @@ pub fn is_stale(error: &ureq::Error) -> bool {
 }
 
 /// Whether an I/O error is this host's own trouble: ENETUNREACH, EPERM or EACCES on connect
-/// (a local firewall, a sandbox), EADDRNOTAVAIL (no address of the family to send from), and
-/// a lookup the resolver could not answer (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the
-/// target's.
+/// (a local firewall, a sandbox), EADDRNOTAVAIL (no address of the family to send from), no
+/// file descriptor left (EMFILE, ENFILE), and a lookup the resolver could not answer
+/// (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the target's.
 pub fn is_local_io(error: &std::io::Error) -> bool {
     use std::io::ErrorKind;
     matches!(
         error.kind(),
         ErrorKind::NetworkUnreachable | ErrorKind::PermissionDenied | ErrorKind::AddrNotAvailable
-    ) || resolver_failed(error)
+    ) || out_of_descriptors(error)
+        || resolver_failed(error)
+}
+
+/// EMFILE or ENFILE: this process (or the system) may open no more files or sockets.
+fn out_of_descriptors(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
 /// The resolver's own failure, as the standard library reports getaddrinfo's EAI_AGAIN and
@@ -188,6 +194,9 @@ fn describe_io_at(error: &std::io::Error, budget: Duration, host: &str) -> Strin
         ErrorKind::AddrNotAvailable => {
             "this host has no address to connect from (no address of that family?)".to_owned()
         }
+        _ if out_of_descriptors(error) => "this host ran out of file descriptors (too many open \
+             files): raise the limit (`ulimit -n`, systemd's LimitNOFILE=) or lower --jobs"
+            .to_owned(),
         _ if resolver_failed(error) => {
             format!("this host's resolver could not answer for {host} (see /etc/resolv.conf)")
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::Cmd;
-use crate::support::http::{blackhole, listen};
+use crate::support::http::{Response, Server, blackhole, listen};
 use crate::support::kinds::{check, line, verbose_dry_run};
 use crate::support::toml::{Toml, quoted};
 
@@ -289,5 +289,70 @@ fn a_kept_alive_connection_closed_under_a_request_is_not_an_outage() {
         out.stderr.contains("sent again on a new connection"),
         "-vv says so: {}",
         out.stderr
+    );
+}
+
+// Kept-alive connections to many hosts are kept only while file descriptors are left: 400
+// checks of 100 hosts (four a host, each on a connection of its own as they run together)
+// under `ulimit -n 128` all pass. Keeping every idle connection ran the run out of
+// descriptors a quarter of the way through, and the rest failed.
+#[test]
+fn checks_of_many_hosts_never_run_out_of_descriptors() {
+    let servers: Vec<KeepAlive> = (0..100).map(|_| KeepAlive::start()).collect();
+    let mut config = Toml::cachet("http://127.0.0.1:9");
+    for (c, server) in servers.iter().enumerate() {
+        config = config.component(&format!("c{c}"), c as u64 + 1);
+        for k in 0..4 {
+            let url = server.url(&format!("/k{k}"));
+            config = config.check(
+                Some(&format!("k{k}")),
+                "http",
+                &format!("url = {}", quoted(&url)),
+            );
+        }
+    }
+    let out = Cmd::new()
+        .config(&config.to_string())
+        .fd_limit(128)
+        .args(["--jobs", "16", "run", "--dry-run"])
+        .run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let served: usize = servers.iter().map(|s| s.seen.lock().unwrap().len()).sum();
+    assert_eq!(served, 400, "every check reached its host");
+}
+
+// A check that finds no file descriptor left is this host's trouble, not its target's: it
+// cannot be judged, says what to change, and no component shows an outage for it.
+#[test]
+fn running_out_of_descriptors_is_this_hosts_trouble() {
+    let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
+    let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
+    for k in 0..40 {
+        let url = target.url(&format!("/k{k}"));
+        config = config.check(
+            Some(&format!("k{k}")),
+            "http",
+            &format!("url = {}", quoted(&url)),
+        );
+    }
+    let out = Cmd::new()
+        .config(&config.to_string())
+        .fd_limit(24)
+        .args(["--jobs", "40", "run", "--dry-run"])
+        .run();
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "this host ran out of file descriptors (too many open files): raise the limit"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("outage"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("api: operational (")
+            && out.stdout.contains("/40 checks could not be judged"),
+        "the checks that had descriptors passed: {}",
+        out.stdout
     );
 }

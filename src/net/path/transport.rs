@@ -5,6 +5,8 @@
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ureq::unversioned::transport::{
@@ -51,6 +53,7 @@ impl<In: Transport> Connector<In> for Dialer {
                         details.config.input_buffer_size(),
                         details.config.output_buffer_size(),
                     );
+                    OPEN.fetch_add(1, Ordering::Relaxed);
                     return Ok(Some(Either::B(Link {
                         stream,
                         peer: *address,
@@ -159,7 +162,16 @@ impl Transport for Link {
     /// found open is about to carry a request of this thread (ureq asks when it takes one from
     /// the pool, and when it puts one back, on the thread that used it): its address is noted
     /// as the one this thread's check reached, for `-v`.
+    ///
+    /// Kept-alive connections are what runs of many hosts hold most of: one found idle gives
+    /// its buffers back, and none is kept once the process holds more than `keep_at_most`
+    /// connections — a run never fails its checks for want of file descriptors it spent on
+    /// connections nobody may ask for again.
     fn is_open(&mut self) -> bool {
+        if OPEN.load(Ordering::Relaxed) > keep_at_most() {
+            return false;
+        }
+        self.buffers.release_if_idle();
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
         let peeked = socket2::SockRef::from(&self.stream)
             .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
@@ -169,6 +181,50 @@ impl Transport for Link {
         }
         open
     }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The HTTP client's connections open now, in use or kept for reuse.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Connections the checks in flight may open besides those kept (`--jobs`).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Tells the connections how many checks run at once, each of which may open one.
+pub fn expect_in_flight(checks: usize) {
+    IN_FLIGHT.store(checks, Ordering::Relaxed);
+}
+
+/// How many open connections still let one be kept for reuse: the file descriptors this
+/// process may open (`ulimit -n`) less one for each check in flight and 64 for everything
+/// else (files, pipes, Cachet), at most 4,096.
+fn keep_at_most() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    let limit = *LIMIT.get_or_init(descriptor_limit);
+    limit
+        .saturating_sub(IN_FLIGHT.load(Ordering::Relaxed) + 64)
+        .min(4096)
+}
+
+/// The soft limit on open files, from /proc/self/limits; 1,024 (the usual one) if unknown.
+fn descriptor_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            let soft = line
+                .trim_start_matches("Max open files")
+                .split_whitespace()
+                .next()?;
+            // "unlimited" reads as no limit worth keeping below.
+            Some(soft.parse().unwrap_or(usize::MAX))
+        })
+        .unwrap_or(1024)
 }
 
 impl Link {
@@ -236,6 +292,18 @@ impl Grow {
         let size = size.min(limit);
         if size > self.input.len() {
             self.input.resize(size, 0);
+        }
+    }
+}
+
+impl Grow {
+    /// Gives the buffers back when nothing read waits in them (a connection going idle).
+    pub fn release_if_idle(&mut self) {
+        if self.filled == self.consumed {
+            self.input = Vec::new();
+            self.filled = 0;
+            self.consumed = 0;
+            self.output = Vec::new();
         }
     }
 }

@@ -163,7 +163,11 @@ impl Transport for Tls {
     }
 
     fn is_open(&mut self) -> bool {
-        self.stream.get_mut().get_mut().is_open()
+        let open = self.stream.get_mut().get_mut().is_open();
+        if open {
+            self.buffers.release_if_idle();
+        }
+        open
     }
 
     fn is_tls(&self) -> bool {

@@ -12,6 +12,7 @@ pub struct Cmd {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<String>,
+    fd_limit: Option<u32>,
     dir: tempfile::TempDir,
 }
 
@@ -106,8 +107,15 @@ impl Cmd {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            fd_limit: None,
             dir: tempfile::tempdir().unwrap(),
         }
+    }
+
+    /// Runs the binary with at most `limit` open files (`ulimit -n`, through sh).
+    pub fn fd_limit(mut self, limit: u32) -> Cmd {
+        self.fd_limit = Some(limit);
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -170,7 +178,16 @@ impl Cmd {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = match self.fd_limit {
+            None => Command::new(BIN),
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                sh
+            }
+        };
         command
             .args(&self.args)
             .env_clear()
