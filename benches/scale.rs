@@ -157,12 +157,19 @@ fn median_of(repeat: usize, args: &[&str], dir: &Path) -> (f64, u64, f64) {
 
 /// A config of `checks` checks of one kind, `PER_COMPONENT` to a component.
 fn config(cachet: &str, checks: usize, check: &str) -> String {
+    config_by(cachet, checks, |_| check.to_owned())
+}
+
+/// A config of `checks` checks, `PER_COMPONENT` to a component, those of component `c` being
+/// `check(c)`.
+fn config_by(cachet: &str, checks: usize, check: impl Fn(usize) -> String) -> String {
     let mut text = format!("[cachet]\nurl = \"{cachet}\"\napi = \"2\"\n");
     for c in 0..checks.div_ceil(PER_COMPONENT) {
         text.push_str(&format!("[components.c{c}]\nid = {}\n", c + 1));
         for k in 0..PER_COMPONENT.min(checks - c * PER_COMPONENT) {
             text.push_str(&format!(
-                "[[components.c{c}.checks]]\nname = \"k{k}\"\n{check}\n"
+                "[[components.c{c}.checks]]\nname = \"k{k}\"\n{}\n",
+                check(c)
             ));
         }
     }
@@ -180,7 +187,6 @@ fn main() {
         cachet = cachet.component(id, &format!("C{id}"), 1);
     }
     let target = keep_alive_target();
-    let http = format!("type = \"http\"\nurl = \"http://{target}/\"");
 
     overhead(&cachet);
 
@@ -194,9 +200,26 @@ fn main() {
         "| checks | components | `run --force` (every component written) | `run` (Cachet read, nothing to write) | `run --dry-run` (checks only) | ideal | dry run / ideal | CPU of `run --force` | peak RSS |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for checks in [10, 100, 1_000, 10_000] {
-        let file = dir.path().join(format!("http-{checks}.toml"));
-        std::fs::write(&file, config(&cachet.url(), checks, &http)).unwrap();
+    // The last row: the 10,000 checks spread over 100 hosts (servers on 100 ports), ten
+    // components a host.
+    let hosts: Vec<SocketAddr> = (0..100).map(|_| keep_alive_target()).collect();
+    for (checks, spread) in [
+        (10, 1),
+        (100, 1),
+        (1_000, 1),
+        (10_000, 1),
+        (10_000, hosts.len()),
+    ] {
+        let file = dir.path().join(format!("http-{checks}-{spread}.toml"));
+        let text = config_by(&cachet.url(), checks, |c| {
+            let host = if spread == 1 {
+                target
+            } else {
+                hosts[c % spread]
+            };
+            format!("type = \"http\"\nurl = \"http://{host}/\"")
+        });
+        std::fs::write(&file, text).unwrap();
         let file = file.to_str().unwrap();
         let jobs = JOBS.to_string();
         let base = ["-q", "--timeout", "60s", "-j", &jobs, "-c", file, "run"];
@@ -241,8 +264,13 @@ fn main() {
                 ms[ms.len() - 1]
             );
         }
+        let hosts = if spread == 1 {
+            String::new()
+        } else {
+            format!(" ({spread} hosts)")
+        };
         println!(
-            "| {checks} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.1} MiB |",
+            "| {checks}{hosts} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.2}x | {:.0} ms | {:.1} MiB |",
             checks.div_ceil(PER_COMPONENT),
             wall * 1000.0,
             read * 1000.0,
