@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
-use crate::support::cmd::Cmd;
+use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Server, blackhole, listen};
 use crate::support::kinds::{check, line, verbose_dry_run};
 use crate::support::toml::{Toml, quoted};
@@ -303,19 +303,10 @@ fn checks_of_many_hosts_never_run_out_of_descriptors() {
     for (c, server) in servers.iter().enumerate() {
         config = config.component(&format!("c{c}"), c as u64 + 1);
         for k in 0..4 {
-            let url = server.url(&format!("/k{k}"));
-            config = config.check(
-                Some(&format!("k{k}")),
-                "http",
-                &format!("url = {}", quoted(&url)),
-            );
+            config = with_http(config, k, &server.url(&format!("/k{k}")));
         }
     }
-    let out = Cmd::new()
-        .config(&config.to_string())
-        .fd_limit(128)
-        .args(["--jobs", "16", "run", "--dry-run"])
-        .run();
+    let out = dry_run_within(&config, 128, 16);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let served: usize = servers.iter().map(|s| s.seen.lock().unwrap().len()).sum();
     assert_eq!(served, 400, "every check reached its host");
@@ -328,18 +319,9 @@ fn running_out_of_descriptors_is_this_hosts_trouble() {
     let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
     let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
     for k in 0..40 {
-        let url = target.url(&format!("/k{k}"));
-        config = config.check(
-            Some(&format!("k{k}")),
-            "http",
-            &format!("url = {}", quoted(&url)),
-        );
+        config = with_http(config, k, &target.url(&format!("/k{k}")));
     }
-    let out = Cmd::new()
-        .config(&config.to_string())
-        .fd_limit(24)
-        .args(["--jobs", "40", "run", "--dry-run"])
-        .run();
+    let out = dry_run_within(&config, 24, 40);
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(
@@ -355,4 +337,22 @@ fn running_out_of_descriptors_is_this_hosts_trouble() {
         "the checks that had descriptors passed: {}",
         out.stdout
     );
+}
+
+/// `config` with an `http` check `k{k}` of `url`.
+fn with_http(config: Toml, k: usize, url: &str) -> Toml {
+    config.check(
+        Some(&format!("k{k}")),
+        "http",
+        &format!("url = {}", quoted(url)),
+    )
+}
+
+/// `run --dry-run` of `config`, `jobs` checks at once, with at most `fds` open files.
+fn dry_run_within(config: &Toml, fds: u32, jobs: usize) -> Output {
+    Cmd::new()
+        .config(&config.to_string())
+        .fd_limit(fds)
+        .args(["--jobs", &jobs.to_string(), "run", "--dry-run"])
+        .run()
 }
