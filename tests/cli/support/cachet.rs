@@ -137,6 +137,8 @@ struct State {
     schedules: BTreeMap<u64, Schedule>,
     /// Seconds the server's clock is ahead of this machine's (`advance_clock`).
     clock: i64,
+    /// How long each answer takes (`answering_after`), as PHP does.
+    answer_time: Duration,
 }
 
 impl State {
@@ -159,15 +161,38 @@ pub struct FakeCachet {
 
 impl FakeCachet {
     pub fn start(version: Version) -> FakeCachet {
-        FakeCachet::serve(version, None)
+        FakeCachet::serve(version, None, false)
+    }
+
+    /// The fake Cachet keeping connections open between requests, as the nginx or Apache in
+    /// front of a real one does.
+    pub fn start_keep_alive(version: Version) -> FakeCachet {
+        FakeCachet::serve(version, None, true)
     }
 
     /// The fake Cachet behind TLS with `config` (an `https://` URL).
     pub fn start_tls(version: Version, config: Arc<rustls::ServerConfig>) -> FakeCachet {
-        FakeCachet::serve(version, Some(config))
+        FakeCachet::serve(version, Some(config), false)
     }
 
-    fn serve(version: Version, tls: Option<Arc<rustls::ServerConfig>>) -> FakeCachet {
+    /// Every answer from now on comes after `time`.
+    pub fn answering_after(self, time: Duration) -> FakeCachet {
+        self.state.lock().unwrap().answer_time = time;
+        self
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.server
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn serve(
+        version: Version,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        keep_alive: bool,
+    ) -> FakeCachet {
         let state = Arc::new(Mutex::new(State {
             version,
             components: BTreeMap::new(),
@@ -180,6 +205,7 @@ impl FakeCachet {
             drops_meta_writes: false,
             schedules: BTreeMap::new(),
             clock: 0,
+            answer_time: Duration::ZERO,
         }));
         let shared = state.clone();
         let handler = move |request: &Request| {
@@ -199,7 +225,7 @@ impl FakeCachet {
                 }
                 return scripted.response;
             }
-            let response = handle(&mut state, request);
+            let response = handle(&mut state, request).delay(state.answer_time);
             // Laravel's throttle middleware announces the limit on every answer.
             match remaining {
                 Some(remaining) => response
@@ -210,6 +236,7 @@ impl FakeCachet {
         };
         let server = match tls {
             Some(config) => Server::start_tls(config, handler),
+            None if keep_alive => Server::start_keep_alive(handler),
             None => Server::start(handler),
         };
         FakeCachet { server, state }

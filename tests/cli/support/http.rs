@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -104,38 +105,55 @@ pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 pub struct Server {
     pub addr: SocketAddr,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Connections accepted so far.
+    pub connections: Arc<AtomicUsize>,
     tls: bool,
 }
 
 impl Server {
     pub fn start(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
-        Server::start_with(Arc::new(handler), None)
+        Server::start_with(Arc::new(handler), None, false)
+    }
+
+    /// A server that keeps each connection open for the next request, as nginx in front of a
+    /// real Cachet does.
+    pub fn start_keep_alive(
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) -> Server {
+        Server::start_with(Arc::new(handler), None, true)
     }
 
     pub fn start_tls(
         config: Arc<rustls::ServerConfig>,
         handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
     ) -> Server {
-        Server::start_with(Arc::new(handler), Some(config))
+        Server::start_with(Arc::new(handler), Some(config), false)
     }
 
-    fn start_with(handler: Handler, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
+    fn start_with(
+        handler: Handler,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        keep_alive: bool,
+    ) -> Server {
         let listener = listen();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
         let server = Server {
             addr,
             requests: requests.clone(),
+            connections: connections.clone(),
             tls: tls.is_some(),
         };
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                connections.fetch_add(1, Ordering::Relaxed);
                 let (handler, requests, tls) = (handler.clone(), requests.clone(), tls.clone());
                 thread::spawn(move || {
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                     match tls {
-                        None => serve(stream, &handler, &requests),
+                        None => serve(stream, &handler, &requests, keep_alive),
                         Some(config) => {
                             let Ok(connection) = rustls::ServerConnection::new(config) else {
                                 return;
@@ -144,6 +162,7 @@ impl Server {
                                 rustls::StreamOwned::new(connection, stream),
                                 &handler,
                                 &requests,
+                                false,
                             );
                         }
                     }
@@ -163,31 +182,41 @@ impl Server {
     }
 }
 
-fn serve<S: Read + Write>(stream: S, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+/// Answers the requests of one connection: one, then closes it; or, `keep_alive`, each until
+/// the client closes it.
+fn serve<S: Read + Write>(
+    stream: S,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    keep_alive: bool,
+) {
     let mut reader = BufReader::new(stream);
-    let Some(request) = read_request(&mut reader) else {
-        return;
-    };
-    requests.lock().unwrap().push(request.clone());
-    let response = handler(&request);
-    thread::sleep(response.delay);
-    if response.status == 0 {
-        return;
+    while let Some(request) = read_request(&mut reader) {
+        requests.lock().unwrap().push(request.clone());
+        let response = handler(&request);
+        thread::sleep(response.delay);
+        if response.status == 0 {
+            return;
+        }
+        let mut text = format!(
+            "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
+            response.status,
+            reason(response.status),
+            response.body.len(),
+            if keep_alive { "keep-alive" } else { "close" }
+        );
+        for (name, value) in &response.headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(&response.body);
+        let stream = reader.get_mut();
+        let _ = stream.write_all(text.as_bytes());
+        let _ = stream.flush();
+        if !keep_alive {
+            return;
+        }
     }
-    let mut text = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        response.status,
-        reason(response.status),
-        response.body.len()
-    );
-    for (name, value) in &response.headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
-    }
-    text.push_str("\r\n");
-    text.push_str(&response.body);
-    let stream = reader.get_mut();
-    let _ = stream.write_all(text.as_bytes());
-    let _ = stream.flush();
 }
 
 fn read_request<S: Read>(reader: &mut BufReader<S>) -> Option<Request> {
