@@ -425,3 +425,49 @@ fn tcp_speaks_through_tls_when_asked() {
         refused.stderr
     );
 }
+
+// Every TLS check sees the certificate the server presents now: no session is resumed (a
+// resumed session shows no certificate, and the check would judge one from an earlier
+// handshake). Behind one name the first connection meets a leaf valid for 90 days, every later
+// one a leaf expiring in 2 days; run one after the other, the second check of each trust is
+// degraded for it. With sessions resumed, `b` judged `a`'s certificate and passed.
+#[test]
+fn every_tls_check_judges_the_certificate_the_server_presents_now() {
+    let pki = pki();
+    let server = Server::start_tls(
+        pki.rotating(
+            Duration::days(90) + Duration::hours(1),
+            Duration::days(2) + Duration::hours(1),
+        ),
+        ok,
+    );
+    let cmd = Cmd::new();
+    let ca = cmd.write("ca.pem", &pki.ca_pem);
+    let address = format!(
+        "address = \"{}\"\nsni = \"localhost\"\nwarn_before = \"14d\"",
+        server.addr
+    );
+    let insecure = format!("{address}\ninsecure = true");
+    let trusted = format!("{address}\nca_file = \"{}\"", ca.display());
+    let checks = [
+        check("a", "tls", &insecure),
+        check("b", "tls", &insecure),
+        check("c", "tls", &trusted),
+        check("d", "tls", &trusted),
+    ]
+    .concat();
+    let out = dry_run(cmd.args(["--jobs", "1"]), &checks);
+    let all = outcomes(&out);
+    assert_eq!(outcome(&all, "a").0, "pass", "{all:?}");
+    let soon = format!(
+        "certificate for localhost expires in 2 days ({}), within `warn_before` (14 days)",
+        date_in(Duration::days(2) + Duration::hours(1))
+    );
+    for name in ["b", "c", "d"] {
+        assert_eq!(
+            outcome(&all, name),
+            ("degraded".into(), soon.clone()),
+            "{name}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ use super::{Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
 use crate::net::path::{self, Route};
-use crate::net::tls::{Verifier, accept_anything, system_config};
+use crate::net::tls::{accept_anything, system_config};
 use crate::net::{Failure, at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
 
@@ -74,7 +74,7 @@ impl Trust {
             .iter()
             .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
             .collect();
-        Ok(Trust::Only(Arc::new(Verifier::new(roots)?.client_config())))
+        Ok(Trust::Only(crate::net::tls::trusting_only(roots)?))
     }
 
     fn config(&self) -> Arc<ClientConfig> {

@@ -22,7 +22,8 @@ pub use transport::Connector;
 pub use verify::Verifier;
 pub use words::{describe, not_tls, span_in_words};
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -42,6 +43,14 @@ pub fn builder() -> rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier> {
     ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .unwrap_or_else(|_| ClientConfig::builder())
+}
+
+/// `config` resuming no session: every handshake shows the server's certificate. A resumed
+/// session shows none, and what was judged would be the certificate of an earlier handshake,
+/// perhaps of another server behind the same name.
+fn without_resumption(mut config: ClientConfig) -> ClientConfig {
+    config.resumption = rustls::client::Resumption::disabled();
+    config
 }
 
 /// The system's CA certificates, read once per process; empty when the system has none.
@@ -103,14 +112,30 @@ pub fn system_config() -> Arc<ClientConfig> {
             Err(_) => {
                 let mut store = RootCertStore::empty();
                 store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-                Arc::new(
+                Arc::new(without_resumption(
                     builder()
                         .with_root_certificates(store)
                         .with_no_client_auth(),
-                )
+                ))
             }
         }
     }))
+}
+
+/// The configuration that trusts `roots` alone (a `ca_file`'s), built once per distinct set of
+/// certificates: the checks of a config that name one CA file share it, where each of
+/// thousands used to build its own (14 KiB of memory each, all run long, and a parse of the
+/// certificates).
+pub fn trusting_only(roots: Vec<CertificateDer<'static>>) -> Result<Arc<ClientConfig>, String> {
+    type Built = HashMap<Vec<CertificateDer<'static>>, Arc<ClientConfig>>;
+    static BUILT: LazyLock<Mutex<Built>> = LazyLock::new(Mutex::default);
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(config) = built.get(&roots) {
+        return Ok(Arc::clone(config));
+    }
+    let config = Arc::new(Verifier::new(roots.clone())?.client_config());
+    built.insert(roots, Arc::clone(&config));
+    Ok(config)
 }
 
 /// The configuration of `insecure = true`: any chain, any name; only the handshake's
@@ -119,12 +144,12 @@ pub fn accept_anything() -> Arc<ClientConfig> {
     static ANYTHING: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     Arc::clone(ANYTHING.get_or_init(|| {
         let verifier = AcceptAnything(provider().signature_verification_algorithms);
-        Arc::new(
+        Arc::new(without_resumption(
             builder()
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(verifier))
                 .with_no_client_auth(),
-        )
+        ))
     }))
 }
 

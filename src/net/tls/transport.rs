@@ -12,7 +12,7 @@ use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Either, NextTimeout, Transport, TransportAdapter,
 };
 
-use super::{Verifier, accept_anything, system_config, ureq_roots};
+use super::{accept_anything, system_config, ureq_roots};
 use crate::net::path::Grow;
 
 /// ureq's TLS layer with `Verifier`: the HTTP kinds and the Cachet client connect through it,
@@ -78,9 +78,7 @@ fn server_trust(tls: &TlsConfig) -> Result<Arc<ClientConfig>, ureq::Error> {
         .iter()
         .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
         .collect();
-    let verifier =
-        Verifier::new(roots).map_err(|_| ureq::Error::Tls("no usable CA certificate"))?;
-    Ok(Arc::new(verifier.client_config()))
+    super::trusting_only(roots).map_err(|_| ureq::Error::Tls("no usable CA certificate"))
 }
 
 impl<In: Transport> ureq::unversioned::transport::Connector<In> for Connector {

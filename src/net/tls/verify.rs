@@ -37,10 +37,12 @@ impl Verifier {
 
     /// The rustls client configuration that verifies with this.
     pub fn client_config(self) -> ClientConfig {
-        builder()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(self))
-            .with_no_client_auth()
+        super::without_resumption(
+            builder()
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(self))
+                .with_no_client_auth(),
+        )
     }
 }
 

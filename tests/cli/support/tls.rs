@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
@@ -61,6 +62,43 @@ impl Pki {
         params.not_before = params.not_after - Duration::days(30).max(left + Duration::days(1));
         let leaf = params.signed_by(&key, &self.issuer).unwrap();
         serving(vec![leaf.der().clone(), self.ca.der().clone()], &key)
+    }
+}
+
+impl Pki {
+    /// Servers behind one name that share their sessions, as a load balancer's backends
+    /// sharing a session cache do: the first connection meets a leaf expiring `first` from
+    /// now, every later one a leaf expiring `then`. TLS 1.2, whose session ids a client can
+    /// resume as soon as a handshake ends; a client that resumes is shown no certificate.
+    pub fn rotating(&self, first: Duration, then: Duration) -> Arc<rustls::ServerConfig> {
+        let resolvers =
+            [first, then].map(|left| self.leaf(&["localhost"], left).cert_resolver.clone());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Rotating {
+                resolvers,
+                served: AtomicUsize::new(0),
+            }));
+        Arc::new(server)
+    }
+}
+
+#[derive(Debug)]
+struct Rotating {
+    resolvers: [Arc<dyn rustls::server::ResolvesServerCert>; 2],
+    served: AtomicUsize,
+}
+
+impl rustls::server::ResolvesServerCert for Rotating {
+    fn resolve(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let which = self.served.fetch_add(1, Ordering::SeqCst).min(1);
+        self.resolvers[which].resolve(hello)
     }
 }
 
