@@ -307,7 +307,7 @@ fn checks_of_many_hosts_never_run_out_of_descriptors() {
             config = with_http(config, k, &server.url(&format!("/k{k}")));
         }
     }
-    let out = dry_run_within(&config, 128, 16);
+    let out = dry_run_within(Cmd::new().fd_limit(128), &config, 16);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let served: usize = servers.iter().map(|s| s.seen.lock().unwrap().len()).sum();
     assert_eq!(served, 400, "every check reached its host");
@@ -322,7 +322,7 @@ fn running_out_of_descriptors_is_this_hosts_trouble() {
     for k in 0..40 {
         config = with_http(config, k, &target.url(&format!("/k{k}")));
     }
-    let out = dry_run_within(&config, 24, 40);
+    let out = dry_run_within(Cmd::new().fd_limit(24), &config, 40);
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(
@@ -349,13 +349,31 @@ fn with_http(config: Toml, k: usize, url: &str) -> Toml {
     )
 }
 
-/// `run --dry-run` of `config`, `jobs` checks at once, with at most `fds` open files.
-fn dry_run_within(config: &Toml, fds: u32, jobs: usize) -> Output {
-    Cmd::new()
-        .config(&config.to_string())
-        .fd_limit(fds)
+/// `run --dry-run` of `config` by `cmd` (its descriptor limit set), `jobs` checks at once.
+fn dry_run_within(cmd: Cmd, config: &Toml, jobs: usize) -> Output {
+    cmd.config(&config.to_string())
         .args(["--jobs", &jobs.to_string(), "run", "--dry-run"])
         .run()
+}
+
+// A low soft limit on descriptors is raised to room for the checks in flight (the hard limit
+// allows it): 40 checks at once of a server answering in 500 ms, under `ulimit -Sn 32`, all
+// pass — where the hard limit is 24 as well, the same run cannot (above).
+#[test]
+fn a_low_soft_descriptor_limit_is_raised_for_the_checks() {
+    let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
+    let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
+    for k in 0..40 {
+        config = with_http(config, k, &target.url(&format!("/k{k}")));
+    }
+    let out = dry_run_within(Cmd::new().soft_fd_limit(32), &config, 40);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("api: operational (all 40 checks passed)"),
+        "{}",
+        out.stdout
+    );
 }
 
 // The Cachet client rides the connections a Cachet keeps open (as the nginx or Apache in

@@ -5,7 +5,6 @@
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -195,36 +194,52 @@ static OPEN: AtomicUsize = AtomicUsize::new(0);
 /// Connections the checks in flight may open besides those kept (`--jobs`).
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
-/// Tells the connections how many checks run at once, each of which may open one.
+/// The soft limit on open files as last read or raised; 0 until then.
+static LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Tells the connections how many checks run at once, each of which may open one, and makes
+/// room for them: the soft limit on open files (`ulimit -n`, often 1,024) is raised to four a
+/// check and 1,024 more, never past the hard limit. A modest figure, as programs the checks
+/// run (monitoring plugins) inherit it.
 pub fn expect_in_flight(checks: usize) {
     IN_FLIGHT.store(checks, Ordering::Relaxed);
+    let room = u64::try_from(checks)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(4)
+        .saturating_add(1024);
+    if let Ok(limit) = rlimit::increase_nofile_limit(room) {
+        LIMIT.store(
+            usize::try_from(limit).unwrap_or(usize::MAX),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// How many open connections still let one be kept for reuse: the file descriptors this
 /// process may open (`ulimit -n`) less one for each check in flight and 64 for everything
 /// else (files, pipes, Cachet), at most 4,096.
 fn keep_at_most() -> usize {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    let limit = *LIMIT.get_or_init(descriptor_limit);
-    limit
+    descriptor_limit()
         .saturating_sub(IN_FLIGHT.load(Ordering::Relaxed) + 64)
         .min(4096)
 }
 
-/// The soft limit on open files, from /proc/self/limits; 1,024 (the usual one) if unknown.
+/// The soft limit on open files; 1,024 (the usual one) if it cannot be read.
 fn descriptor_limit() -> usize {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-            let soft = line
-                .trim_start_matches("Max open files")
-                .split_whitespace()
-                .next()?;
-            // "unlimited" reads as no limit worth keeping below.
-            Some(soft.parse().unwrap_or(usize::MAX))
-        })
-        .unwrap_or(1024)
+    match LIMIT.load(Ordering::Relaxed) {
+        0 => {
+            let soft = rlimit::Resource::NOFILE
+                .get()
+                .map_or(1024, |(soft, _)| soft);
+            let soft = usize::try_from(soft).unwrap_or(usize::MAX);
+            // Unless a raise was stored meanwhile.
+            match LIMIT.compare_exchange(0, soft, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => soft,
+                Err(raised) => raised,
+            }
+        }
+        known => known,
+    }
 }
 
 impl Link {

@@ -12,7 +12,7 @@ pub struct Cmd {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<String>,
-    fd_limit: Option<u32>,
+    fd_limit: Option<String>,
     dir: tempfile::TempDir,
 }
 
@@ -112,9 +112,17 @@ impl Cmd {
         }
     }
 
-    /// Runs the binary with at most `limit` open files (`ulimit -n`, through sh).
+    /// Runs the binary with at most `limit` open files (`ulimit -n`, through sh: the soft and
+    /// the hard limit).
     pub fn fd_limit(mut self, limit: u32) -> Cmd {
-        self.fd_limit = Some(limit);
+        self.fd_limit = Some(format!("-n {limit}"));
+        self
+    }
+
+    /// Runs the binary with a soft limit of `limit` open files (`ulimit -Sn`), the hard one
+    /// left as it is.
+    pub fn soft_fd_limit(mut self, limit: u32) -> Cmd {
+        self.fd_limit = Some(format!("-Sn {limit}"));
         self
     }
 
@@ -178,12 +186,12 @@ impl Cmd {
     }
 
     fn command(&self) -> Command {
-        let mut command = match self.fd_limit {
+        let mut command = match &self.fd_limit {
             None => Command::new(BIN),
             Some(limit) => {
                 let mut sh = Command::new("sh");
                 sh.arg("-c")
-                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
                     .arg(BIN);
                 sh
             }
