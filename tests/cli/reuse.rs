@@ -317,12 +317,7 @@ fn checks_of_many_hosts_never_run_out_of_descriptors() {
 // cannot be judged, says what to change, and no component shows an outage for it.
 #[test]
 fn running_out_of_descriptors_is_this_hosts_trouble() {
-    let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
-    let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
-    for k in 0..40 {
-        config = with_http(config, k, &target.url(&format!("/k{k}")));
-    }
-    let out = dry_run_within(Cmd::new().fd_limit(24), &config, 40);
+    let out = forty_at_once(Cmd::new().fd_limit(24));
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(
@@ -361,12 +356,7 @@ fn dry_run_within(cmd: Cmd, config: &Toml, jobs: usize) -> Output {
 // pass — where the hard limit is 24 as well, the same run cannot (above).
 #[test]
 fn a_low_soft_descriptor_limit_is_raised_for_the_checks() {
-    let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
-    let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
-    for k in 0..40 {
-        config = with_http(config, k, &target.url(&format!("/k{k}")));
-    }
-    let out = dry_run_within(Cmd::new().soft_fd_limit(32), &config, 40);
+    let out = forty_at_once(Cmd::new().soft_fd_limit(32));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
@@ -406,4 +396,15 @@ fn writes_to_cachet_ride_kept_alive_connections() {
         cachet.connections(),
         requests.len()
     );
+}
+
+/// `run --dry-run` by `cmd` of 40 checks at once of a server answering in 500 ms, all of
+/// component `api`.
+fn forty_at_once(cmd: Cmd) -> Output {
+    let target = Server::start(|_| Response::new(200, "ok").delay(Duration::from_millis(500)));
+    let mut config = Toml::cachet("http://127.0.0.1:9").component("api", 1);
+    for k in 0..40 {
+        config = with_http(config, k, &target.url(&format!("/k{k}")));
+    }
+    dry_run_within(cmd, &config, 40)
 }
