@@ -95,12 +95,12 @@ impl Shared {
 
     /// The agent of `uri`'s host (a redirect elsewhere stays on it, pooled there).
     pub fn agent(&self, uri: &ureq::http::Uri) -> ureq::Agent {
-        let key = format!(
+        let mut key = format!(
             "{}://{}",
             uri.scheme_str().unwrap_or_default(),
             uri.authority().map(|a| a.as_str()).unwrap_or_default()
-        )
-        .to_ascii_lowercase();
+        );
+        key.make_ascii_lowercase();
         let mut hosts = self.by_host.lock().unwrap_or_else(PoisonError::into_inner);
         hosts
             .entry(key)
