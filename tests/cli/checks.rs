@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server, closed_port};
-use crate::support::kinds::{self, line, verbose_dry_run as dry_run};
+use crate::support::kinds::{self, expect_line, line, verbose_dry_run as dry_run};
 use crate::support::tls::pki;
 use crate::support::toml::quoted;
 
@@ -21,7 +21,7 @@ fn http_sends_method_headers_body_and_basic_auth() {
     );
     let out = dry_run(cmd, &checks);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(line(&out, "post"), "pass - HTTP 201");
+    expect_line(&out, "post", "pass - HTTP 201");
     let request = &server.requests()[0];
     assert_eq!(
         (request.method.as_str(), request.target.as_str()),
@@ -126,22 +126,25 @@ fn http_status_ranges_and_body_assertions() {
     .concat();
     let out = dry_run(Cmd::new(), &checks);
     assert_eq!(out.code, 2);
-    assert_eq!(line(&out, "json ok"), "pass - HTTP 200");
-    assert_eq!(
-        line(&out, "json bad"),
-        "fail - HTTP 200, JSON /db/lag is 3, expected 0"
+    expect_line(&out, "json ok", "pass - HTTP 200");
+    expect_line(
+        &out,
+        "json bad",
+        "fail - HTTP 200, JSON /db/lag is 3, expected 0",
     );
-    assert_eq!(
-        line(&out, "contains"),
-        "fail - HTTP 200, body does not contain `nowhere`"
+    expect_line(
+        &out,
+        "contains",
+        "fail - HTTP 200, body does not contain `nowhere`",
     );
-    assert_eq!(line(&out, "regex"), "pass - HTTP 200");
-    assert_eq!(
-        line(&out, "reject"),
-        "fail - HTTP 200, body matches rejected /(?i)fatal error/ (`Fatal error`)"
+    expect_line(&out, "regex", "pass - HTTP 200");
+    expect_line(
+        &out,
+        "reject",
+        "fail - HTTP 200, body matches rejected /(?i)fatal error/ (`Fatal error`)",
     );
-    assert_eq!(line(&out, "range"), "pass - HTTP 304");
-    assert_eq!(line(&out, "teapot"), "fail - HTTP 418, expected 200-299");
+    expect_line(&out, "range", "pass - HTTP 304");
+    expect_line(&out, "teapot", "fail - HTTP 418, expected 200-299");
 }
 
 #[test]
@@ -162,14 +165,12 @@ fn http_redirects_are_followed_boundedly_or_not_at_all() {
     ]
     .concat();
     let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(line(&out, "followed"), "pass - HTTP 200");
-    assert_eq!(
-        line(&out, "not followed"),
-        "fail - HTTP 301, expected 200-299"
-    );
-    assert_eq!(
-        line(&out, "loop"),
-        "fail - more than 10 redirects (a redirect loop?)"
+    expect_line(&out, "followed", "pass - HTTP 200");
+    expect_line(&out, "not followed", "fail - HTTP 301, expected 200-299");
+    expect_line(
+        &out,
+        "loop",
+        "fail - more than 10 redirects (a redirect loop?)",
     );
     let loops = server
         .requests()
@@ -187,9 +188,10 @@ fn http_bodies_are_read_up_to_a_cap() {
         server.url("/")
     );
     let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(
-        line(&out, "big"),
-        "fail - HTTP 200, body does not contain `needle` in its first 1 MiB"
+    expect_line(
+        &out,
+        "big",
+        "fail - HTTP 200, body does not contain `needle` in its first 1 MiB",
     );
 }
 
@@ -211,13 +213,14 @@ fn https_verifies_certificates_unless_told_otherwise() {
     );
     let out = dry_run(cmd, &checks);
     assert_eq!(out.code, 2, "{out:?}");
-    assert_eq!(
-        line(&out, "untrusted"),
-        "fail - certificate for 127.0.0.1 is not trusted: issued by an unknown CA (add it to the system's CA certificates, or name it in `ca_file`)"
+    expect_line(
+        &out,
+        "untrusted",
+        "fail - certificate for 127.0.0.1 is not trusted: issued by an unknown CA (add it to the system's CA certificates, or name it in `ca_file`)",
     );
-    assert_eq!(line(&out, "private ca"), "pass - HTTP 200");
-    assert_eq!(line(&out, "insecure"), "pass - HTTP 200");
-    assert_eq!(line(&out, "by name"), "pass - HTTP 200");
+    expect_line(&out, "private ca", "pass - HTTP 200");
+    expect_line(&out, "insecure", "pass - HTTP 200");
+    expect_line(&out, "by name", "pass - HTTP 200");
 }
 
 #[test]
@@ -258,13 +261,14 @@ fn tcp_connects_sends_and_expects_a_banner() {
     ]
     .concat();
     let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(line(&out, "connect"), "pass - connected");
-    assert_eq!(line(&out, "banner"), "pass - connected, got `220 `");
-    assert_eq!(
-        line(&out, "wrong banner"),
-        "fail - expected `SSH-2.0` from the peer, got `220 mail.example.com ESMTP ready` (the peer closed the connection)"
+    expect_line(&out, "connect", "pass - connected");
+    expect_line(&out, "banner", "pass - connected, got `220 `");
+    expect_line(
+        &out,
+        "wrong banner",
+        "fail - expected `SSH-2.0` from the peer, got `220 mail.example.com ESMTP ready` (the peer closed the connection)",
     );
-    assert_eq!(line(&out, "closed"), "fail - connection refused");
+    expect_line(&out, "closed", "fail - connection refused");
     assert!(line(&out, "ipv6").starts_with("fail - "), "{}", out.stdout);
     std::thread::sleep(Duration::from_millis(100));
     assert!(
@@ -293,7 +297,7 @@ fn defaults_apply_where_checks_are_silent() {
         "{}",
         out.stdout
     );
-    assert_eq!(line(&out, "overrides"), "pass - HTTP 200");
+    expect_line(&out, "overrides", "pass - HTTP 200");
 }
 
 // SPEC §2: -j bounds the checks in flight; all of them still run.
@@ -379,13 +383,12 @@ fn http_bodies_compressed_unasked_are_decoded() {
     })
     .collect::<String>();
     let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(line(&out, "gzip"), "pass - HTTP 200", "{}", out.stdout);
-    assert_eq!(line(&out, "deflate"), "pass - HTTP 200", "{}", out.stdout);
-    assert_eq!(
-        line(&out, "broken"),
+    expect_line(&out, "gzip", "pass - HTTP 200");
+    expect_line(&out, "deflate", "pass - HTTP 200");
+    expect_line(
+        &out,
+        "broken",
         "fail - HTTP 200, reading the body: the body says it is gzip-compressed but cannot be decompressed",
-        "{}",
-        out.stdout
     );
 }
 
@@ -421,12 +424,11 @@ fn long_response_heads_are_read_over_http_and_https() {
     ]
     .concat();
     let out = dry_run(cmd, &checks);
-    assert_eq!(line(&out, "plain"), "pass - HTTP 200", "{}", out.stdout);
-    assert_eq!(line(&out, "tls"), "pass - HTTP 200", "{}", out.stdout);
-    assert_eq!(
-        line(&out, "huge"),
+    expect_line(&out, "plain", "pass - HTTP 200");
+    expect_line(&out, "tls", "pass - HTTP 200");
+    expect_line(
+        &out,
+        "huge",
         "fail - response headers larger than 32768 bytes",
-        "{}",
-        out.stdout
     );
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::support::cachet::TOKEN;
 use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server, banner_server};
-use crate::support::kinds::{check, line, verbose_dry_run as dry_run};
+use crate::support::kinds::{check, expect_line, line, verbose_dry_run as dry_run};
 
 /// What nginx sends a client that speaks TLS to its plain-HTTP port.
 const NGINX_400: &str =
@@ -98,14 +98,16 @@ fn a_self_signed_ca_true_certificate_in_ca_file_is_trusted() {
         "{}",
         out.stdout
     );
-    assert_eq!(line(&out, "http"), "pass - HTTP 200");
-    assert_eq!(
-        line(&out, "wrong name"),
-        "fail - certificate is not valid for wrong.example (it names localhost, 127.0.0.1)"
+    expect_line(&out, "http", "pass - HTTP 200");
+    expect_line(
+        &out,
+        "wrong name",
+        "fail - certificate is not valid for wrong.example (it names localhost, 127.0.0.1)",
     );
-    assert_eq!(
-        line(&out, "not trusted"),
-        "fail - certificate for 127.0.0.1 is not trusted: it is self-signed (name it in `ca_file` to trust it)"
+    expect_line(
+        &out,
+        "not trusted",
+        "fail - certificate for 127.0.0.1 is not trusted: it is self-signed (name it in `ca_file` to trust it)",
     );
 }
 
@@ -119,13 +121,15 @@ fn a_missing_intermediate_is_named_an_incomplete_chain() {
     let ca = cmd.write("root.pem", &root);
     let checks = trusting(&server, &ca);
     let out = dry_run(cmd, &checks);
-    assert_eq!(
-        line(&out, "tls"),
-        "fail - certificate for localhost is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
+    expect_line(
+        &out,
+        "tls",
+        "fail - certificate for localhost is not trusted: the chain is incomplete (the server sent no intermediate certificate)",
     );
-    assert_eq!(
-        line(&out, "http"),
-        "fail - certificate for 127.0.0.1 is not trusted: the chain is incomplete (the server sent no intermediate certificate)"
+    expect_line(
+        &out,
+        "http",
+        "fail - certificate for 127.0.0.1 is not trusted: the chain is incomplete (the server sent no intermediate certificate)",
     );
 }
 
@@ -160,9 +164,10 @@ fn http_certificate_failures_are_sentences() {
             || expired.starts_with("fail - certificate for 127.0.0.1 expired 2 days ago (20"),
         "{expired}"
     );
-    assert_eq!(
-        line(&out, "plain"),
-        "fail - the server does not speak TLS on this port (its answer is not a TLS handshake: plain HTTP, or a protocol that starts TLS later)"
+    expect_line(
+        &out,
+        "plain",
+        "fail - the server does not speak TLS on this port (its answer is not a TLS handshake: plain HTTP, or a protocol that starts TLS later)",
     );
 }
 
@@ -245,14 +250,16 @@ fn expect_banner_waits_for_the_greeting_before_send() {
     ]
     .concat();
     let out = dry_run(Cmd::new(), &checks);
-    assert_eq!(line(&out, "patient"), "pass - connected, got `221`");
-    assert_eq!(
-        line(&out, "hasty"),
-        "fail - expected `221` from the peer, got `521 protocol error` (connection reset by the peer)"
+    expect_line(&out, "patient", "pass - connected, got `221`");
+    expect_line(
+        &out,
+        "hasty",
+        "fail - expected `221` from the peer, got `521 protocol error` (connection reset by the peer)",
     );
-    assert_eq!(
-        line(&out, "greeting only"),
-        "pass - connected, greeted `220 mx.example.test ESMTP`"
+    expect_line(
+        &out,
+        "greeting only",
+        "pass - connected, greeted `220 mx.example.test ESMTP`",
     );
     assert!(
         line(&out, "silent").starts_with(

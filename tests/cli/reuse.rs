@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Server, blackhole, listen};
-use crate::support::kinds::{check, line, verbose_dry_run};
+use crate::support::kinds::{check, expect_line, verbose_dry_run};
 use crate::support::toml::{Toml, quoted};
 
 /// A keep-alive HTTP/1.1 server answering every request with a chunked `ok`, the way nginx's
@@ -122,7 +122,7 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
     let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
     assert_eq!(out.code, 0, "{out:?}");
     for name in ["a", "b", "length", "own", "c"] {
-        assert_eq!(line(&out, name), "pass - HTTP 200", "{}", out.stdout);
+        expect_line(&out, name, "pass - HTTP 200");
     }
     let shared = server.connection_of("/a");
     assert_eq!(
@@ -177,13 +177,8 @@ fn a_body_still_on_its_way_is_not_waited_for() {
     let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
     let took = started.elapsed();
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(line(&out, "stall"), "pass - HTTP 200", "{}", out.stdout);
-    assert_eq!(
-        line(&out, "stall-length"),
-        "pass - HTTP 200",
-        "{}",
-        out.stdout
-    );
+    expect_line(&out, "stall", "pass - HTTP 200");
+    expect_line(&out, "stall-length", "pass - HTTP 200");
     assert!(
         took < Duration::from_secs(2),
         "the run waited for a body nobody needs: {took:?}"
@@ -270,7 +265,7 @@ fn a_kept_alive_connection_closed_under_a_request_is_not_an_outage() {
         .args(["--jobs", "1", "run", "--dry-run", "-vv"])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(line(&out, "idle"), "pass - HTTP 200", "{}", out.stdout);
+    expect_line(&out, "idle", "pass - HTTP 200");
     let carried: Vec<usize> = server
         .seen
         .lock()

@@ -37,6 +37,13 @@ pub fn line<'a>(out: &'a Output, name: &str) -> &'a str {
     rest.rsplit_once(" (").map_or(rest, |(text, _)| text)
 }
 
+/// Asserts that the `-v` line of check `name` reads `expected` (`outcome - detail`), showing
+/// the whole output when it does not.
+#[track_caller]
+pub fn expect_line(out: &Output, name: &str, expected: &str) {
+    assert_eq!(line(out, name), expected, "{}", out.stdout);
+}
+
 /// Check name → (outcome, detail), from the JSON report.
 pub fn outcomes(out: &Output) -> BTreeMap<String, (String, String)> {
     let json = out.json();
