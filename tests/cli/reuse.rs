@@ -99,6 +99,11 @@ fn serve(stream: TcpStream, number: usize, seen: &Mutex<Vec<(String, usize)>>) {
     }
 }
 
+/// Checks of `server` named `names`, each asking for `/NAME`, with no key besides.
+fn plain(server: &KeepAlive, names: &[&str]) -> String {
+    names.iter().map(|name| http(server, name, "")).collect()
+}
+
 fn http(server: &KeepAlive, name: &str, extra: &str) -> String {
     check(
         name,
@@ -167,12 +172,7 @@ fn checks_of_one_host_ride_one_connection_unless_fresh() {
 #[test]
 fn a_body_still_on_its_way_is_not_waited_for() {
     let server = KeepAlive::start();
-    let checks = [
-        http(&server, "stall", ""),
-        http(&server, "stall-length", ""),
-        http(&server, "after", ""),
-    ]
-    .concat();
+    let checks = plain(&server, &["stall", "stall-length", "after"]);
     let started = Instant::now();
     let out = verbose_dry_run(Cmd::new().args(["--jobs", "1"]), &checks);
     let took = started.elapsed();
@@ -252,12 +252,7 @@ fn many_checks_on_shared_connections_still_end_by_the_deadline() {
 #[test]
 fn a_kept_alive_connection_closed_under_a_request_is_not_an_outage() {
     let server = KeepAlive::start();
-    let checks = [
-        http(&server, "a", ""),
-        http(&server, "idle", ""),
-        http(&server, "after", ""),
-    ]
-    .concat();
+    let checks = plain(&server, &["a", "idle", "after"]);
     let config =
         format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.c]\nid = 1\n{checks}");
     let out = Cmd::new()
