@@ -66,6 +66,18 @@ fn over_routes(
         let probed = spec.probe.probe(&context.on(route), deadline);
         return (probed, take_dialed().into_iter().collect());
     }
+    over_each_route(spec, context, deadline, &routes)
+}
+
+/// The check over each of `routes` at once, a thread for each. Apart from `over_routes`, whose
+/// frame is on the stack of every check in flight.
+#[inline(never)]
+fn over_each_route(
+    spec: &CheckSpec,
+    context: &Context,
+    deadline: Deadline,
+    routes: &[Route],
+) -> (Probed, Vec<SocketAddr>) {
     let results: Vec<(Route, Probed, Option<SocketAddr>)> = thread::scope(|scope| {
         let running: Vec<_> = routes
             .iter()

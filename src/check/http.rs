@@ -53,18 +53,30 @@ const CERT_WARN_BEFORE: Key<HumanDuration> = Key::new("cert_warn_before");
 #[derive(Debug)]
 pub struct HttpSpec {
     pub url: String,
-    pub method: String,
+    /// A method of its own, or one of HTTP's (no allocation for those).
+    pub method: ureq::http::Method,
     pub body: Option<String>,
     pub options: HttpOptions,
     pub expect_status: StatusRanges,
-    pub expect_body_contains: Vec<String>,
-    pub expect_body_regex: Option<Regex>,
-    pub reject_body_regex: Option<Regex>,
-    /// JSON pointer → expected value.
-    pub expect_json: Vec<(String, serde_json::Value)>,
+    /// The assertions on the body, when there are any. Boxed: most checks have none, and a
+    /// spec is held all run long for every check of a config.
+    pub body_checks: Option<Box<BodyChecks>>,
     pub follow_redirects: bool,
     /// `cert_warn_before`: degraded when the URL's certificate expires sooner.
     pub cert_warn: Option<Box<CertWarn>>,
+}
+
+/// What an `http` check asserts of a body: each must hold.
+#[derive(Debug, Default)]
+pub struct BodyChecks {
+    /// `expect_body_contains`
+    pub contains: Vec<String>,
+    /// `expect_body_regex`
+    pub matches: Option<Regex>,
+    /// `reject_body_regex`
+    pub rejects: Option<Regex>,
+    /// `expect_json`: JSON pointer → expected value.
+    pub json: Vec<(String, serde_json::Value)>,
 }
 
 /// `cert_warn_before` of an https URL: where to look and how long before expiry to warn.
@@ -102,25 +114,46 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
     let called = redact_url(&url.0);
     let spec = HttpSpec {
         url: url.0,
-        method: keys
-            .take(&METHOD)?
-            .map_or_else(|| "GET".to_owned(), |m| m.0),
+        method: match keys.take(&METHOD)? {
+            Some(method) => ureq::http::Method::from_bytes(method.0.as_bytes()).map_err(|_| {
+                keys.error(
+                    METHOD.name,
+                    format!("`{}` is not an HTTP method like \"GET\"", method.0),
+                )
+            })?,
+            None => ureq::http::Method::GET,
+        },
         body: keys.take(&BODY)?,
         options,
         expect_status: keys
             .take(&EXPECT_STATUS)?
             .unwrap_or_else(StatusRanges::success),
-        expect_body_contains: keys
-            .take(&EXPECT_BODY_CONTAINS)?
-            .map(OneOrMany::into_vec)
-            .unwrap_or_default(),
-        expect_body_regex: keys.take(&EXPECT_BODY_REGEX)?.map(|p| p.0),
-        reject_body_regex: keys.take(&REJECT_BODY_REGEX)?.map(|p| p.0),
-        expect_json,
+        body_checks: body_checks(keys, expect_json)?,
         follow_redirects: keys.take(&FOLLOW_REDIRECTS)?.unwrap_or(true),
         cert_warn,
     };
     Built::new(spec, called)
+}
+
+/// The body assertions of a check, `None` when it makes none.
+fn body_checks(
+    keys: &mut Keys,
+    json: Vec<(String, serde_json::Value)>,
+) -> Result<Option<Box<BodyChecks>>, KeyError> {
+    let checks = BodyChecks {
+        contains: keys
+            .take(&EXPECT_BODY_CONTAINS)?
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default(),
+        matches: keys.take(&EXPECT_BODY_REGEX)?.map(|p| p.0),
+        rejects: keys.take(&REJECT_BODY_REGEX)?.map(|p| p.0),
+        json,
+    };
+    let none = checks.contains.is_empty()
+        && checks.matches.is_none()
+        && checks.rejects.is_none()
+        && checks.json.is_empty();
+    Ok((!none).then(|| Box::new(checks)))
 }
 
 /// `cert_warn_before` of an `http` check: only for https URLs.
@@ -177,12 +210,23 @@ impl Probe for HttpSpec {
 
 fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let probed = request(spec, context, deadline);
-    let Some(warn) = &spec.cert_warn else {
-        return probed;
-    };
-    if probed.level != Level::Pass {
-        return probed;
+    match &spec.cert_warn {
+        Some(warn) if probed.level == Level::Pass => {
+            warn_of_expiry(spec, warn, probed, context, deadline)
+        }
+        _ => probed,
     }
+}
+
+/// A passing answer, degraded when the URL's certificate expires within `cert_warn_before`.
+#[inline(never)]
+fn warn_of_expiry(
+    spec: &HttpSpec,
+    warn: &CertWarn,
+    probed: Probed,
+    context: &Context,
+    deadline: Deadline,
+) -> Probed {
     // `cert_warn_before`: only a warning, whatever the certificate's dates say.
     let how = tls::Handshaking {
         trust: &warn.trust,
@@ -222,8 +266,12 @@ fn probe(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
 
 fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let budget = deadline.remaining();
-    let request = match build_request(&spec.method, &spec.url, &spec.options, spec.body.as_deref())
-    {
+    let request = match build_request(
+        spec.method.as_str(),
+        &spec.url,
+        &spec.options,
+        spec.body.as_deref(),
+    ) {
         Ok(request) => request,
         Err(why) => return why.into(),
     };
@@ -232,18 +280,29 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     } else {
         0
     };
-    let mut response = match send(request, &spec.options, redirects, context, budget) {
-        Ok(response) => response,
-        Err(failure) => return failure.into(),
-    };
+    match send(request, &spec.options, redirects, context, budget) {
+        Ok(response) => judge_answer(spec, response, budget),
+        Err(failure) => failure.into(),
+    }
+}
+
+/// The status code and body assertions on an answer. Apart from `request`, as the frames on
+/// the stack while a request waits for its answer are held by every check in flight: 512
+/// checks at once hold 512 of them.
+#[inline(never)]
+fn judge_answer(
+    spec: &HttpSpec,
+    mut response: ureq::http::Response<ureq::Body>,
+    budget: Duration,
+) -> Probed {
     let code = response.status().as_u16();
     if !spec.expect_status.contains(code) {
         return Probed::fail(format!("HTTP {code}, expected {}", spec.expect_status));
     }
-    if !needs_body(spec) {
+    let Some(checks) = &spec.body_checks else {
         drain_small_body(&mut response, budget);
         return Probed::pass(format!("HTTP {code}"));
-    }
+    };
     let mut body = match read_body(&mut response, BODY_CAP + 1, budget) {
         Ok(body) => body,
         Err(why) => return Probed::fail(format!("HTTP {code}, reading the body: {why}")),
@@ -251,7 +310,7 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     let capped = body.len() as u64 > BODY_CAP;
     body.truncate(usize::try_from(BODY_CAP).unwrap_or(usize::MAX));
     let body = String::from_utf8_lossy(&body);
-    match check_body(spec, &body) {
+    match check_body(checks, &body) {
         // Say so when the answer was cut: the rest was never looked at.
         Some(problem) if capped => Probed::fail(format!(
             "HTTP {code}, {problem} in its first {} MiB",
@@ -262,28 +321,21 @@ fn request(spec: &HttpSpec, context: &Context, deadline: Deadline) -> Probed {
     }
 }
 
-fn needs_body(spec: &HttpSpec) -> bool {
-    !spec.expect_body_contains.is_empty()
-        || spec.expect_body_regex.is_some()
-        || spec.reject_body_regex.is_some()
-        || !spec.expect_json.is_empty()
-}
-
 /// The first body assertion that does not hold, in words.
-fn check_body(spec: &HttpSpec, body: &str) -> Option<String> {
-    if let Some(missing) = spec
-        .expect_body_contains
+fn check_body(checks: &BodyChecks, body: &str) -> Option<String> {
+    if let Some(missing) = checks
+        .contains
         .iter()
         .find(|text| !body.contains(text.as_str()))
     {
         return Some(format!("body does not contain `{}`", sanitize(missing)));
     }
-    if let Some(regex) = &spec.expect_body_regex
+    if let Some(regex) = &checks.matches
         && !regex.is_match(body)
     {
         return Some(format!("body does not match /{}/", regex.as_str()));
     }
-    if let Some(regex) = &spec.reject_body_regex
+    if let Some(regex) = &checks.rejects
         && let Some(found) = regex.find(body)
     {
         return Some(format!(
@@ -292,14 +344,15 @@ fn check_body(spec: &HttpSpec, body: &str) -> Option<String> {
             excerpt(found.as_str())
         ));
     }
-    if spec.expect_json.is_empty() {
+    if checks.json.is_empty() {
         return None;
     }
     let json: serde_json::Value = match serde_json::from_str(body) {
         Ok(json) => json,
         Err(error) => return Some(format!("body is not JSON ({error})")),
     };
-    spec.expect_json
+    checks
+        .json
         .iter()
         .find_map(|(pointer, expected)| match json.pointer(pointer) {
             None => Some(format!("JSON {pointer} is missing, expected {expected}")),
@@ -329,38 +382,25 @@ fn excerpt(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{HttpSpec, check_body};
-    use crate::keys::StatusRanges;
+    use super::{BodyChecks, check_body};
     use regex::Regex;
 
-    fn spec() -> HttpSpec {
-        HttpSpec {
-            url: "http://h/".to_owned(),
-            method: "GET".to_owned(),
-            body: None,
-            options: super::HttpOptions::default(),
-            expect_status: StatusRanges::success(),
-            expect_body_contains: Vec::new(),
-            expect_body_regex: None,
-            reject_body_regex: None,
-            expect_json: Vec::new(),
-            follow_redirects: true,
-            cert_warn: None,
-        }
+    fn checks() -> BodyChecks {
+        BodyChecks::default()
     }
 
     #[test]
     fn body_assertions_say_what_failed() {
-        let mut contains = spec();
-        contains.expect_body_contains = vec!["ok".to_owned()];
+        let mut contains = checks();
+        contains.contains = vec!["ok".to_owned()];
         assert_eq!(
             check_body(&contains, "fine"),
             Some("body does not contain `ok`".to_owned())
         );
         assert_eq!(check_body(&contains, "all ok"), None);
 
-        let mut regex = spec();
-        regex.expect_body_regex = Some(Regex::new(r#""ok"\s*:\s*true"#).unwrap());
+        let mut regex = checks();
+        regex.matches = Some(Regex::new(r#""ok"\s*:\s*true"#).unwrap());
         assert!(
             check_body(&regex, r#"{"ok": false}"#)
                 .unwrap()
@@ -368,8 +408,8 @@ mod tests {
         );
         assert_eq!(check_body(&regex, r#"{"ok": true}"#), None);
 
-        let mut reject = spec();
-        reject.reject_body_regex = Some(Regex::new("(?i)error").unwrap());
+        let mut reject = checks();
+        reject.rejects = Some(Regex::new("(?i)error").unwrap());
         assert_eq!(
             check_body(&reject, "an ERROR here"),
             Some("body matches rejected /(?i)error/ (`ERROR`)".to_owned())
@@ -378,8 +418,8 @@ mod tests {
 
     #[test]
     fn json_pointers_compare_values() {
-        let mut json = spec();
-        json.expect_json = vec![
+        let mut json = checks();
+        json.json = vec![
             ("/status".to_owned(), serde_json::json!("up")),
             ("/db/replicas".to_owned(), serde_json::json!(3)),
         ];

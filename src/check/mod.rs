@@ -209,18 +209,26 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
             outcome.via = attempted.via;
             return outcome;
         }
-        context.trace.emit(format_args!(
-            "check `{}` failed ({}), retrying in {}",
-            spec.name,
-            probed.detail,
-            humantime::format_duration(spec.retry_delay)
-        ));
+        say_retrying(spec, &probed, context);
         thread::sleep(spec.retry_delay);
         attempt += 1;
     }
 }
 
-/// Applies `on_failure` and `slow_after` to what the kind found.
+#[cold]
+#[inline(never)]
+fn say_retrying(spec: &CheckSpec, probed: &Probed, context: &Context) {
+    context.trace.emit(format_args!(
+        "check `{}` failed ({}), retrying in {}",
+        spec.name,
+        probed.detail,
+        humantime::format_duration(spec.retry_delay)
+    ));
+}
+
+/// Applies `on_failure` and `slow_after` to what the kind found. Not inlined into `run`, as
+/// nothing here should sit on the stack of every check in flight (see `run_all`).
+#[inline(never)]
 fn judge(spec: &CheckSpec, probed: Probed, duration: Duration, attempts: u32) -> Outcome {
     let after = if attempts > 1 {
         format!(" (after {attempts} attempts)")

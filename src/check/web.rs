@@ -228,15 +228,21 @@ fn run_on(
     // The agent's own TLS settings (the system's roots) serve every check that changes nothing,
     // so their rustls configuration is built once per run.
     if options.insecure || options.ca_file.is_some() || options.client_cert.is_some() {
-        let mut tls = TlsConfig::builder()
-            .disable_verification(options.insecure)
-            .client_cert(options.client_cert.clone());
-        if let Some(roots) = &options.ca_file {
-            tls = tls.root_certs(RootCerts::new_with_certs(roots));
-        }
-        configured = configured.tls_config(tls.build());
+        configured = configured.tls_config(own_tls(options));
     }
     agent.run(configured.build())
+}
+
+/// The TLS settings of a check that trusts other roots, none, or presents a certificate.
+#[inline(never)]
+fn own_tls(options: &HttpOptions) -> TlsConfig {
+    let mut tls = TlsConfig::builder()
+        .disable_verification(options.insecure)
+        .client_cert(options.client_cert.clone());
+    if let Some(roots) = &options.ca_file {
+        tls = tls.root_certs(RootCerts::new_with_certs(roots));
+    }
+    tls.build()
 }
 
 /// A request of the same method, URL, headers and body.
