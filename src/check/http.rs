@@ -114,15 +114,7 @@ fn build(keys: &mut Keys) -> Result<Built, KeyError> {
     let called = redact_url(&url.0);
     let spec = HttpSpec {
         url: url.0,
-        method: match keys.take(&METHOD)? {
-            Some(method) => ureq::http::Method::from_bytes(method.0.as_bytes()).map_err(|_| {
-                keys.error(
-                    METHOD.name,
-                    format!("`{}` is not an HTTP method like \"GET\"", method.0),
-                )
-            })?,
-            None => ureq::http::Method::GET,
-        },
+        method: keys.take(&METHOD)?.map_or(ureq::http::Method::GET, |m| m.0),
         body: keys.take(&BODY)?,
         options,
         expect_status: keys
@@ -149,11 +141,16 @@ fn body_checks(
         rejects: keys.take(&REJECT_BODY_REGEX)?.map(|p| p.0),
         json,
     };
-    let none = checks.contains.is_empty()
-        && checks.matches.is_none()
-        && checks.rejects.is_none()
-        && checks.json.is_empty();
-    Ok((!none).then(|| Box::new(checks)))
+    Ok((!checks.is_empty()).then(|| Box::new(checks)))
+}
+
+impl BodyChecks {
+    fn is_empty(&self) -> bool {
+        self.contains.is_empty()
+            && self.matches.is_none()
+            && self.rejects.is_none()
+            && self.json.is_empty()
+    }
 }
 
 /// `cert_warn_before` of an `http` check: only for https URLs.
@@ -385,22 +382,22 @@ mod tests {
     use super::{BodyChecks, check_body};
     use regex::Regex;
 
-    fn checks() -> BodyChecks {
-        BodyChecks::default()
-    }
-
     #[test]
     fn body_assertions_say_what_failed() {
-        let mut contains = checks();
-        contains.contains = vec!["ok".to_owned()];
+        let contains = BodyChecks {
+            contains: vec!["ok".to_owned()],
+            ..BodyChecks::default()
+        };
         assert_eq!(
             check_body(&contains, "fine"),
             Some("body does not contain `ok`".to_owned())
         );
         assert_eq!(check_body(&contains, "all ok"), None);
 
-        let mut regex = checks();
-        regex.matches = Some(Regex::new(r#""ok"\s*:\s*true"#).unwrap());
+        let regex = BodyChecks {
+            matches: Some(Regex::new(r#""ok"\s*:\s*true"#).unwrap()),
+            ..BodyChecks::default()
+        };
         assert!(
             check_body(&regex, r#"{"ok": false}"#)
                 .unwrap()
@@ -408,8 +405,10 @@ mod tests {
         );
         assert_eq!(check_body(&regex, r#"{"ok": true}"#), None);
 
-        let mut reject = checks();
-        reject.rejects = Some(Regex::new("(?i)error").unwrap());
+        let reject = BodyChecks {
+            rejects: Some(Regex::new("(?i)error").unwrap()),
+            ..BodyChecks::default()
+        };
         assert_eq!(
             check_body(&reject, "an ERROR here"),
             Some("body matches rejected /(?i)error/ (`ERROR`)".to_owned())
@@ -418,11 +417,13 @@ mod tests {
 
     #[test]
     fn json_pointers_compare_values() {
-        let mut json = checks();
-        json.json = vec![
-            ("/status".to_owned(), serde_json::json!("up")),
-            ("/db/replicas".to_owned(), serde_json::json!(3)),
-        ];
+        let json = BodyChecks {
+            json: vec![
+                ("/status".to_owned(), serde_json::json!("up")),
+                ("/db/replicas".to_owned(), serde_json::json!(3)),
+            ],
+            ..BodyChecks::default()
+        };
         assert_eq!(
             check_body(&json, r#"{"status":"up","db":{"replicas":3.0}}"#),
             None

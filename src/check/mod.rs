@@ -215,6 +215,8 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
     }
 }
 
+/// Says at `-vv` that a check failed and runs again; apart from `run`, which every check in
+/// flight holds on its stack.
 #[cold]
 #[inline(never)]
 fn say_retrying(spec: &CheckSpec, probed: &Probed, context: &Context) {

@@ -97,20 +97,21 @@ impl<'de> Deserialize<'de> for Address {
     }
 }
 
-/// An HTTP method, upper-cased.
+/// An HTTP method, upper-cased; one of HTTP's own needs no allocation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Method(pub String);
+pub struct Method(pub ureq::http::Method);
 
 impl<'de> Deserialize<'de> for Method {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Method, D::Error> {
         let text = String::deserialize(deserializer)?;
         let method = text.to_ascii_uppercase();
+        let not_one = || de::Error::custom(format!("`{text}` is not an HTTP method like \"GET\""));
         if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_alphabetic()) {
-            return Err(de::Error::custom(format!(
-                "`{text}` is not an HTTP method like \"GET\""
-            )));
+            return Err(not_one());
         }
-        Ok(Method(method))
+        ureq::http::Method::from_bytes(method.as_bytes())
+            .map(Method)
+            .map_err(|_| not_one())
     }
 }
 
