@@ -125,6 +125,10 @@ pub fn agent_config(https: bool) -> ureq::config::ConfigBuilder<ureq::typestate:
     ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .http_status_as_error(false)
+        // A check's `method` is any method (a cache's PURGE, WebDAV's PROPFIND), as curl sends
+        // any: refused here, it read as an answer that is not HTTP, an outage of a server that
+        // was never asked.
+        .allow_non_standard_methods(true)
         .user_agent(concat!("cachet-check/", env!("CARGO_PKG_VERSION")))
         .max_response_header_size(MAX_HEADER)
         // Room for more than the largest head: ureq calls a head too long once it has read

@@ -32,6 +32,36 @@ fn http_sends_method_headers_body_and_basic_auth() {
     assert_eq!(request.body, "{\"ping\":1}");
 }
 
+// SPEC §5: `method` is any method, not only HTTP's own: a cache's PURGE, WebDAV's PROPFIND.
+// Refused by the client, such a check read "the answer is not HTTP", an outage of a server that
+// was never asked.
+#[test]
+fn http_sends_methods_of_other_protocols() {
+    let server = Server::start(|_| Response::new(200, "purged"));
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"purge\"\ntype = \"http\"\nurl = \"{}\"\nmethod = \"purge\"\n\n[[components.c.checks]]\nname = \"propfind\"\ntype = \"http\"\nurl = \"{}\"\nmethod = \"PROPFIND\"\n",
+        server.url("/cache/page"),
+        server.url("/dav/")
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 0, "{out:?}");
+    expect_line(&out, "purge", "pass - HTTP 200");
+    expect_line(&out, "propfind", "pass - HTTP 200");
+    let mut sent: Vec<(String, String)> = server
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.target.clone()))
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            ("PROPFIND".to_owned(), "/dav/".to_owned()),
+            ("PURGE".to_owned(), "/cache/page".to_owned())
+        ]
+    );
+}
+
 #[test]
 fn http_password_from_the_environment() {
     let server = Server::start(|r| {
