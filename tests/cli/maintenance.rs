@@ -235,9 +235,18 @@ fn maintenance_start_on_2_3_points_to_config_windows() {
 #[test]
 fn maintenance_list_shows_schedules_markers_and_windows() {
     let setup = setup(Version::V24);
+    // A window three days off (cron's day of week, 0 = Sunday), so that it is never open while
+    // the test runs, whatever day that is.
+    let day = (jiff::Zoned::now()
+        .in_tz("Europe/Berlin")
+        .expect("the bundled time zone database")
+        .weekday()
+        .to_sunday_zero_offset()
+        + 3)
+        % 7;
     let config = setup.config.replace(
         "[[components.api.checks]]",
-        "maintenance = [{ cron = \"0 3 * * sun\", for = \"2h\", tz = \"Europe/Berlin\" }]\n[[components.api.checks]]",
+        &format!("maintenance = [{{ cron = \"0 3 * * {day}\", for = \"2h\", tz = \"Europe/Berlin\" }}]\n[[components.api.checks]]"),
     );
     let out = cachet_check(&config, &["maintenance", "start", "api", "--for", "1h"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -259,7 +268,7 @@ fn maintenance_list_shows_schedules_markers_and_windows() {
     );
     assert!(
         lines[2].starts_with("api: config window from ")
-            && lines[2].contains(": 0 3 * * sun for 2h (Europe/Berlin) (next, "),
+            && lines[2].contains(&format!(": 0 3 * * {day} for 2h (Europe/Berlin) (next, ")),
         "{}",
         out.stdout
     );
