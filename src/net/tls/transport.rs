@@ -124,7 +124,7 @@ fn handshake<In: Transport>(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         ),
-        stream: StreamOwned::new(connection, socket),
+        stream: Box::new(StreamOwned::new(connection, socket)),
     })
 }
 
@@ -137,7 +137,7 @@ impl std::fmt::Debug for Connector {
 /// A TLS connection for ureq.
 pub struct Tls {
     buffers: Grow,
-    stream: StreamOwned<ClientConnection, TransportAdapter>,
+    stream: Box<StreamOwned<ClientConnection, TransportAdapter>>,
 }
 
 impl Transport for Tls {
