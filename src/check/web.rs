@@ -415,6 +415,9 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         Some(auth) => Some(Box::new(basic_auth(keys, auth)?)),
         None => None,
     };
+    if let Some(problem) = header_problem(&headers, basic_auth.is_some()) {
+        return Err(keys.error(HEADERS.name, format!("in `{}`: {problem}", keys.table)));
+    }
     let ca_file = match keys.take(&CA_FILE)? {
         Some(path) => Some(ca_certificates(keys, &path)?),
         None => None,
@@ -428,6 +431,43 @@ pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
         path: crate::net::path::read(keys)?,
         fresh_connection: keys.take(&FRESH_CONNECTION)?.unwrap_or(false),
     })
+}
+
+/// What in `headers` the request could not be sent with, checked when the config is read: the
+/// HTTP client refuses it before a byte goes out, and at run time it read as the server's
+/// failure.
+fn header_problem(headers: &[(String, String)], basic_auth: bool) -> Option<String> {
+    for (at, (name, value)) in headers.iter().enumerate() {
+        if let Some((first, _)) = headers[..at]
+            .iter()
+            .find(|(other, _)| other.eq_ignore_ascii_case(name))
+        {
+            return Some(format!(
+                "header `{first}` is there twice, also as `{name}` (header names ignore case)"
+            ));
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            return Some(format!(
+                "`{name}` is counted from `body` when the request is sent: drop the header"
+            ));
+        }
+        if basic_auth && name.eq_ignore_ascii_case("authorization") {
+            return Some(format!(
+                "`{name}` is what `basic_auth` sends: keep the header or `basic_auth`, not both"
+            ));
+        }
+        let plain = value
+            .bytes()
+            .all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte));
+        if !plain
+            && (name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization"))
+        {
+            return Some(format!(
+                "the value of `{name}` must be plain ASCII text (a host name, a token)"
+            ));
+        }
+    }
+    None
 }
 
 fn basic_auth(keys: &Keys, auth: RawBasicAuth) -> Result<BasicAuth, KeyError> {

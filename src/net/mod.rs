@@ -68,8 +68,37 @@ pub fn is_local(error: &ureq::Error) -> bool {
     match error {
         ureq::Error::Timeout(ureq::Timeout::Resolve) => true,
         ureq::Error::Io(io) => is_local_io(io),
+        ureq::Error::Protocol(error) => unsent(error).is_some(),
         _ => false,
     }
+}
+
+/// Why the HTTP client would not send a request, when that is its protocol error: a request
+/// head it refused before a byte went out. The check was never asked of the server, so it
+/// could not be judged (as `is_local` says); the config or a redirect is to blame. The other
+/// protocol errors are the answer's.
+fn unsent(error: &ureq_proto::Error) -> Option<String> {
+    use ureq_proto::Error;
+    Some(match error {
+        Error::OutputOverflow => {
+            "its URL and headers are longer than the 8 KiB a request may have here".to_owned()
+        }
+        Error::TooManyHostHeaders => "it has more than one Host header".to_owned(),
+        Error::BadHostHeader => "its Host header is not plain ASCII text".to_owned(),
+        Error::BadAuthorizationHeader => {
+            "its Authorization header is not plain ASCII text".to_owned()
+        }
+        Error::BadHeader(_) => "its host does not make a valid Host header".to_owned(),
+        Error::MethodVersionMismatch(method, _) => {
+            format!("{} cannot be sent over HTTP/1.1", sanitize(method.as_str()))
+        }
+        Error::BodyNotAllowed
+        | Error::BodyLargerThanContentLength
+        | Error::BodyContentAfterFinish
+        | Error::BodyIsChunked
+        | Error::ConflictingBodyHeaders => "its body does not fit its headers".to_owned(),
+        _ => return None,
+    })
 }
 
 /// Whether ureq's error is a connection the server had closed: reset, or ended before any
@@ -136,9 +165,11 @@ pub fn describe_error(error: &ureq::Error, budget: Duration, host: &str) -> Stri
         ureq::Error::Tls(reason) => format!("TLS failed: {reason}"),
         ureq::Error::Rustls(error) => tls::describe(host, error),
         ureq::Error::Pem(_) => "a certificate file could not be read as PEM".to_owned(),
-        ureq::Error::Protocol(_) => {
-            "the answer is not HTTP (is this port speaking TLS, or another protocol?)".to_owned()
-        }
+        ureq::Error::Protocol(error) => match unsent(error) {
+            Some(why) => format!("the request could not be sent: {why}"),
+            None => "the answer is not HTTP (is this port speaking TLS, or another protocol?)"
+                .to_owned(),
+        },
         ureq::Error::LargeResponseHeader(_, limit) => {
             format!("response headers larger than {limit} bytes")
         }
@@ -285,6 +316,32 @@ mod tests {
             |words: &str| Error::other(format!("failed to lookup address information: {words}"));
         assert!(is_local_io(&lookup("Temporary failure in name resolution")));
         assert!(!is_local_io(&lookup("Name or service not known")));
+    }
+
+    // A request the client refused to send is not the server's failure; an answer it could
+    // not read is.
+    #[test]
+    fn requests_not_sent_are_told_from_answers_not_understood() {
+        use super::{describe_error, is_local};
+        use ureq_proto::Error as Protocol;
+        let budget = Duration::from_secs(5);
+        for (error, words) in [
+            (Protocol::TooManyHostHeaders, "it has more than one Host header"),
+            (
+                Protocol::OutputOverflow,
+                "its URL and headers are longer than the 8 KiB a request may have here",
+            ),
+        ] {
+            let error = ureq::Error::Protocol(error);
+            assert!(is_local(&error), "{error}");
+            assert_eq!(
+                describe_error(&error, budget, "h"),
+                format!("the request could not be sent: {words}")
+            );
+        }
+        let garbled = ureq::Error::Protocol(Protocol::HttpParseFail("bad".to_owned()));
+        assert!(!is_local(&garbled));
+        assert!(describe_error(&garbled, budget, "h").starts_with("the answer is not HTTP"));
     }
 
     #[test]

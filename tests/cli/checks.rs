@@ -62,6 +62,26 @@ fn http_sends_methods_of_other_protocols() {
     );
 }
 
+// SPEC §10: a request the client will not send (a URL longer than a request head may be) is
+// not the server's failure: the check is unknown, says why, and the server is never asked.
+#[test]
+fn a_request_that_cannot_be_sent_is_unknown_not_an_outage() {
+    let server = Server::start(|_| Response::new(200, "ok"));
+    let checks = format!(
+        "[[components.c.checks]]\nname = \"long\"\ntype = \"http\"\nurl = \"{}?q={}\"\n",
+        server.url("/search"),
+        "a".repeat(9000)
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 3, "{out:?}");
+    expect_line(
+        &out,
+        "long",
+        "unknown - the request could not be sent: its URL and headers are longer than the 8 KiB a request may have here",
+    );
+    assert!(server.requests().is_empty(), "the server was not asked");
+}
+
 #[test]
 fn http_password_from_the_environment() {
     let server = Server::start(|r| {

@@ -131,6 +131,27 @@ fn bad_values_are_exit_3_with_a_location() {
             "6:1",
             "header `Bad Name` in `[[components.a.checks]]` is not a valid HTTP header",
         ),
+        // What the HTTP client would refuse to send, which read as the server's failure.
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nbody = \"x\"\nheaders = { \"Content-Length\" = \"3\" }\n",
+            "7:1",
+            "in `[[components.a.checks]]`: `Content-Length` is counted from `body` when the request is sent: drop the header",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nheaders = { \"Host\" = \"a\", \"host\" = \"b\" }\n",
+            "6:1",
+            "header `Host` is there twice, also as `host` (header names ignore case)",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nheaders = { \"Authorization\" = \"Bearer é\" }\n",
+            "6:1",
+            "the value of `Authorization` must be plain ASCII text",
+        ),
+        (
+            "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nbasic_auth = { user = \"u\", password_env = \"P\" }\nheaders = { \"authorization\" = \"Bearer t\" }\n",
+            "7:1",
+            "`authorization` is what `basic_auth` sends: keep the header or `basic_auth`, not both",
+        ),
         ("key = \n", "1:7", ""),
         (
             "[components.a]\nid = 1\nconfirm = 0\n[[components.a.checks]]\ntype = \"tcp\"\naddress = \"h:1\"\n",
