@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -80,23 +79,9 @@ pub struct BasicAuth {
 /// each host's kept-alive connections are a pool of their own. ureq looks through the whole of
 /// an agent's pool, once for each host in it, twice a request and under one lock: with one
 /// agent for all, 10,000 checks of 1,000 hosts took 18 s of CPU instead of half a second.
-///
-/// Past 64 checks in flight a host has more than one agent, one for each 64, and a thread
-/// always takes the same one: hundreds of threads queued for one host's lock (at 512 in
-/// flight, one agent a host cost 7–8 % more CPU and a tenth more context switches).
 pub struct Shared {
     https: bool,
     by_host: Mutex<HashMap<String, ureq::Agent>>,
-}
-
-/// The checks in flight one agent of a host serves at most.
-const THREADS_AN_AGENT: usize = 64;
-
-/// Numbers the threads that ask `Shared` for agents, in the order they first ask.
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static THREAD: usize = THREADS.fetch_add(1, Ordering::Relaxed);
 }
 
 impl Shared {
@@ -108,17 +93,12 @@ impl Shared {
         }
     }
 
-    /// The agent of `uri`'s host for this thread (a redirect elsewhere stays on it, pooled
-    /// there).
+    /// The agent of `uri`'s host (a redirect elsewhere stays on it, pooled there).
     pub fn agent(&self, uri: &ureq::http::Uri) -> ureq::Agent {
-        let agents = crate::net::path::in_flight()
-            .div_ceil(THREADS_AN_AGENT)
-            .max(1);
         let mut key = format!(
-            "{}://{} {}",
+            "{}://{}",
             uri.scheme_str().unwrap_or_default(),
-            uri.authority().map(|a| a.as_str()).unwrap_or_default(),
-            THREAD.with(|thread| thread % agents)
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
         );
         key.make_ascii_lowercase();
         let mut hosts = self.by_host.lock().unwrap_or_else(PoisonError::into_inner);

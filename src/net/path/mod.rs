@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 pub use proxy::Proxy;
-pub use transport::{Dialer, Grow, arrived_only, expect_in_flight, in_flight};
+pub use transport::{Dialer, Grow, arrived_only, expect_in_flight};
 
 use super::{Failure, describe_io, timed_out};
 use crate::deadline::Deadline;

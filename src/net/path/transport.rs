@@ -215,11 +215,6 @@ pub fn expect_in_flight(checks: usize) {
     }
 }
 
-/// How many checks run at once, as `expect_in_flight` was last told (0 before).
-pub fn in_flight() -> usize {
-    IN_FLIGHT.load(Ordering::Relaxed)
-}
-
 /// How many open connections still let one be kept for reuse: the file descriptors this
 /// process may open (`ulimit -n`) less one for each check in flight and 64 for everything
 /// else (files, pipes, Cachet), at most 4,096.
