@@ -326,7 +326,10 @@ mod tests {
         use ureq_proto::Error as Protocol;
         let budget = Duration::from_secs(5);
         for (error, words) in [
-            (Protocol::TooManyHostHeaders, "it has more than one Host header"),
+            (
+                Protocol::TooManyHostHeaders,
+                "it has more than one Host header",
+            ),
             (
                 Protocol::OutputOverflow,
                 "its URL and headers are longer than the 8 KiB a request may have here",
