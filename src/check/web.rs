@@ -448,7 +448,7 @@ fn header_problem(headers: &[(String, String)], basic_auth: bool) -> Option<Stri
         }
         if name.eq_ignore_ascii_case("content-length") {
             return Some(format!(
-                "`{name}` is counted from `body` when the request is sent: drop the header"
+                "`{name}` is counted from the request's body as it is sent: drop the header"
             ));
         }
         if basic_auth && name.eq_ignore_ascii_case("authorization") {

@@ -135,7 +135,7 @@ fn bad_values_are_exit_3_with_a_location() {
         (
             "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nbody = \"x\"\nheaders = { \"Content-Length\" = \"3\" }\n",
             "7:1",
-            "in `[[components.a.checks]]`: `Content-Length` is counted from `body` when the request is sent: drop the header",
+            "in `[[components.a.checks]]`: `Content-Length` is counted from the request's body as it is sent: drop the header",
         ),
         (
             "[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"http\"\nurl = \"http://h/\"\nheaders = { \"Host\" = \"a\", \"host\" = \"b\" }\n",
