@@ -154,8 +154,12 @@ pub fn agent_config(https: bool) -> ureq::config::ConfigBuilder<ureq::typestate:
         // Room for more than the largest head: ureq calls a head too long once it has read
         // past the limit; a buffer that stopped at the limit read as a closed connection.
         .input_buffer_size(MAX_HEADER + 1024)
-        .output_buffer_size(8 * 1024)
+        .output_buffer_size(MAX_REQUEST_HEAD)
 }
+
+/// The largest request head (request line and headers) sent: the size of a connection's
+/// output buffer, which ureq writes the head into whole.
+pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
 /// The largest response head (status line and headers) read; larger is an error.
 const MAX_HEADER: usize = 32 * 1024;

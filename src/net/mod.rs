@@ -80,15 +80,16 @@ pub fn is_local(error: &ureq::Error) -> bool {
 fn unsent(error: &ureq_proto::Error) -> Option<String> {
     use ureq_proto::Error;
     Some(match error {
-        Error::OutputOverflow => {
-            "its URL and headers are longer than the 8 KiB a request may have here".to_owned()
-        }
+        Error::OutputOverflow => format!(
+            "its URL and headers are longer than the {} KiB a request may have here",
+            http::MAX_REQUEST_HEAD >> 10
+        ),
         Error::TooManyHostHeaders => "it has more than one Host header".to_owned(),
         Error::BadHostHeader => "its Host header is not plain ASCII text".to_owned(),
         Error::BadAuthorizationHeader => {
             "its Authorization header is not plain ASCII text".to_owned()
         }
-        Error::BadHeader(_) => "its host does not make a valid Host header".to_owned(),
+        Error::BadHeader(_) => "a header made from its URL or body is not valid".to_owned(),
         Error::MethodVersionMismatch(method, _) => {
             format!("{} cannot be sent over HTTP/1.1", sanitize(method.as_str()))
         }

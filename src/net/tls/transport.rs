@@ -134,7 +134,9 @@ impl std::fmt::Debug for Connector {
     }
 }
 
-/// A TLS connection for ureq.
+/// A TLS connection for ureq. The session is boxed: this value passes through the frame of the
+/// connector chain that dials every connection, plain ones too, and 1.2 KiB of it there made
+/// that frame, on the stack of every check in flight, that much deeper.
 pub struct Tls {
     buffers: Grow,
     stream: Box<StreamOwned<ClientConnection, TransportAdapter>>,
