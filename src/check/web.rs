@@ -456,10 +456,9 @@ fn header_problem(headers: &[(String, String)], basic_auth: bool) -> Option<Stri
                 "`{name}` is what `basic_auth` sends: keep the header or `basic_auth`, not both"
             ));
         }
-        let plain = value
-            .bytes()
-            .all(|byte| byte == b'\t' || (b' '..=b'~').contains(&byte));
-        if !plain
+        // The client reads these two as text, as `HeaderValue::to_str` does.
+        let text = ureq::http::HeaderValue::from_str(value).is_ok_and(|v| v.to_str().is_ok());
+        if !text
             && (name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization"))
         {
             return Some(format!(

@@ -16,7 +16,8 @@ use crate::text::sanitize;
 
 /// Why a connection failed, in words, and whose failure it is: `local` when it is this host's
 /// own — no route to the network, no permission, no address to send from, its resolver not
-/// answering — so that the check could not be judged (SPEC §10); otherwise the target's.
+/// answering, a request the HTTP client would not send — so that the check could not be judged
+/// (SPEC §10); otherwise the target's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub detail: String,
@@ -63,7 +64,8 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Whether ureq's error is this host's own trouble (`Failure::local`).
+/// Whether ureq's error is this host's own trouble or a request it would not send
+/// (`Failure::local`).
 pub fn is_local(error: &ureq::Error) -> bool {
     match error {
         ureq::Error::Timeout(ureq::Timeout::Resolve) => true,
