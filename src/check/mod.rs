@@ -10,6 +10,7 @@ pub mod bounds;
 pub mod kind;
 pub mod web;
 pub mod witness;
+mod workers;
 
 // The kinds: a new kind is a new file, declared here and listed in `KINDS`.
 pub mod certfile;
@@ -41,8 +42,8 @@ pub const KINDS: &[&Kind] = &[
 
 pub use kind::{Built, Endpoint, Kind, Probe};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,7 @@ use crate::net::path::Route;
 use crate::perfdata::Perfdata;
 use crate::status::OutcomeKind;
 use crate::stderr::Trace;
+use workers::{Board, Ends};
 
 /// One configured check, ready to run.
 #[derive(Debug)]
@@ -289,20 +291,17 @@ pub fn run_all(
     let next = Arc::new(AtomicUsize::new(0));
     // The outcomes land in place, and only the last one wakes this thread: a wake for each
     // (a channel) cost two context switches a check.
-    let board = Arc::new(Board {
-        results: Mutex::new(Collected {
-            outcomes: checks.iter().map(|list| vec![None; list.len()]).collect(),
-            missing: total,
-        }),
-        done: Condvar::new(),
-    });
-    for _ in 0..jobs.min(total) {
-        let (checks, context, order, next, board) = (
+    let board = Arc::new(Board::new(checks.iter().map(Vec::len)));
+    let workers = jobs.min(total);
+    let ends = Arc::new(Ends::new(workers));
+    for index in 0..workers {
+        let (checks, context, order, next, board, line) = (
             checks.clone(),
             context.clone(),
             order.clone(),
             next.clone(),
             board.clone(),
+            ends.clone(),
         );
         let spawned = thread::Builder::new()
             .stack_size(256 * 1024)
@@ -311,9 +310,12 @@ pub fn run_all(
                     let outcome = run(&checks[c][k], &context, deadline);
                     board.post(c, k, outcome);
                 }
+                line.in_turn(index);
             });
-        if spawned.is_err() {
-            break; // fewer workers than asked for; the ones that started still drain the queue
+        match spawned {
+            Ok(handle) => ends.keep(index, handle),
+            // Fewer workers than asked for; the ones that started still drain the queue.
+            Err(_) => break,
         }
     }
     let results = board.collect(collect_by);
@@ -340,49 +342,6 @@ pub fn run_all(
                 .collect()
         })
         .collect()
-}
-
-/// Where the workers of `run_all` leave their outcomes.
-struct Board {
-    results: Mutex<Collected>,
-    done: Condvar,
-}
-
-struct Collected {
-    outcomes: Vec<Vec<Option<Outcome>>>,
-    missing: usize,
-}
-
-impl Board {
-    /// Leaves the outcome of check `k` of component `c`; the last one wakes the collector. One
-    /// that comes after the collector gave up finds nothing to fill.
-    fn post(&self, c: usize, k: usize, outcome: Outcome) {
-        let mut results = self.results.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(slot) = results.outcomes.get_mut(c).and_then(|list| list.get_mut(k)) {
-            *slot = Some(outcome);
-            results.missing -= 1;
-            if results.missing == 0 {
-                self.done.notify_one();
-            }
-        }
-    }
-
-    /// The outcomes once all have come, or what has come by `collect_by`.
-    fn collect(&self, collect_by: Deadline) -> Vec<Vec<Option<Outcome>>> {
-        let mut results = self.results.lock().unwrap_or_else(PoisonError::into_inner);
-        while results.missing > 0 {
-            let left = collect_by.remaining();
-            if left.is_zero() {
-                break;
-            }
-            results = self
-                .done
-                .wait_timeout(results, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        std::mem::take(&mut results.outcomes)
-    }
 }
 
 #[cfg(test)]
