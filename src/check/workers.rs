@@ -67,7 +67,7 @@ impl Board {
 /// be gone, then ends. Hundreds of threads ending at once (the last wave of a run ends
 /// together) fought over glibc's locks, its cache of stacks and malloc's arenas, and each end's
 /// `madvise` of its stack and `munmap` of its signal stack interrupted the other core; one at a
-/// time, 2,000 checks against nginx took 15 % less CPU, at the same peak memory.
+/// time, 2,000 checks against nginx took 14 % less CPU, at the same peak memory.
 pub struct Ends {
     /// Each worker's handle, kept here until the worker takes it into the line.
     handles: Vec<Mutex<Option<JoinHandle<()>>>>,
@@ -93,9 +93,8 @@ impl Ends {
 
     /// Called by worker `index` out of checks: returns once the worker out before it is gone.
     /// One whose handle is not kept yet (it ran out before its start was even noted) is not
-    /// in the line and ends at once. Not inlined: its locals would sit in the frame of the
-    /// worker, under every check it runs — a page more of stack for some threads, 0.8 MiB more
-    /// at 512 in flight.
+    /// in the line and ends at once. Not inlined: what it holds has no place in the frame of
+    /// the worker, which sits under every check the worker runs (see `super::judge`).
     #[inline(never)]
     pub fn in_turn(&self, index: usize) {
         let mine = self
