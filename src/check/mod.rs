@@ -212,7 +212,7 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
             return outcome;
         }
         say_retrying(spec, &probed, context);
-        thread::sleep(spec.retry_delay);
+        crate::net::fiber::sleep(spec.retry_delay);
         attempt += 1;
     }
 }
@@ -287,30 +287,50 @@ pub fn run_all(
         .collect();
     let total = order.len();
     crate::net::path::expect_in_flight(jobs.min(total));
-    let order = Arc::new(order);
-    let next = Arc::new(AtomicUsize::new(0));
+    let (fibers, threads) = share(&checks, order, jobs);
     // The outcomes land in place, and only the last one wakes this thread: a wake for each
     // (a channel) cost two context switches a check.
     let board = Arc::new(Board::new(checks.iter().map(Vec::len)));
-    let workers = jobs.min(total);
-    let ends = Arc::new(Ends::new(workers));
-    for index in 0..workers {
-        let (checks, context, order, next, board, line) = (
-            checks.clone(),
-            context.clone(),
-            order.clone(),
-            next.clone(),
-            board.clone(),
-            ends.clone(),
-        );
+    let drivers = drivers(fibers.jobs);
+    let ends = Arc::new(Ends::new(drivers + threads.jobs));
+    let shared = Shared {
+        checks: checks.clone(),
+        context,
+        board: board.clone(),
+        line: ends.clone(),
+        deadline,
+    };
+    let shared = Arc::new(shared);
+    let fibers = Arc::new(fibers);
+    for index in 0..drivers {
+        let (shared, fibers) = (shared.clone(), fibers.clone());
+        // Each driver's share of the fibers in flight.
+        let jobs = fibers.jobs / drivers + usize::from(index < fibers.jobs % drivers);
         let spawned = thread::Builder::new()
             .stack_size(256 * 1024)
             .spawn(move || {
-                while let Some(&(c, k)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = run(&checks[c][k], &context, deadline);
-                    board.post(c, k, outcome);
+                crate::net::fiber::drive(jobs, || {
+                    let (c, k) = fibers.next()?;
+                    let shared = shared.clone();
+                    Some(Box::new(move || shared.run(c, k)) as crate::net::fiber::Work)
+                });
+                shared.line.in_turn(index);
+            });
+        match spawned {
+            Ok(handle) => ends.keep(index, handle),
+            Err(_) => break,
+        }
+    }
+    let threads = Arc::new(threads);
+    for index in drivers..drivers + threads.jobs {
+        let (shared, threads) = (shared.clone(), threads.clone());
+        let spawned = thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                while let Some((c, k)) = threads.next() {
+                    shared.run(c, k);
                 }
-                line.in_turn(index);
+                shared.line.in_turn(index);
             });
         match spawned {
             Ok(handle) => ends.keep(index, handle),
@@ -342,6 +362,81 @@ pub fn run_all(
                 .collect()
         })
         .collect()
+}
+
+/// What the workers of `run_all` share.
+struct Shared {
+    checks: Arc<Vec<Vec<Arc<CheckSpec>>>>,
+    context: Arc<Context>,
+    board: Arc<Board>,
+    line: Arc<Ends>,
+    deadline: Deadline,
+}
+
+impl Shared {
+    /// Runs check `k` of component `c` and leaves its outcome on the board.
+    fn run(&self, c: usize, k: usize) {
+        let outcome = run(&self.checks[c][k], &self.context, self.deadline);
+        self.board.post(c, k, outcome);
+    }
+}
+
+/// A queue of checks (component, check) and how many of them may be in flight at once.
+struct Queue {
+    order: Vec<(usize, usize)>,
+    next: AtomicUsize,
+    jobs: usize,
+}
+
+impl Queue {
+    fn new(order: Vec<(usize, usize)>, jobs: usize) -> Queue {
+        Queue {
+            jobs: jobs.min(order.len()),
+            order,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next check nobody has taken yet.
+    fn next(&self) -> Option<(usize, usize)> {
+        self.order
+            .get(self.next.fetch_add(1, Ordering::Relaxed))
+            .copied()
+    }
+}
+
+/// The checks that run as fibers and those that run on threads of their own, with `jobs`
+/// shared between them as their numbers are (each side at least one, when it has checks and
+/// `jobs` allows two; with one, every check runs on the one thread).
+fn share(
+    checks: &[Vec<Arc<CheckSpec>>],
+    order: Vec<(usize, usize)>,
+    jobs: usize,
+) -> (Queue, Queue) {
+    let total = order.len();
+    let (fibers, threads): (Vec<_>, Vec<_>) = order
+        .into_iter()
+        .partition(|&(c, k)| checks[c][k].probe.runs_in_fiber());
+    if jobs < 2 && !threads.is_empty() {
+        let all = fibers.into_iter().chain(threads).collect();
+        return (Queue::new(Vec::new(), 0), Queue::new(all, jobs.max(1)));
+    }
+    let thread_jobs = match threads.len() {
+        0 => 0,
+        _ if fibers.is_empty() => jobs,
+        n => (jobs * n / total).clamp(1, jobs - 1),
+    };
+    let fiber_jobs = jobs.saturating_sub(thread_jobs).max(1);
+    (
+        Queue::new(fibers, fiber_jobs),
+        Queue::new(threads, thread_jobs),
+    )
+}
+
+/// How many threads drive the fibers: one a core, no more than the fibers in flight.
+fn drivers(fibers: usize) -> usize {
+    let cores = thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    cores.min(fibers)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (`tls`), the HTTP client (`http`), connecting to `host:port`, and the one place a network failure becomes a sentence (`describe_error`,
 //! `describe_io`, `timed_out`).
 
+pub mod fiber;
 pub mod http;
 pub mod path;
 pub mod tls;

@@ -370,12 +370,16 @@ impl Path {
     }
 }
 
-/// A TCP connection to `address` from `source` (any address when `None`).
+/// A TCP connection to `address` from `source` (any address when `None`). In a fiber, the
+/// connection is made without blocking the thread, and stays non-blocking.
 pub fn dial(
     address: SocketAddr,
     source: Option<IpAddr>,
     timeout: Duration,
 ) -> std::io::Result<TcpStream> {
+    if super::fiber::in_fiber() {
+        return dial_in_fiber(address, source, timeout);
+    }
     let Some(source) = source else {
         return TcpStream::connect_timeout(&address, timeout);
     };
@@ -386,12 +390,64 @@ pub fn dial(
     Ok(socket.into())
 }
 
+/// `dial` in a fiber: the connect goes out, and the fiber waits for its answer.
+fn dial_in_fiber(
+    address: SocketAddr,
+    source: Option<IpAddr>,
+    timeout: Duration,
+) -> std::io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let until = std::time::Instant::now() + timeout;
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    if let Some(source) = source {
+        socket.bind(&SocketAddr::new(source, 0).into())?;
+    }
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {
+            if !super::fiber::wait_for(&socket, true, until) {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            if let Some(error) = socket.take_error()? {
+                return Err(error);
+            }
+        }
+        Err(error) => return Err(error),
+    }
+    Ok(socket.into())
+}
+
 thread_local! {
     /// The address the last connection of this thread reached (each attempt of a check runs
     /// on one thread, which takes it after the attempt).
     static DIALED: Cell<Option<SocketAddr>> = const { Cell::new(None) };
     /// How many connections this thread has opened.
     static DIALS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// What this thread has noted of its connections (`note_dialed`, `note_reached`), kept aside
+/// while a fiber is suspended (`super::fiber`): the others running on the thread meanwhile
+/// note their own.
+pub struct Notes {
+    dialed: Option<SocketAddr>,
+    dials: u64,
+}
+
+impl Notes {
+    /// What is noted now.
+    pub fn now() -> Notes {
+        Notes {
+            dialed: DIALED.with(Cell::get),
+            dials: DIALS.with(Cell::get),
+        }
+    }
+
+    /// Puts back what was noted.
+    pub fn restore(self) {
+        DIALED.with(|dialed| dialed.set(self.dialed));
+        DIALS.with(|dials| dials.set(self.dials));
+    }
 }
 
 /// Notes a connection this thread opened to `address`.
