@@ -441,7 +441,7 @@ fn drivers(fibers: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{CheckSpec, Level, Probed, judge};
+    use super::{CheckSpec, Level, Probed, judge, share};
     use crate::check::tcp::TcpSpec;
     use crate::status::OutcomeKind;
     use std::time::Duration;
@@ -526,5 +526,54 @@ mod tests {
             3,
         );
         assert_eq!(outcome.detail, "refused (after 3 attempts)");
+    }
+
+    #[test]
+    fn jobs_are_shared_between_fibers_and_threads_by_their_numbers() {
+        let config = crate::config::parse(
+            "t.toml",
+            r#"
+[cachet]
+url = "http://127.0.0.1:9"
+[components.a]
+id = 1
+[[components.a.checks]]
+name = "web1"
+type = "http"
+url = "http://127.0.0.1:9/"
+[[components.a.checks]]
+name = "web2"
+type = "http"
+url = "http://127.0.0.1:9/"
+[[components.a.checks]]
+name = "web3"
+type = "http"
+url = "http://127.0.0.1:9/"
+[[components.a.checks]]
+name = "own_path"
+type = "http"
+url = "http://127.0.0.1:9/"
+ip = "both"
+"#,
+        )
+        .unwrap();
+        let checks: Vec<Vec<std::sync::Arc<CheckSpec>>> = config
+            .components
+            .iter()
+            .map(|component| component.checks.clone())
+            .collect();
+        let order = || (0..4).map(|k| (0, k)).collect::<Vec<_>>();
+        // Three on the system's path as fibers, the one with a path of its own on a thread.
+        let (fibers, threads) = share(&checks, order(), 8);
+        assert_eq!(fibers.order, [(0, 0), (0, 1), (0, 2)]);
+        assert_eq!(threads.order, [(0, 3)]);
+        assert_eq!((fibers.jobs, threads.jobs), (3, 1));
+        let (fibers, threads) = share(&checks, order(), 4);
+        assert!(fibers.jobs + threads.jobs <= 4);
+        assert_eq!((fibers.jobs, threads.jobs), (3, 1));
+        // One job: every check on the one thread, one at a time.
+        let (fibers, threads) = share(&checks, order(), 1);
+        assert!(fibers.order.is_empty());
+        assert_eq!((threads.order.len(), threads.jobs), (4, 1));
     }
 }

