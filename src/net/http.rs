@@ -131,25 +131,20 @@ fn look_up_in_fiber(
     let until = std::time::Instant::now() + *timeout.after;
     let lookup_timeout = ureq::Error::Timeout(ureq::Timeout::Resolve);
     loop {
-        match entry.try_lock() {
-            Ok(found) => {
-                if let Some(found) = found.as_ref() {
-                    return Ok(found.clone());
-                }
-                break;
-            }
-            Err(TryLockError::Poisoned(found)) => {
-                if let Some(found) = found.into_inner().as_ref() {
-                    return Ok(found.clone());
-                }
-                break;
-            }
+        let held = match entry.try_lock() {
+            Ok(held) => held,
+            Err(TryLockError::Poisoned(held)) => held.into_inner(),
             Err(TryLockError::WouldBlock) => {
                 if std::time::Instant::now() >= until {
                     return Err(lookup_timeout);
                 }
                 super::fiber::sleep(std::time::Duration::from_millis(1));
+                continue;
             }
+        };
+        match held.as_ref() {
+            Some(found) => return Ok(found.clone()),
+            None => break,
         }
     }
     let (entry, uri, config) = (Arc::clone(entry), uri.clone(), config.clone());
