@@ -35,9 +35,29 @@ struct Wait {
     until: Instant,
 }
 
-/// A fiber is resumed with whether what it waited for came (false: its deadline passed).
-type Suspender = Yielder<bool, Wait>;
-type Fiber = Coroutine<bool, Wait, (), DefaultStack>;
+/// A fiber is resumed with whether what it waited for came (false: its deadline passed), or
+/// why it could not be waited for.
+type Woke = std::io::Result<bool>;
+type Suspender = Yielder<Woke, Wait>;
+type Fiber = Coroutine<Woke, Wait, (), DefaultStack>;
+
+/// A socket this host could not wait for (epoll would not take it: no memory, its limit on
+/// watched sockets reached). This host's trouble, never the target's: the check that meets it
+/// could not be judged (`super::is_local_io` says so) rather than timed out.
+#[derive(Debug)]
+pub struct CannotWait(std::io::Error);
+
+impl std::fmt::Display for CannotWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this host could not wait for the connection ({})",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for CannotWait {}
 
 /// A check to run in a fiber.
 pub type Work = Box<dyn FnOnce() + Send>;
@@ -53,8 +73,9 @@ pub fn in_fiber() -> bool {
 }
 
 /// In a fiber: suspends it until `socket` is ready to read (to write when `write`) or `until`
-/// passes; whether it became ready. Outside a fiber: true at once (the caller blocks instead).
-pub fn wait_for(socket: &impl AsRawFd, write: bool, until: Instant) -> bool {
+/// passes; whether it became ready, or an error holding `CannotWait` when this host could not
+/// wait for it. Outside a fiber: true at once (the caller blocks instead).
+pub fn wait_for(socket: &impl AsRawFd, write: bool, until: Instant) -> std::io::Result<bool> {
     suspend(Wait {
         fd: Some(socket.as_raw_fd()),
         write,
@@ -65,7 +86,8 @@ pub fn wait_for(socket: &impl AsRawFd, write: bool, until: Instant) -> bool {
 /// Sleeps for `pause`: a fiber suspends, a thread sleeps.
 pub fn sleep(pause: Duration) {
     if in_fiber() {
-        suspend(Wait {
+        // Nothing to register: only the deadline wakes it.
+        let _ = suspend(Wait {
             fd: None,
             write: false,
             until: Instant::now() + pause,
@@ -77,7 +99,8 @@ pub fn sleep(pause: Duration) {
 
 /// Runs `work` on a thread of its own (a lookup of the system's resolver, which has no way not
 /// to block) while this fiber waits for it until `until`: its result, or `None` when the
-/// deadline passed first (the thread finishes alone) or no thread could start. Outside a fiber,
+/// deadline passed first (the thread finishes alone), no thread could start or this host could
+/// not wait for it. Outside a fiber,
 /// runs it here.
 pub fn off_thread<T: Send + 'static>(
     until: Instant,
@@ -100,7 +123,7 @@ pub fn off_thread<T: Send + 'static>(
             Ok(result) => return Some(result),
             Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
             Err(std::sync::mpsc::TryRecvError::Empty) => {
-                if !wait_for(&reader, false, until) {
+                if !wait_for(&reader, false, until).ok()? {
                     return None;
                 }
             }
@@ -108,10 +131,10 @@ pub fn off_thread<T: Send + 'static>(
     }
 }
 
-fn suspend(wait: Wait) -> bool {
+fn suspend(wait: Wait) -> Woke {
     let current = CURRENT.get();
     if current.is_null() {
-        return true;
+        return Ok(true);
     }
     // What this thread notes of the connections it opens belongs to the fiber that opened them.
     let notes = super::path::Notes::now();
@@ -150,7 +173,7 @@ pub fn drive(jobs: usize, mut next: impl FnMut() -> Option<Work>) {
                     break;
                 };
                 if let Some(fiber) = start(work, stacks) {
-                    *slot = step(&poller, index, fiber, true, stacks);
+                    *slot = step(&poller, index, fiber, Ok(true), stacks);
                 }
             }
         };
@@ -189,7 +212,7 @@ pub fn drive(jobs: usize, mut next: impl FnMut() -> Option<Work>) {
                 // owns the socket, is suspended on it until resumed below.
                 let _ = poller.delete(unsafe { BorrowedFd::borrow_raw(fd) });
             }
-            *slot = step(&poller, index, fiber, came, &mut stacks);
+            *slot = step(&poller, index, fiber, Ok(came), &mut stacks);
             fill(index, slot, &mut stacks);
         }
     }
@@ -225,7 +248,7 @@ fn step(
     poller: &Poller,
     index: usize,
     mut fiber: Fiber,
-    came: bool,
+    came: Woke,
     stacks: &mut Vec<DefaultStack>,
 ) -> Option<(Fiber, Wait)> {
     let mut came = came;
@@ -249,11 +272,11 @@ fn step(
                 // SAFETY: the descriptor stays open while registered: the fiber that owns the
                 // socket is suspended on it, and `drive` deletes the registration before the
                 // fiber runs again.
-                if unsafe { poller.add(fd, interest) }.is_ok() {
-                    return Some((fiber, wait));
+                match unsafe { poller.add(fd, interest) } {
+                    Ok(()) => return Some((fiber, wait)),
+                    // Said as this host's trouble: read as a timeout, it would be the target's.
+                    Err(error) => came = Err(std::io::Error::other(CannotWait(error))),
                 }
-                // It cannot be waited for: the fiber learns so as it would of a timeout.
-                came = false;
             }
         }
     }
@@ -292,7 +315,7 @@ mod tests {
                         Ok(1) => break,
                         Ok(_) => panic!("closed"),
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            assert!(wait_for(&stream, false, until), "timed out");
+                            assert!(wait_for(&stream, false, until).unwrap(), "timed out");
                         }
                         Err(e) => panic!("{e}"),
                     }
@@ -329,7 +352,7 @@ mod tests {
                 let started = Instant::now();
                 // Nothing is ever sent: the wait ends at its deadline, not before.
                 let came = wait_for(&stream, false, started + Duration::from_millis(100));
-                assert!(!came);
+                assert!(!came.unwrap());
                 assert!(started.elapsed() >= Duration::from_millis(100));
                 t.fetch_add(1, Ordering::SeqCst);
             }),
@@ -347,5 +370,29 @@ mod tests {
         // One at a time (`jobs` = 1): the sleep came after the wait.
         assert!(started.elapsed() >= Duration::from_millis(150));
         drop(listener);
+    }
+
+    #[test]
+    fn what_cannot_be_waited_for_is_this_hosts_trouble_not_a_timeout() {
+        // epoll takes no regular file (EPERM), as it takes no socket when out of memory or
+        // watches: the fiber learns so at once, in words, as this host's own trouble.
+        let file = std::fs::File::open("Cargo.toml").unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let into = seen.clone();
+        let list: Vec<Work> = vec![Box::new(move || {
+            let started = Instant::now();
+            let woke = wait_for(&file, false, started + Duration::from_secs(10));
+            *into.lock().unwrap() = Some((woke, started.elapsed()));
+        })];
+        drive(1, works(list));
+        let (woke, took) = seen.lock().unwrap().take().unwrap();
+        let error = woke.unwrap_err();
+        assert!(crate::net::is_local_io(&error));
+        assert!(
+            crate::net::describe_io(&error, Duration::from_secs(10))
+                .starts_with("this host could not wait for the connection"),
+            "{error}"
+        );
+        assert!(took < Duration::from_secs(1));
     }
 }

@@ -131,7 +131,7 @@ impl Transport for Link {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = timeout.for_write();
         let after = left(timeout)?;
-        if self.blocking(!fiber::in_fiber())? {
+        if self.used_in_fiber()? {
             return self.write_in_fiber(amount, timeout, after);
         }
         if self.write_timeout != Some(after) {
@@ -144,7 +144,7 @@ impl Transport for Link {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
-        if self.blocking(!fiber::in_fiber())? {
+        if self.used_in_fiber()? {
             return self.read_in_fiber(timeout);
         }
         if !WAITING.get() {
@@ -253,14 +253,16 @@ fn descriptor_limit() -> usize {
 }
 
 impl Link {
-    /// Puts the socket in blocking mode when `blocking`, non-blocking otherwise (a fiber's),
-    /// unless it is already; whether it is now non-blocking.
-    fn blocking(&mut self, blocking: bool) -> Result<bool, ureq::Error> {
-        if self.nonblocking == blocking {
-            self.stream.set_nonblocking(!blocking)?;
-            self.nonblocking = !blocking;
+    /// Whether this connection is used in a fiber now; its socket is put in the mode that
+    /// suits where it is used: non-blocking in a fiber (which waits with `fiber::wait_for`),
+    /// blocking on a thread. A connection dialed in one and reused in the other switches.
+    fn used_in_fiber(&mut self) -> Result<bool, ureq::Error> {
+        let in_fiber = fiber::in_fiber();
+        if self.nonblocking != in_fiber {
+            self.stream.set_nonblocking(in_fiber)?;
+            self.nonblocking = in_fiber;
         }
-        Ok(self.nonblocking)
+        Ok(in_fiber)
     }
 
     /// `transmit_output` in a fiber: what the socket takes now, then a wait for room.
@@ -279,7 +281,7 @@ impl Link {
                 Ok(written) => sent += written,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    if !fiber::wait_for(&self.stream, true, until) {
+                    if !fiber::wait_for(&self.stream, true, until)? {
                         return Err(ureq::Error::Timeout(timeout.reason));
                     }
                 }
@@ -301,7 +303,7 @@ impl Link {
                 }
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    if !WAITING.get() || !fiber::wait_for(&self.stream, false, until) {
+                    if !WAITING.get() || !fiber::wait_for(&self.stream, false, until)? {
                         return Err(ureq::Error::Timeout(timeout.reason));
                     }
                 }
