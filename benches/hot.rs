@@ -1,6 +1,9 @@
 //! The hot parts of a run, in process: loading a config (the example, and one of 10,000
 //! checks), reading a plugin's output with perfdata, reading Cachet's answer listing 1,000
-//! components, mapping a Monit event. Each is timed over batches; the median batch is shown.
+//! components, mapping a Monit event; and the cryptography of a TLS handshake with an ECDSA
+//! P-256 certificate, with the crypto library every connection uses (ring), which bounds how
+//! many TLS-expiry checks two cores make a second. Each is timed over batches; the median batch
+//! is shown.
 //!
 //!   cargo bench --bench hot
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -65,7 +68,7 @@ fn main() {
     println!("|---|---|---|");
     row(
         "load the example config",
-        &format!("{} checks, {} bytes", 11, example.len()),
+        &format!("{} checks, {} bytes", checks_in(example), example.len()),
         time(100, || {
             black_box(cachet_check::fuzz::config(black_box(example)));
         }),
@@ -98,6 +101,69 @@ fn main() {
             black_box(cachet_check::fuzz::monit_event(black_box(
                 "Timeout recovery",
             )));
+        }),
+    );
+    tls_handshake_cryptography();
+}
+
+/// How many check tables a config holds.
+fn checks_in(config: &str) -> usize {
+    config
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("[[") && line.ends_with(".checks]]"))
+        .count()
+}
+
+/// What each side of a TLS handshake (X25519 key exchange, an ECDSA P-256 certificate) must
+/// compute, whatever the client: each side makes a key and agrees a secret; the server signs the
+/// handshake; the client verifies that signature and the certificate's own (its chain's).
+fn tls_handshake_cryptography() {
+    use ring::{agreement, rand, signature};
+    let random = rand::SystemRandom::new();
+    let peer = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &random).unwrap();
+    let peer = peer.compute_public_key().unwrap();
+    row(
+        "a TLS key exchange, one side (X25519: a key made, a secret agreed)",
+        "32-byte keys",
+        time(100, || {
+            let mine =
+                agreement::EphemeralPrivateKey::generate(&agreement::X25519, &random).unwrap();
+            black_box(mine.compute_public_key().unwrap());
+            let theirs = agreement::UnparsedPublicKey::new(&agreement::X25519, peer.as_ref());
+            agreement::agree_ephemeral(mine, &theirs, |secret| black_box(secret.len())).unwrap();
+        }),
+    );
+    let pkcs8 = signature::EcdsaKeyPair::generate_pkcs8(
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &random,
+    )
+    .unwrap();
+    let key = signature::EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        pkcs8.as_ref(),
+        &random,
+    )
+    .unwrap();
+    // A TLS 1.3 CertificateVerify signs 64 spaces, a context string and a 32-byte hash.
+    let message = [b' '; 130];
+    row(
+        "an ECDSA P-256 signature (the server's, once a handshake)",
+        "130 bytes",
+        time(100, || {
+            black_box(key.sign(&random, black_box(&message)).unwrap());
+        }),
+    );
+    let signed = key.sign(&random, &message).unwrap();
+    let public = signature::UnparsedPublicKey::new(
+        &signature::ECDSA_P256_SHA256_ASN1,
+        signature::KeyPair::public_key(&key).as_ref().to_vec(),
+    );
+    row(
+        "an ECDSA P-256 verification (the client's, twice a handshake)",
+        "130 bytes",
+        time(100, || {
+            public.verify(black_box(&message), signed.as_ref()).unwrap();
         }),
     );
 }
