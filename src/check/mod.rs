@@ -292,51 +292,33 @@ pub fn run_all(
     // (a channel) cost two context switches a check.
     let board = Arc::new(Board::new(checks.iter().map(Vec::len)));
     let drivers = drivers(fibers.jobs);
-    let ends = Arc::new(Ends::new(drivers + threads.jobs));
-    let shared = Shared {
+    let workers = drivers + threads.jobs;
+    let ends = Arc::new(Ends::new(workers));
+    let shared = Arc::new(Shared {
         checks: checks.clone(),
         context,
         board: board.clone(),
         line: ends.clone(),
         deadline,
-    };
-    let shared = Arc::new(shared);
-    let fibers = Arc::new(fibers);
-    for index in 0..drivers {
-        let (shared, fibers) = (shared.clone(), fibers.clone());
-        // Each driver's share of the fibers in flight.
-        let jobs = fibers.jobs / drivers + usize::from(index < fibers.jobs % drivers);
+        fibers,
+        threads,
+        drivers,
+    });
+    let mut started = 0;
+    for index in 0..workers {
+        let shared = shared.clone();
         let spawned = thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || {
-                crate::net::fiber::drive(jobs, || {
-                    let (c, k) = fibers.next()?;
-                    let shared = shared.clone();
-                    Some(Box::new(move || shared.run(c, k)) as crate::net::fiber::Work)
-                });
-                shared.line.in_turn(index);
-            });
-        match spawned {
-            Ok(handle) => ends.keep(index, handle),
-            Err(_) => break,
+            .spawn(move || shared.work(index));
+        // A worker that cannot start leaves its checks to the others.
+        if let Ok(handle) = spawned {
+            ends.keep(index, handle);
+            started += 1;
         }
     }
-    let threads = Arc::new(threads);
-    for index in drivers..drivers + threads.jobs {
-        let (shared, threads) = (shared.clone(), threads.clone());
-        let spawned = thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                while let Some((c, k)) = threads.next() {
-                    shared.run(c, k);
-                }
-                shared.line.in_turn(index);
-            });
-        match spawned {
-            Ok(handle) => ends.keep(index, handle),
-            // Fewer workers than asked for; the ones that started still drain the queue.
-            Err(_) => break,
-        }
+    if started == 0 {
+        // Not one could: the checks run here, one at a time, rather than not at all.
+        shared.work(workers);
     }
     let results = board.collect(collect_by);
     results
@@ -364,16 +346,50 @@ pub fn run_all(
         .collect()
 }
 
-/// What the workers of `run_all` share.
+/// What the workers of `run_all` share: the checks, the two queues they are taken from, and
+/// where their outcomes go.
 struct Shared {
     checks: Arc<Vec<Vec<Arc<CheckSpec>>>>,
     context: Arc<Context>,
     board: Arc<Board>,
     line: Arc<Ends>,
     deadline: Deadline,
+    /// The checks that run as fibers, on the first `drivers` workers.
+    fibers: Queue,
+    /// The checks that run on threads of their own, on the other workers.
+    threads: Queue,
+    drivers: usize,
 }
 
 impl Shared {
+    /// What worker `index` does: drive its share of the fibers, or run checks on its thread;
+    /// then whatever the other queue still holds, so that every check runs while any worker
+    /// does (one that could not start leaves its share); then end in turn.
+    fn work(self: &Arc<Self>, index: usize) {
+        if index < self.drivers {
+            let jobs = self.fibers.jobs / self.drivers
+                + usize::from(index < self.fibers.jobs % self.drivers);
+            crate::net::fiber::drive(jobs, || {
+                let (c, k) = self.fibers.next()?;
+                let shared = Arc::clone(self);
+                Some(Box::new(move || shared.run(c, k)) as crate::net::fiber::Work)
+            });
+            self.drain(&self.threads);
+        } else {
+            self.drain(&self.threads);
+            // Outside a fiber the HTTP client blocks, as it always did.
+            self.drain(&self.fibers);
+        }
+        self.line.in_turn(index);
+    }
+
+    /// Runs the checks left in `queue` one after another on this thread.
+    fn drain(&self, queue: &Queue) {
+        while let Some((c, k)) = queue.next() {
+            self.run(c, k);
+        }
+    }
+
     /// Runs check `k` of component `c` and leaves its outcome on the board.
     fn run(&self, c: usize, k: usize) {
         let outcome = run(&self.checks[c][k], &self.context, self.deadline);
@@ -441,9 +457,11 @@ fn drivers(fibers: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{CheckSpec, Level, Probed, judge, share};
+    use super::{Board, CheckSpec, Context, Ends, Level, Probed, Shared, judge, share};
     use crate::check::tcp::TcpSpec;
+    use crate::deadline::Deadline;
     use crate::status::OutcomeKind;
+    use std::sync::Arc;
     use std::time::Duration;
 
     fn spec(on_failure: OutcomeKind, slow_after: Option<Duration>) -> CheckSpec {
@@ -528,40 +546,40 @@ mod tests {
         assert_eq!(outcome.detail, "refused (after 3 attempts)");
     }
 
+    /// The checks of one component made of `tables` (its `[[components.a.checks]]`).
+    fn checks_of(tables: &str) -> Arc<Vec<Vec<Arc<CheckSpec>>>> {
+        let text =
+            format!("[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.a]\nid = 1\n{tables}");
+        let config = crate::config::parse("t.toml", &text).unwrap();
+        Arc::new(
+            config
+                .components
+                .iter()
+                .map(|component| component.checks.clone())
+                .collect(),
+        )
+    }
+
+    /// A check table of `kind` named `name` reaching `target` (`url` or `address`), and more.
+    fn table(name: &str, kind: &str, target: &str, more: &str) -> String {
+        let key = if kind == "http" { "url" } else { "address" };
+        format!(
+            "[[components.a.checks]]\nname = \"{name}\"\ntype = \"{kind}\"\n{key} = \"{target}\"\n{more}\n"
+        )
+    }
+
     #[test]
     fn jobs_are_shared_between_fibers_and_threads_by_their_numbers() {
-        let config = crate::config::parse(
-            "t.toml",
-            r#"
-[cachet]
-url = "http://127.0.0.1:9"
-[components.a]
-id = 1
-[[components.a.checks]]
-name = "web1"
-type = "http"
-url = "http://127.0.0.1:9/"
-[[components.a.checks]]
-name = "web2"
-type = "http"
-url = "http://127.0.0.1:9/"
-[[components.a.checks]]
-name = "web3"
-type = "http"
-url = "http://127.0.0.1:9/"
-[[components.a.checks]]
-name = "own_path"
-type = "http"
-url = "http://127.0.0.1:9/"
-ip = "both"
-"#,
-        )
-        .unwrap();
-        let checks: Vec<Vec<std::sync::Arc<CheckSpec>>> = config
-            .components
-            .iter()
-            .map(|component| component.checks.clone())
-            .collect();
+        let url = "http://127.0.0.1:9/";
+        let checks = checks_of(
+            &[
+                table("web1", "http", url, ""),
+                table("web2", "http", url, ""),
+                table("web3", "http", url, ""),
+                table("own_path", "http", url, "ip = \"both\""),
+            ]
+            .concat(),
+        );
         let order = || (0..4).map(|k| (0, k)).collect::<Vec<_>>();
         // Three on the system's path as fibers, the one with a path of its own on a thread.
         let (fibers, threads) = share(&checks, order(), 8);
@@ -575,5 +593,54 @@ ip = "both"
         let (fibers, threads) = share(&checks, order(), 1);
         assert!(fibers.order.is_empty());
         assert_eq!((threads.order.len(), threads.jobs), (4, 1));
+    }
+
+    #[test]
+    fn any_worker_that_starts_runs_every_check_of_both_queues() {
+        // A port nothing listens on: every check ends at once, refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/");
+        let checks = checks_of(
+            &[
+                table("web1", "http", &url, ""),
+                table("web2", "http", &url, ""),
+                table("port", "tcp", &format!("127.0.0.1:{port}"), ""),
+            ]
+            .concat(),
+        );
+        let context = Arc::new(Context::new(
+            checks.iter().flatten().map(|check| &**check),
+            [],
+            crate::stderr::Trace::new(false),
+        ));
+        let order: Vec<(usize, usize)> = (0..3).map(|k| (0, k)).collect();
+        // Worker 0 drives the fibers, worker 1 runs the threads' checks: each alone, as if
+        // the other could not start, runs all three.
+        for index in [0, 1] {
+            let (fibers, threads) = share(&checks, order.clone(), 2);
+            assert_eq!((fibers.order.len(), threads.order.len()), (2, 1));
+            let board = Arc::new(Board::new([3].into_iter()));
+            let shared = Arc::new(Shared {
+                checks: checks.clone(),
+                context: context.clone(),
+                board: board.clone(),
+                line: Arc::new(Ends::new(2)),
+                deadline: Deadline::after(Duration::from_secs(10)),
+                fibers,
+                threads,
+                drivers: 1,
+            });
+            shared.work(index);
+            let outcomes = board.collect(Deadline::after(Duration::ZERO));
+            for outcome in &outcomes[0] {
+                let outcome = outcome.as_ref().expect("every check ran");
+                assert_eq!(outcome.kind, OutcomeKind::Fail, "{}", outcome.detail);
+                assert!(outcome.detail.contains("refused"), "{}", outcome.detail);
+            }
+        }
     }
 }

@@ -100,22 +100,32 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
         if super::fiber::in_fiber() {
             return look_up_in_fiber(&entry, uri, config, timeout);
         }
-        let mut entry = entry.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = entry.as_ref() {
-            return Ok(found.clone());
-        }
-        // A lookup that runs out of time is the resolver's silence, whatever budget ran out:
-        // said so, it is this host's trouble rather than the target's (SPEC §10).
-        let found = self
-            .system
-            .resolve(uri, config, timeout)
-            .map_err(|error| match error {
-                ureq::Error::Timeout(_) => ureq::Error::Timeout(ureq::Timeout::Resolve),
-                other => other,
-            })?;
-        *entry = Some(found.clone());
-        Ok(found)
+        cached_or(&entry, || {
+            // A lookup that runs out of time is the resolver's silence, whatever budget ran
+            // out: said so, it is this host's trouble rather than the target's (SPEC §10).
+            self.system
+                .resolve(uri, config, timeout)
+                .map_err(|error| match error {
+                    ureq::Error::Timeout(_) => ureq::Error::Timeout(ureq::Timeout::Resolve),
+                    other => other,
+                })
+        })
     }
+}
+
+/// The addresses `entry` holds, or those `look_up` finds, kept there; the entry is held during
+/// the lookup, so that others wanting the name wait for this one.
+fn cached_or(
+    entry: &Mutex<Option<ResolvedSocketAddrs>>,
+    look_up: impl FnOnce() -> Result<ResolvedSocketAddrs, ureq::Error>,
+) -> Result<ResolvedSocketAddrs, ureq::Error> {
+    let mut entry = entry.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = entry.as_ref() {
+        return Ok(found.clone());
+    }
+    let found = look_up()?;
+    *entry = Some(found.clone());
+    Ok(found)
 }
 
 /// A lookup for a fiber, which must not block the thread the other fibers run on: the
@@ -149,26 +159,22 @@ fn look_up_in_fiber(
     }
     let (entry, uri, config) = (Arc::clone(entry), uri.clone(), config.clone());
     super::fiber::off_thread(until, move || {
-        let mut entry = entry.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = entry.as_ref() {
-            return Ok(found.clone());
-        }
-        // No timeout here: the lookup runs on this thread, and the fiber stops waiting for it
-        // at its own deadline.
-        let forever = NextTimeout {
-            after: ureq::unversioned::transport::time::Duration::NotHappening,
-            reason: ureq::Timeout::Resolve,
-            per_read: None,
-            per_write: None,
-        };
-        let found = ureq::unversioned::resolver::Resolver::resolve(
-            &DefaultResolver::default(),
-            &uri,
-            &config,
-            forever,
-        )?;
-        *entry = Some(found.clone());
-        Ok(found)
+        cached_or(&entry, || {
+            // No timeout here: the lookup runs on this thread, and the fiber stops waiting for
+            // it at its own deadline.
+            let forever = NextTimeout {
+                after: ureq::unversioned::transport::time::Duration::NotHappening,
+                reason: ureq::Timeout::Resolve,
+                per_read: None,
+                per_write: None,
+            };
+            ureq::unversioned::resolver::Resolver::resolve(
+                &DefaultResolver::default(),
+                &uri,
+                &config,
+                forever,
+            )
+        })
     })
     .unwrap_or(Err(lookup_timeout))
 }
