@@ -31,8 +31,9 @@ for need in nginx curl openssl python3 "$module"; do
     || { echo "benches/nginx.sh needs $need (see the head of this file)" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-bin=$PWD/target/release/cachet-check
+# BIN=path measures another build (an older one, to compare) instead of this tree's.
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; fi
+bin=${BIN:-$PWD/target/release/cachet-check}
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)

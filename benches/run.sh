@@ -26,8 +26,9 @@ done
 python3 -c 'import cachet_url_monitor' 2>/dev/null \
   || { echo "benches/run.sh needs cachet-url-monitor (pip install cachet-url-monitor)" >&2; exit 1; }
 
-cargo build --release --quiet
-bin=$PWD/target/release/cachet-check
+# BIN=path measures another build (an older one, to compare) instead of this tree's.
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet; fi
+bin=${BIN:-$PWD/target/release/cachet-check}
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 

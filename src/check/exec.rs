@@ -277,16 +277,17 @@ pub fn kill_running() {
     }
 }
 
+/// Kills the process group the plugin leads (it was spawned with `process_group(0)`), so
+/// nothing outside the check is signalled.
 fn kill_group(group: u32) {
-    let Ok(group) = libc::pid_t::try_from(group) else {
+    let Some(group) = i32::try_from(group)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return;
     };
-    // SAFETY: kill(2) takes plain integers; a negative pid names the process group the child
-    // leads (it was spawned with process_group(0)), so nothing outside the check is signalled.
-    #[expect(unsafe_code, reason = "kill(2) of the check's own process group")]
-    unsafe {
-        libc::kill(-group, libc::SIGKILL);
-    }
+    // A group already gone has nothing left to kill.
+    let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
 }
 
 /// The longest detail kept of a plugin's first line: the monitoring-plugins guidelines say

@@ -200,12 +200,6 @@ impl Probe for HttpSpec {
         Some((&self.url, &self.options))
     }
 
-    /// Not with `cert_warn_before`, whose certificate comes over a connection of the `tls`
-    /// kind, which blocks its thread.
-    fn runs_in_fiber(&self) -> bool {
-        self.cert_warn.is_none() && self.options.path.is_plain()
-    }
-
     fn expects(&self) -> Option<String> {
         Some(format!("expect {}", self.expect_status))
     }

@@ -109,14 +109,6 @@ pub trait Probe: Debug + Send + Sync {
         None
     }
 
-    /// Whether it runs as a fiber (`net::fiber`) rather than on a thread of its own: the
-    /// HTTP-based kinds along the system's own path, whose every wait is on a socket of the
-    /// HTTP client or a lookup it hands off.
-    fn runs_in_fiber(&self) -> bool {
-        self.web()
-            .is_some_and(|(_, options)| options.path.is_plain())
-    }
-
     /// Where it connects first and the network path it takes (`ip`, `resolve`, …), for the
     /// kinds that connect: `ip = "both"` and `"all"` run it once per route.
     fn endpoint(&self) -> Option<Endpoint<'_>> {

@@ -212,7 +212,7 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
             return outcome;
         }
         say_retrying(spec, &probed, context);
-        crate::net::fiber::sleep(spec.retry_delay);
+        thread::sleep(spec.retry_delay);
         attempt += 1;
     }
 }
@@ -287,12 +287,11 @@ pub fn run_all(
         .collect();
     let total = order.len();
     crate::net::path::expect_in_flight(jobs.min(total));
-    let (fibers, threads) = share(&checks, order, jobs);
+    let queue = Queue::new(order);
     // The outcomes land in place, and only the last one wakes this thread: a wake for each
     // (a channel) cost two context switches a check.
     let board = Arc::new(Board::new(checks.iter().map(Vec::len)));
-    let drivers = drivers(fibers.jobs);
-    let workers = drivers + threads.jobs;
+    let workers = jobs.clamp(1, total.max(1));
     let ends = Arc::new(Ends::new(workers));
     let shared = Arc::new(Shared {
         checks: checks.clone(),
@@ -300,9 +299,7 @@ pub fn run_all(
         board: board.clone(),
         line: ends.clone(),
         deadline,
-        fibers,
-        threads,
-        drivers,
+        queue,
     });
     let mut started = 0;
     for index in 0..workers {
@@ -346,68 +343,39 @@ pub fn run_all(
         .collect()
 }
 
-/// What the workers of `run_all` share: the checks, the two queues they are taken from, and
-/// where their outcomes go.
+/// What the workers of `run_all` share: the checks, the queue they are taken from, and where
+/// their outcomes go.
 struct Shared {
     checks: Arc<Vec<Vec<Arc<CheckSpec>>>>,
     context: Arc<Context>,
     board: Arc<Board>,
     line: Arc<Ends>,
     deadline: Deadline,
-    /// The checks that run as fibers, on the first `drivers` workers.
-    fibers: Queue,
-    /// The checks that run on threads of their own, on the other workers.
-    threads: Queue,
-    drivers: usize,
+    queue: Queue,
 }
 
 impl Shared {
-    /// What worker `index` does: drive its share of the fibers, or run checks on its thread;
-    /// then whatever the other queue still holds, so that every check runs while any worker
-    /// does (one that could not start leaves its share); then end in turn.
-    fn work(self: &Arc<Self>, index: usize) {
-        if index < self.drivers {
-            let jobs = self.fibers.jobs / self.drivers
-                + usize::from(index < self.fibers.jobs % self.drivers);
-            crate::net::fiber::drive(jobs, || {
-                let (c, k) = self.fibers.next()?;
-                let shared = Arc::clone(self);
-                Some(Box::new(move || shared.run(c, k)) as crate::net::fiber::Work)
-            });
-            self.drain(&self.threads);
-        } else {
-            self.drain(&self.threads);
-            // Outside a fiber the HTTP client blocks, as it always did.
-            self.drain(&self.fibers);
+    /// What worker `index` does: run checks from the queue one after another until it is
+    /// empty (so every check runs while any worker does: one that could not start leaves its
+    /// share), then end in turn.
+    fn work(&self, index: usize) {
+        while let Some((c, k)) = self.queue.next() {
+            let outcome = run(&self.checks[c][k], &self.context, self.deadline);
+            self.board.post(c, k, outcome);
         }
         self.line.in_turn(index);
     }
-
-    /// Runs the checks left in `queue` one after another on this thread.
-    fn drain(&self, queue: &Queue) {
-        while let Some((c, k)) = queue.next() {
-            self.run(c, k);
-        }
-    }
-
-    /// Runs check `k` of component `c` and leaves its outcome on the board.
-    fn run(&self, c: usize, k: usize) {
-        let outcome = run(&self.checks[c][k], &self.context, self.deadline);
-        self.board.post(c, k, outcome);
-    }
 }
 
-/// A queue of checks (component, check) and how many of them may be in flight at once.
+/// A queue of checks (component, check), each taken by one worker.
 struct Queue {
     order: Vec<(usize, usize)>,
     next: AtomicUsize,
-    jobs: usize,
 }
 
 impl Queue {
-    fn new(order: Vec<(usize, usize)>, jobs: usize) -> Queue {
+    fn new(order: Vec<(usize, usize)>) -> Queue {
         Queue {
-            jobs: jobs.min(order.len()),
             order,
             next: AtomicUsize::new(0),
         }
@@ -421,43 +389,9 @@ impl Queue {
     }
 }
 
-/// The checks that run as fibers and those that run on threads of their own, with `jobs`
-/// shared between them as their numbers are (each side at least one, when it has checks and
-/// `jobs` allows two; with one, every check runs on the one thread).
-fn share(
-    checks: &[Vec<Arc<CheckSpec>>],
-    order: Vec<(usize, usize)>,
-    jobs: usize,
-) -> (Queue, Queue) {
-    let total = order.len();
-    let (fibers, threads): (Vec<_>, Vec<_>) = order
-        .into_iter()
-        .partition(|&(c, k)| checks[c][k].probe.runs_in_fiber());
-    if jobs < 2 && !threads.is_empty() {
-        let all = fibers.into_iter().chain(threads).collect();
-        return (Queue::new(Vec::new(), 0), Queue::new(all, jobs.max(1)));
-    }
-    let thread_jobs = match threads.len() {
-        0 => 0,
-        _ if fibers.is_empty() => jobs,
-        n => (jobs * n / total).clamp(1, jobs - 1),
-    };
-    let fiber_jobs = jobs.saturating_sub(thread_jobs).max(1);
-    (
-        Queue::new(fibers, fiber_jobs),
-        Queue::new(threads, thread_jobs),
-    )
-}
-
-/// How many threads drive the fibers: one a core, no more than the fibers in flight.
-fn drivers(fibers: usize) -> usize {
-    let cores = thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    cores.min(fibers)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Board, CheckSpec, Context, Ends, Level, Probed, Shared, judge, share};
+    use super::{Board, CheckSpec, Context, Ends, Level, Probed, Queue, Shared, judge};
     use crate::check::tcp::TcpSpec;
     use crate::deadline::Deadline;
     use crate::status::OutcomeKind;
@@ -569,34 +503,7 @@ mod tests {
     }
 
     #[test]
-    fn jobs_are_shared_between_fibers_and_threads_by_their_numbers() {
-        let url = "http://127.0.0.1:9/";
-        let checks = checks_of(
-            &[
-                table("web1", "http", url, ""),
-                table("web2", "http", url, ""),
-                table("web3", "http", url, ""),
-                table("own_path", "http", url, "ip = \"both\""),
-            ]
-            .concat(),
-        );
-        let order = || (0..4).map(|k| (0, k)).collect::<Vec<_>>();
-        // Three on the system's path as fibers, the one with a path of its own on a thread.
-        let (fibers, threads) = share(&checks, order(), 8);
-        assert_eq!(fibers.order, [(0, 0), (0, 1), (0, 2)]);
-        assert_eq!(threads.order, [(0, 3)]);
-        assert_eq!((fibers.jobs, threads.jobs), (3, 1));
-        let (fibers, threads) = share(&checks, order(), 4);
-        assert!(fibers.jobs + threads.jobs <= 4);
-        assert_eq!((fibers.jobs, threads.jobs), (3, 1));
-        // One job: every check on the one thread, one at a time.
-        let (fibers, threads) = share(&checks, order(), 1);
-        assert!(fibers.order.is_empty());
-        assert_eq!((threads.order.len(), threads.jobs), (4, 1));
-    }
-
-    #[test]
-    fn any_worker_that_starts_runs_every_check_of_both_queues() {
+    fn any_worker_that_starts_runs_every_check() {
         // A port nothing listens on: every check ends at once, refused.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -618,22 +525,17 @@ mod tests {
             crate::stderr::Trace::new(false),
         ));
         let order: Vec<(usize, usize)> = (0..3).map(|k| (0, k)).collect();
-        // Worker 0 drives the fibers, worker 1 runs the threads' checks: each alone, as if
-        // the other could not start, runs all three.
+        // Either worker alone, as if the other could not start, runs all three.
         for index in [0, 1] {
-            let (fibers, threads) = share(&checks, order.clone(), 2);
-            assert_eq!((fibers.order.len(), threads.order.len()), (2, 1));
             let board = Arc::new(Board::new([3].into_iter()));
-            let shared = Arc::new(Shared {
+            let shared = Shared {
                 checks: checks.clone(),
                 context: context.clone(),
                 board: board.clone(),
                 line: Arc::new(Ends::new(2)),
                 deadline: Deadline::after(Duration::from_secs(10)),
-                fibers,
-                threads,
-                drivers: 1,
-            });
+                queue: Queue::new(order.clone()),
+            };
             shared.work(index);
             let outcomes = board.collect(Deadline::after(Duration::ZERO));
             for outcome in &outcomes[0] {

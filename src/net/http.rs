@@ -97,9 +97,6 @@ impl ureq::unversioned::resolver::Resolver for Resolver {
             let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             cache.entry(key).or_default().clone()
         };
-        if super::fiber::in_fiber() {
-            return look_up_in_fiber(&entry, uri, config, timeout);
-        }
         cached_or(&entry, || {
             // A lookup that runs out of time is the resolver's silence, whatever budget ran
             // out: said so, it is this host's trouble rather than the target's (SPEC §10).
@@ -126,57 +123,6 @@ fn cached_or(
     let found = look_up()?;
     *entry = Some(found.clone());
     Ok(found)
-}
-
-/// A lookup for a fiber, which must not block the thread the other fibers run on: the
-/// system's resolver runs on a thread of its own, holding the name's entry, while the fiber
-/// waits; a fiber that finds the entry held waits for the lookup in flight.
-fn look_up_in_fiber(
-    entry: &Arc<Mutex<Option<ResolvedSocketAddrs>>>,
-    uri: &ureq::http::Uri,
-    config: &ureq::config::Config,
-    timeout: NextTimeout,
-) -> Result<ResolvedSocketAddrs, ureq::Error> {
-    use std::sync::TryLockError;
-    let until = std::time::Instant::now() + *timeout.after;
-    let lookup_timeout = ureq::Error::Timeout(ureq::Timeout::Resolve);
-    loop {
-        let held = match entry.try_lock() {
-            Ok(held) => held,
-            Err(TryLockError::Poisoned(held)) => held.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                if std::time::Instant::now() >= until {
-                    return Err(lookup_timeout);
-                }
-                super::fiber::sleep(std::time::Duration::from_millis(1));
-                continue;
-            }
-        };
-        match held.as_ref() {
-            Some(found) => return Ok(found.clone()),
-            None => break,
-        }
-    }
-    let (entry, uri, config) = (Arc::clone(entry), uri.clone(), config.clone());
-    super::fiber::off_thread(until, move || {
-        cached_or(&entry, || {
-            // No timeout here: the lookup runs on this thread, and the fiber stops waiting for
-            // it at its own deadline.
-            let forever = NextTimeout {
-                after: ureq::unversioned::transport::time::Duration::NotHappening,
-                reason: ureq::Timeout::Resolve,
-                per_read: None,
-                per_write: None,
-            };
-            ureq::unversioned::resolver::Resolver::resolve(
-                &DefaultResolver::default(),
-                &uri,
-                &config,
-                forever,
-            )
-        })
-    })
-    .unwrap_or(Err(lookup_timeout))
 }
 
 /// The addresses of `host:port` along a check's path, as ureq takes them.

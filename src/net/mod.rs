@@ -2,7 +2,6 @@
 //! (`tls`), the HTTP client (`http`), connecting to `host:port`, and the one place a network failure becomes a sentence (`describe_error`,
 //! `describe_io`, `timed_out`).
 
-pub mod fiber;
 pub mod http;
 pub mod path;
 pub mod tls;
@@ -122,8 +121,7 @@ pub fn is_stale(error: &ureq::Error) -> bool {
 /// Whether an I/O error is this host's own trouble: ENETUNREACH, EPERM or EACCES on connect
 /// (a local firewall, a sandbox), EADDRNOTAVAIL (no address of the family to send from), no
 /// file descriptor left (EMFILE, ENFILE), a lookup the resolver could not answer
-/// (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the target's — and a connection a fiber could
-/// not wait for (`fiber::CannotWait`).
+/// (EAI_AGAIN, EAI_FAIL) — not NXDOMAIN, which is the target's.
 pub fn is_local_io(error: &std::io::Error) -> bool {
     use std::io::ErrorKind;
     matches!(
@@ -131,9 +129,6 @@ pub fn is_local_io(error: &std::io::Error) -> bool {
         ErrorKind::NetworkUnreachable | ErrorKind::PermissionDenied | ErrorKind::AddrNotAvailable
     ) || out_of_descriptors(error)
         || resolver_failed(error)
-        || error
-            .get_ref()
-            .is_some_and(|inner| inner.is::<fiber::CannotWait>())
 }
 
 /// EMFILE or ENFILE: this process (or the system) may open no more files or sockets.

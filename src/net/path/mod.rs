@@ -370,59 +370,20 @@ impl Path {
     }
 }
 
-/// A TCP connection to `address` from `source` (any address when `None`). In a fiber, the
-/// connection is made without blocking the thread, and stays non-blocking.
+/// A TCP connection to `address` from `source` (any address when `None`).
 pub fn dial(
     address: SocketAddr,
     source: Option<IpAddr>,
     timeout: Duration,
 ) -> std::io::Result<TcpStream> {
     use socket2::{Domain, Socket, Type};
-    let in_fiber = super::fiber::in_fiber();
-    if source.is_none() && !in_fiber {
+    let Some(source) = source else {
         return TcpStream::connect_timeout(&address, timeout);
-    }
+    };
     let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
-    if let Some(source) = source {
-        socket.bind(&SocketAddr::new(source, 0).into())?;
-    }
-    if in_fiber {
-        connect_in_fiber(&socket, address, timeout)?;
-    } else {
-        socket.connect_timeout(&address.into(), timeout)?;
-    }
+    socket.bind(&SocketAddr::new(source, 0).into())?;
+    socket.connect_timeout(&address.into(), timeout)?;
     Ok(socket.into())
-}
-
-/// `dial`'s connect in a fiber: the connect goes out, and the fiber waits for its answer.
-fn connect_in_fiber(
-    socket: &socket2::Socket,
-    address: SocketAddr,
-    timeout: Duration,
-) -> std::io::Result<()> {
-    let until = std::time::Instant::now() + timeout;
-    socket.set_nonblocking(true)?;
-    match socket.connect(&address.into()) {
-        Ok(()) => Ok(()),
-        // On loopback and nearby hosts the connection is often made by the time connect
-        // returns: then the request goes out now, not after every other fiber the thread
-        // starts (the first 256 of 2,000 checks against nginx took 57 ms, 29 on threads).
-        Err(error)
-            if error.raw_os_error() == Some(libc::EINPROGRESS) && socket.peer_addr().is_ok() =>
-        {
-            Ok(())
-        }
-        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {
-            if !super::fiber::wait_for(socket, true, until)? {
-                return Err(std::io::ErrorKind::TimedOut.into());
-            }
-            match socket.take_error()? {
-                Some(error) => Err(error),
-                None => Ok(()),
-            }
-        }
-        Err(error) => Err(error),
-    }
 }
 
 thread_local! {
@@ -431,30 +392,6 @@ thread_local! {
     static DIALED: Cell<Option<SocketAddr>> = const { Cell::new(None) };
     /// How many connections this thread has opened.
     static DIALS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// What this thread has noted of its connections (`note_dialed`, `note_reached`), kept aside
-/// while a fiber is suspended (`super::fiber`): the others running on the thread meanwhile
-/// note their own.
-pub struct Notes {
-    dialed: Option<SocketAddr>,
-    dials: u64,
-}
-
-impl Notes {
-    /// What is noted now.
-    pub fn now() -> Notes {
-        Notes {
-            dialed: DIALED.with(Cell::get),
-            dials: DIALS.with(Cell::get),
-        }
-    }
-
-    /// Puts back what was noted.
-    pub fn restore(self) {
-        DIALED.with(|dialed| dialed.set(self.dialed));
-        DIALS.with(|dials| dials.set(self.dials));
-    }
 }
 
 /// Notes a connection this thread opened to `address`.

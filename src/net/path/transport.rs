@@ -6,14 +6,13 @@ use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, NextTimeout, Transport,
 };
 
 use super::{dial, note_dialed, note_reached};
-use crate::net::fiber;
 
 /// Dials each address ureq resolved in turn, from `source` when set. Each address gets an
 /// equal share of what is left of the connect budget; one refused or unreachable gives way
@@ -55,7 +54,6 @@ impl<In: Transport> Connector<In> for Dialer {
                     );
                     OPEN.fetch_add(1, Ordering::Relaxed);
                     return Ok(Some(Either::B(Link {
-                        nonblocking: fiber::in_fiber(),
                         stream,
                         peer: *address,
                         buffers,
@@ -98,8 +96,6 @@ pub fn arrived_only<T>(read: impl FnOnce() -> T) -> T {
 /// A TCP connection for ureq.
 pub struct Link {
     stream: TcpStream,
-    /// Whether the socket is non-blocking, as a fiber uses it (`super::dial` leaves it so).
-    nonblocking: bool,
     /// The address it reached.
     peer: SocketAddr,
     buffers: Grow,
@@ -131,9 +127,6 @@ impl Transport for Link {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = timeout.for_write();
         let after = left(timeout)?;
-        if self.used_in_fiber()? {
-            return self.write_in_fiber(amount, timeout, after);
-        }
         if self.write_timeout != Some(after) {
             self.stream.set_write_timeout(Some(after))?;
             self.write_timeout = Some(after);
@@ -144,9 +137,6 @@ impl Transport for Link {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         let timeout = timeout.for_read();
-        if self.used_in_fiber()? {
-            return self.read_in_fiber(timeout);
-        }
         if !WAITING.get() {
             return self.read_arrived(timeout);
         }
@@ -253,65 +243,6 @@ fn descriptor_limit() -> usize {
 }
 
 impl Link {
-    /// Whether this connection is used in a fiber now; its socket is put in the mode that
-    /// suits where it is used: non-blocking in a fiber (which waits with `fiber::wait_for`),
-    /// blocking on a thread. A connection dialed in one and reused in the other switches.
-    fn used_in_fiber(&mut self) -> Result<bool, ureq::Error> {
-        let in_fiber = fiber::in_fiber();
-        if self.nonblocking != in_fiber {
-            self.stream.set_nonblocking(in_fiber)?;
-            self.nonblocking = in_fiber;
-        }
-        Ok(in_fiber)
-    }
-
-    /// `transmit_output` in a fiber: what the socket takes now, then a wait for room.
-    fn write_in_fiber(
-        &mut self,
-        amount: usize,
-        timeout: NextTimeout,
-        after: Duration,
-    ) -> Result<(), ureq::Error> {
-        let until = Instant::now() + after;
-        let mut sent = 0;
-        while sent < amount {
-            let output = &self.buffers.output()[sent..amount];
-            match self.stream.write(output) {
-                Ok(0) => return Err(ureq::Error::Io(ErrorKind::WriteZero.into())),
-                Ok(written) => sent += written,
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    if !fiber::wait_for(&self.stream, true, until)? {
-                        return Err(ureq::Error::Timeout(timeout.reason));
-                    }
-                }
-                Err(error) => return Err(io(error, timeout)),
-            }
-        }
-        Ok(())
-    }
-
-    /// `await_input` in a fiber: what has arrived, else a wait for more (none in `arrived_only`).
-    fn read_in_fiber(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let until = Instant::now() + left(timeout)?;
-        loop {
-            let input = self.buffers.input_append_buf();
-            match self.stream.read(input) {
-                Ok(read) => {
-                    self.buffers.input_appended(read);
-                    return Ok(read > 0);
-                }
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    if !WAITING.get() || !fiber::wait_for(&self.stream, false, until)? {
-                        return Err(ureq::Error::Timeout(timeout.reason));
-                    }
-                }
-                Err(error) => return Err(io(error, timeout)),
-            }
-        }
-    }
-
     /// What the kernel already holds for this connection, without waiting (`arrived_only`).
     fn read_arrived(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.set_nonblocking(true)?;
