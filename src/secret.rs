@@ -3,10 +3,14 @@
 //! A `Secret` prints as `***` in `Debug` and `Display`, so it cannot leak through a log line or an
 //! error chain. Secrets come from files or environment variables, never from argv.
 
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Result, bail};
 
@@ -41,8 +45,13 @@ impl Secret {
         Secret::new(text, || format!("{what} file `{}`", path.display()))
     }
 
-    /// Reads a secret from an environment variable; `None` when it is unset.
+    /// Reads a secret from an environment variable; `None` when it is unset. The variable is
+    /// withheld from every program this process starts from now on (`withhold_from`).
     pub fn from_env(name: &str) -> Result<Option<Secret>> {
+        READ_FROM
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned());
         match std::env::var(name) {
             Ok(value) => Secret::new(value.trim(), || format!("`{name}`")).map(Some),
             Err(std::env::VarError::NotPresent) => Ok(None),
@@ -64,6 +73,34 @@ impl Secret {
             bail!("{} contains control characters", source());
         }
         Ok(Secret(text.to_owned()))
+    }
+}
+
+/// The environment variables a secret was read from (`password_env` names among them).
+static READ_FROM: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Whether a program this process starts must not see variable `name`: the token's
+/// (`CACHET_TOKEN`, read or not, as `--token-file` may have won over it), every
+/// `CACHET_CHECK_*` (the tool's own settings), and any a secret was read from.
+fn withheld(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    name == "CACHET_TOKEN"
+        || name.starts_with("CACHET_CHECK_")
+        || READ_FROM
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(name)
+}
+
+/// Takes from `command`'s environment every variable a secret was or may be read from, so that
+/// a plugin that prints its environment (debug wrappers do) cannot publish the write token.
+pub fn withhold_from(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if withheld(&name) {
+            command.env_remove(name);
+        }
     }
 }
 

@@ -152,7 +152,9 @@ fn probe(spec: &ExecSpec, deadline: Deadline) -> Probed {
     let Some((program, args)) = spec.command.split_first() else {
         return Probed::fail("no command");
     };
-    let spawned = Command::new(program)
+    let mut command = Command::new(program);
+    crate::secret::withhold_from(&mut command);
+    let spawned = command
         .args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())

@@ -14,6 +14,7 @@ mod config;
 mod cores;
 mod dns;
 mod fidelity;
+mod hardening;
 mod hostile;
 mod import;
 mod lifecycle;
