@@ -29,6 +29,9 @@ pub const SPOOL_CAP: usize = 10_000;
 /// flushes); each is written by one thread at a time, its component's.
 pub static WRITING: RwLock<()> = RwLock::new(());
 
+/// The largest state file read back: a full spool of metric points is about 1 MiB.
+const STATE_CAP: u64 = 16 << 20;
+
 /// How often a held lock is tried again while waiting for it.
 const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -76,10 +79,9 @@ impl StateDir {
             .mode(0o700)
             .create(path)
             .with_context(|| format!("creating state directory `{}`", path.display()))?;
-        let probe = path.join(format!(".probe-{}", std::process::id()));
-        File::create(&probe)
+        trusted(path)?;
+        tempfile::tempfile_in(path)
             .with_context(|| format!("state directory `{}` is not writable", path.display()))?;
-        let _ = fs::remove_file(&probe);
         remove_orphans(path);
         Ok(StateDir {
             path: path.to_owned(),
@@ -99,13 +101,8 @@ impl StateDir {
     /// never retries an exec, so `monit` queues behind a run instead of giving up).
     pub fn lock_until(&self, component: &str, until: Option<Deadline>) -> Result<Lock> {
         let path = self.component_file(component, "lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("opening lock file `{}`", path.display()))?;
+        let mut file =
+            open_lock(&path).with_context(|| format!("opening lock file `{}`", path.display()))?;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
@@ -219,7 +216,7 @@ impl StateDir {
 
     /// Reads a state file; a missing one is `None`, an unreadable one is set aside.
     fn read<T: DeserializeOwned + Versioned>(&self, path: &Path) -> Option<T> {
-        let text = match fs::read(path) {
+        let text = match crate::file::read_own(path, STATE_CAP) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => {
@@ -258,24 +255,23 @@ impl StateDir {
             .map_err(anyhow::Error::from)
             .and_then(|mut bytes| {
                 bytes.push(b'\n');
-                crate::file::write_atomically(path, &bytes).map_err(anyhow::Error::from)
+                crate::file::write_atomically(path, &bytes, 0o600).map_err(anyhow::Error::from)
             });
         result.with_context(|| format!("writing state file `{}`", path.display()))
     }
 }
 
-/// Removes the temporary files of writers that died before renaming them (`….tmp-PID` whose
+/// Removes the temporary files of writers that died before renaming them (`….tmp-PID.…` whose
 /// process is gone), so that runs killed mid-write leave nothing behind for long.
 fn remove_orphans(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
+        let Some(pid) = entry
+            .file_name()
             .to_str()
-            .and_then(|name| name.rsplit_once(".tmp-"))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            .and_then(crate::file::temporary_of)
         else {
             continue;
         };
@@ -283,6 +279,66 @@ fn remove_orphans(dir: &Path) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// Refuses a state directory another local user could tamper with: one owned by someone else,
+/// or writable by its group or by others, where links could be planted for the next run to
+/// follow.
+fn trusted(path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(path)
+        .with_context(|| format!("reading state directory `{}`", path.display()))?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        bail!(
+            "state directory `{}` belongs to uid {}, not to the user running cachet-check (uid {me}): another user could plant links in it; use a directory of this user's (`state_dir`), or `chown` it",
+            path.display(),
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 {
+        bail!(
+            "state directory `{}` is writable by {} (mode {:o}): another user could plant links in it; run `chmod go-w {}`",
+            path.display(),
+            if meta.mode() & 0o002 != 0 {
+                "every user"
+            } else {
+                "its group"
+            },
+            meta.mode() & 0o7777,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Opens (creating it if need be) a lock file, never through a link and only if it is a
+/// regular file: a link planted in its place would make the holder's pid written over, and the
+/// file cut, whatever it points to.
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP) => std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it is a symbolic link, which a lock file never is: remove it",
+            ),
+            _ => error,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file: remove it",
+        ));
+    }
+    Ok(file)
 }
 
 /// Renames a state file that cannot be used, and says so.

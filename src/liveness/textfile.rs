@@ -29,11 +29,14 @@ pub fn write(path: &Path, report: &Report, now: i64) -> std::io::Result<()> {
     let last_success = if succeeded {
         Some(now)
     } else {
-        std::fs::read_to_string(path)
+        // Read back only as this tool wrote it: a FIFO, a device or a link put there reads as
+        // no earlier success rather than a hang or a memory filled.
+        crate::file::read_own(path, 1 << 20)
             .ok()
-            .and_then(|text| last_success_in(&text))
+            .and_then(|bytes| last_success_in(&String::from_utf8_lossy(&bytes)))
     };
-    crate::file::write_atomically(path, render(report, now, last_success).as_bytes())
+    // Readable by node_exporter, which runs as a user of its own.
+    crate::file::write_atomically(path, render(report, now, last_success).as_bytes(), 0o644)
 }
 
 /// The time a file written earlier gives as the last success.

@@ -7,7 +7,6 @@ use crate::support::cmd::Cmd;
 use crate::support::http::{Response, Server};
 use crate::support::toml::{Toml, quoted};
 
-
 const PASSWORD: &str = "db-password-77a2";
 
 // A plugin that prints its environment (debug wrappers do) has nothing secret to print: no
@@ -65,7 +64,10 @@ fn a_plugin_never_sees_the_token_or_a_password() {
             "{text}"
         );
         for secret in [TOKEN, PASSWORD] {
-            assert!(!text.contains(secret), "{secret} reached the output:\n{text}");
+            assert!(
+                !text.contains(secret),
+                "{secret} reached the output:\n{text}"
+            );
         }
     }
     let incidents = cachet.incidents();
@@ -80,7 +82,190 @@ fn a_plugin_never_sees_the_token_or_a_password() {
     let pinged: String = heartbeat.requests().into_iter().map(|r| r.body).collect();
     assert!(!pinged.is_empty(), "the heartbeat was not pinged");
     for secret in [TOKEN, PASSWORD] {
-        assert!(!published.contains(secret), "{secret} published: {published}");
-        assert!(!pinged.contains(secret), "{secret} sent to the heartbeat: {pinged}");
+        assert!(
+            !published.contains(secret),
+            "{secret} published: {published}"
+        );
+        assert!(
+            !pinged.contains(secret),
+            "{secret} sent to the heartbeat: {pinged}"
+        );
     }
+}
+
+/// A config of one component, `api` (id 2), whose one check reaches `target`, with `top`
+/// (top-level keys) before `[cachet]`.
+fn one_check(top: &str, cachet: &FakeCachet, target: &Server) -> String {
+    Toml::default()
+        .raw(top)
+        .table("cachet")
+        .key("url", &quoted(&cachet.url()))
+        .component("api", 2)
+        .check(
+            Some("health"),
+            "http",
+            &format!("url = {}", quoted(&target.url("/"))),
+        )
+        .to_string()
+}
+
+/// The last process id the kernel handed out.
+fn last_pid() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+// A user who may write the textfile directory (node_exporter setups make it group-writable)
+// plants links where a run would put its temporary file, for every process id the next runs
+// may get. The run never writes through one: the file they point to is untouched, and the
+// textfile is written.
+#[test]
+fn links_planted_for_the_textfile_temporary_are_not_followed() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let target = Server::start(|_| Response::new(200, "ok"));
+    let cmd = Cmd::new();
+    let collector = cmd.dir().join("textfile");
+    std::fs::create_dir(&collector).unwrap();
+    let victim = cmd.write("victim", "precious\n");
+    let next = last_pid();
+    for pid in next..next + 4000 {
+        // The names a writer keyed by its pid alone would use (`NAME.tmp-PID`).
+        for name in [
+            format!("cachet.tmp-{pid}"),
+            format!("cachet.prom.tmp-{pid}"),
+        ] {
+            std::os::unix::fs::symlink(&victim, collector.join(name)).unwrap();
+        }
+    }
+    let textfile = collector.join("cachet.prom");
+    let cmd = cmd
+        .config(&one_check("", &cachet, &target))
+        .token(TOKEN)
+        .args(["run", "--metrics-file", &textfile.display().to_string()]);
+    let out = cmd.run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let written = std::fs::read_to_string(&textfile).unwrap();
+    assert!(written.contains("cachet_check_outcome"), "{written}");
+    assert!(!std::fs::symlink_metadata(&textfile).unwrap().is_symlink());
+}
+
+// The textfile a run finds (to keep its last success) is read only as this tool writes it: a
+// FIFO put there does not hang the run past its deadline, nor a link to /dev/zero fill the
+// memory; either is replaced by the file.
+#[test]
+fn a_fifo_or_a_device_as_the_old_textfile_neither_hangs_nor_fills_memory() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let target = Server::start(|_| Response::new(200, "ok"));
+    for planted in ["fifo", "/dev/zero"] {
+        let cmd = Cmd::new();
+        let textfile = cmd.dir().join("cachet.prom");
+        if planted == "fifo" {
+            let made = std::process::Command::new("mkfifo")
+                .arg(&textfile)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        } else {
+            std::os::unix::fs::symlink(planted, &textfile).unwrap();
+        }
+        let cmd = cmd
+            .config(&one_check("", &cachet, &target))
+            .token(TOKEN)
+            // A failing Cachet makes the run exit 3: the textfile is then read back for the
+            // last success it holds.
+            .env(
+                "CACHET_URL",
+                &format!("http://127.0.0.1:{}", crate::support::http::closed_port()),
+            )
+            .args(["run", "--timeout", "5s"])
+            .args(["--metrics-file", &textfile.display().to_string()]);
+        let (out, rss_kib) = cmd.run_measured();
+        assert_eq!(out.code, 3, "{planted}: {out:?}");
+        assert!(
+            out.elapsed < std::time::Duration::from_secs(5),
+            "{planted}: took {:?}",
+            out.elapsed
+        );
+        assert!(rss_kib < 64 * 1024, "{planted}: {rss_kib} KiB");
+        let meta = std::fs::symlink_metadata(&textfile).unwrap();
+        assert!(meta.is_file(), "{planted}: the textfile was not written");
+        assert!(
+            !std::fs::read_to_string(&textfile)
+                .unwrap()
+                .contains("last_success")
+        );
+    }
+}
+
+// A state dir another user could write in, or a lock file that is a link, is refused (exit 3,
+// naming the fix) before anything is written through it.
+#[test]
+fn a_state_dir_others_could_tamper_with_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let target = Server::start(|_| Response::new(200, "ok"));
+    let run = |prepare: &dyn Fn(&std::path::Path, &std::path::Path)| {
+        let cmd = Cmd::new();
+        let state = cmd.dir().join("shared-state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let victim = cmd.write("victim", "precious contents\n");
+        prepare(&state, &victim);
+        let top = format!("state_dir = {}\n", quoted(&state.display().to_string()));
+        let cmd = cmd
+            .config(&one_check(&top, &cachet, &target))
+            .token(TOKEN)
+            .args(["run"]);
+        let out = cmd.run();
+        (out, std::fs::read_to_string(&victim).unwrap())
+    };
+    // A link planted as the component's lock.
+    let (out, victim) = run(&|state, victim| {
+        std::os::unix::fs::symlink(victim, state.join("component-api.lock")).unwrap();
+    });
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert_eq!(victim, "precious contents\n");
+    // A link planted as the component's state file: not read, and replaced, not written through.
+    let (out, victim) = run(&|state, victim| {
+        std::os::unix::fs::symlink(victim, state.join("component-api.json")).unwrap();
+    });
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(victim, "precious contents\n");
+    // A directory every user (or its group) may write in.
+    for mode in [0o777, 0o770] {
+        let (out, _) = run(&|state, _| {
+            std::fs::set_permissions(state, std::fs::Permissions::from_mode(mode)).unwrap();
+        });
+        assert_eq!(out.code, 3, "{out:?}");
+        assert!(out.stderr.contains("chmod go-w"), "{}", out.stderr);
+    }
+    // A directory another user owns (only root can make one here).
+    if effective_uid() == 0 {
+        let (out, _) = run(&|state, _| {
+            std::os::unix::fs::chown(state, Some(65534), Some(65534)).unwrap();
+        });
+        assert_eq!(out.code, 3, "{out:?}");
+        assert!(
+            out.stderr.contains("belongs to uid 65534"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+/// This test process's effective user id.
+fn effective_uid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap()
 }
