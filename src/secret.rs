@@ -129,25 +129,85 @@ pub fn warn_if_readable_by_others(path: &Path, what: &str) {
     }
 }
 
-/// Replaces the password of a URL's user info with `***`
-/// (`https://user:pass@host/` → `https://user:***@host/`).
+/// Redacts the secrets a URL may carry wherever it is shown: the password of its user info
+/// (`https://user:pass@host/` → `https://user:***@host/`) and the value of every query key that
+/// looks like a secret's (`?apikey=…&page=2` → `?apikey=***&page=2`; `SECRET_KEYS`).
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
     let rest = &url[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
+    let authority = match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{user}:***@{}", &rest[at + 1..authority_end])
+        }
+        None => rest[..authority_end].to_owned(),
     };
-    let user = authority[..at].split(':').next().unwrap_or_default();
-    format!("{}{user}:***@{}", &url[..scheme_end + 3], &rest[at + 1..])
+    let after = &rest[authority_end..];
+    let (before_fragment, fragment) = after.split_at(after.find('#').unwrap_or(after.len()));
+    let tail = match before_fragment.split_once('?') {
+        Some((path, query)) => format!("{path}?{}{fragment}", redact_query(query)),
+        None => after.to_owned(),
+    };
+    format!("{}{authority}{tail}", &url[..scheme_end + 3])
+}
+
+/// What a query key holding a secret is called, or ends with, in any case: `apikey`,
+/// `access_token`, `client_secret`, `X-Amz-Signature`, `auth`, `sig`…
+const SECRET_KEYS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "sig",
+    "auth",
+    "credential",
+    "session",
+];
+
+/// A query string with the value of every key that looks like a secret's replaced by `***`.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) if !value.is_empty() && looks_secret(key) => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn looks_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|word| key.contains(word))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Secret, redact_url};
+
+    #[test]
+    fn urls_are_shown_without_their_secrets() {
+        for (url, shown) in [
+            ("https://u:p@h:1/x?a=1", "https://u:***@h:1/x?a=1"),
+            (
+                "https://h/v1?apikey=s3&page=2#top",
+                "https://h/v1?apikey=***&page=2#top",
+            ),
+            (
+                "https://h/?X-Amz-Signature=ab&X-Amz-Date=1&access_token=t&sig=",
+                "https://h/?X-Amz-Signature=***&X-Amz-Date=1&access_token=***&sig=",
+            ),
+            ("https://h/a#key=x", "https://h/a#key=x"),
+            ("http://h", "http://h"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
 
     #[test]
     fn secrets_never_format() {

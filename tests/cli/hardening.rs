@@ -269,3 +269,33 @@ fn effective_uid() -> u32 {
         .parse()
         .unwrap()
 }
+
+// A secret in a URL's query (`?apikey=…`) is shown as `***` wherever the URL is: the check's
+// name, its detail, the `-vv` exchange, the JSON; the other query keys stay readable.
+#[test]
+fn a_secret_in_a_query_is_redacted_wherever_the_url_is_shown() {
+    const KEY: &str = "query-secret-91b3";
+    let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
+    let target = Server::start(|_| Response::new(503, "down"));
+    let url = target.url(&format!("/health?apikey={KEY}&region=eu"));
+    let config = Toml::default()
+        .table("cachet")
+        .key("url", &quoted(&cachet.url()))
+        .component("api", 2)
+        .check(None, "http", &format!("url = {}", quoted(&url)))
+        .to_string();
+    for verbosity in [&["-vv"][..], &["-v"], &[], &["--format", "json"]] {
+        let out = Cmd::new()
+            .config(&config)
+            .token(TOKEN)
+            .args(["run", "--dry-run"])
+            .args(verbosity)
+            .run();
+        assert_eq!(out.code, 2, "{out:?}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(!text.contains(KEY), "{verbosity:?}: {text}");
+        if verbosity == ["-vv"] {
+            assert!(text.contains("apikey=***&region=eu"), "{text}");
+        }
+    }
+}
