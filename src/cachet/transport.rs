@@ -172,8 +172,10 @@ impl Client {
         let read = response
             .body_mut()
             .as_reader()
-            .take(cap)
+            .take(cap + 1)
             .read_to_end(&mut text);
+        let over_cap = text.len() as u64 > cap;
+        text.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
         let text = String::from_utf8_lossy(&text).into_owned();
         self.trace.emit(format_args!(
             "< HTTP {status} after {}: {}",
@@ -189,6 +191,7 @@ impl Client {
             location,
             retry_after,
             text,
+            over_cap,
         })
     }
 
@@ -199,11 +202,19 @@ impl Client {
             location,
             retry_after,
             text,
+            over_cap,
         } = answer;
         let message = || server_message(&text);
         match status {
             // 204 No Content (a DELETE): nothing to parse.
             200..=299 if text.trim().is_empty() && status == 204 => Ok(Value::Null),
+            200..=299 if over_cap => Err(CachetError::InvalidResponse {
+                url: shown,
+                reason: format!(
+                    "the answer is larger than {} MiB, more than this tool reads from Cachet (is a component's `meta` that large?)",
+                    RESPONSE_CAP >> 20
+                ),
+            }),
             200..=299 => {
                 serde_json::from_str(&text).map_err(|error| CachetError::InvalidResponse {
                     url: shown,
@@ -249,6 +260,8 @@ struct Answer {
     location: Option<String>,
     retry_after: Option<Duration>,
     text: String,
+    /// Whether the body went on past the cap (`text` holds what was read up to it).
+    over_cap: bool,
 }
 
 /// The base URL a redirect points at: `location` less the API path asked for, when it ends with

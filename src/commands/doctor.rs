@@ -173,7 +173,12 @@ fn stamps_step(component: &Component, remote: &RemoteComponent, client: &Client)
     } else {
         let runs: Vec<String> = stamps
             .iter()
-            .map(|(vantage, at)| format!("{vantage} {} ago", crate::deadline::format_age(now - at)))
+            .map(|(vantage, at)| {
+                format!(
+                    "{vantage} {} ago",
+                    crate::deadline::format_age(now.saturating_sub(*at))
+                )
+            })
             .collect();
         format!("`{}` last run by: {}", component.name, runs.join(", "))
     };

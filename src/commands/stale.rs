@@ -79,7 +79,7 @@ fn look(
     };
     let now = unix_now();
     let newest = stamps_in(&meta).into_iter().max_by_key(|(_, at)| *at);
-    let age = newest.as_ref().map(|(_, at)| now - at);
+    let age = newest.as_ref().map(|(_, at)| now.saturating_sub(*at));
     let fresh = age.is_some_and(|age| age <= limit);
     let last = match (&newest, age) {
         (Some((vantage, _)), Some(age)) => format!("last run {} ago ({vantage})", format_age(age)),

@@ -269,12 +269,16 @@ fn push_line(component: &ComponentReport) -> String {
     }
 }
 
+/// The most votes `-v` lists one by one; the others are counted (a meta may hold thousands).
+const VOTES_SHOWN: usize = 20;
+
 /// "votes (quorum 2, this host fra): fra major outage 3 s ago, sfo operational 2 min ago
 /// (left out: expired (10 min old))".
 fn votes_line(quorum: &super::QuorumReport) -> String {
-    let votes: Vec<String> = quorum
+    let mut votes: Vec<String> = quorum
         .votes
         .iter()
+        .take(VOTES_SHOWN)
         .map(|vote| {
             let status = vote.status.replace('_', " ");
             let age = crate::deadline::format_age(vote.age_s);
@@ -289,6 +293,9 @@ fn votes_line(quorum: &super::QuorumReport) -> String {
             }
         })
         .collect();
+    if quorum.votes.len() > VOTES_SHOWN {
+        votes.push(format!("and {} more", quorum.votes.len() - VOTES_SHOWN));
+    }
     format!(
         "votes (quorum {}, this host {}): {}",
         quorum.needed,

@@ -261,7 +261,7 @@ impl Settle<'_> {
         let every = i64::try_from(self.stamp_every.as_secs()).unwrap_or(i64::MAX);
         let fresh = saved
             .stamped
-            .is_some_and(|at| (0..every).contains(&(now - at)));
+            .is_some_and(|at| (0..every).contains(&now.saturating_sub(at)));
         if fresh || report.push_error.is_some() || self.stamp_every.is_zero() {
             return;
         }

@@ -14,6 +14,10 @@ use crate::status::Status;
 /// How far ahead of this host's clock a vote may be stamped and still count.
 pub const SKEW: i64 = 30;
 
+/// The longest interval a vote may say its host runs at (`every`): a day. A vote that says
+/// more, or less than a second, is not one this tool writes, and is left out.
+pub const MAX_EVERY: i64 = 86_400;
+
 /// How long a vote counts when `vote_ttl` is not set and no vote tells how often its host
 /// runs.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
@@ -60,12 +64,30 @@ pub fn ttl(votes: &Votes, vote_ttl: Option<Duration>) -> Duration {
         votes
             .values()
             .filter_map(|vote| vote.every)
+            .filter(|every| (1..=MAX_EVERY).contains(every))
             .max()
             .and_then(|every| u64::try_from(every).ok())
             .map_or(DEFAULT_TTL, |every| {
-                Duration::from_secs(every * 3).max(Duration::from_secs(30))
+                Duration::from_secs(every.saturating_mul(3)).max(Duration::from_secs(30))
             })
     })
+}
+
+/// Why `vote` is not one this tool could have written, if it is not: a status that is not
+/// Cachet's, an interval out of bounds.
+fn absurd(vote: &Vote) -> Option<String> {
+    if Status::from_id(u64::from(vote.status)).is_none() {
+        return Some(format!(
+            "its status {} is not one of Cachet's four",
+            vote.status
+        ));
+    }
+    match vote.every {
+        Some(every) if !(1..=MAX_EVERY).contains(&every) => Some(format!(
+            "it says its host runs every {every} s, out of bounds (1 s to a day)"
+        )),
+        _ => None,
+    }
 }
 
 /// The tally at `now` (Unix seconds) for `quorum` votes, Cachet showing `shown`.
@@ -74,13 +96,16 @@ pub fn decide(votes: &Votes, now: i64, ttl: Duration, quorum: u32, shown: Status
     let counted: Vec<Counted> = votes
         .iter()
         .map(|(vantage, vote)| {
-            let age = now - vote.at;
-            let left_out = if age > ttl {
+            // Votes come from another host's meta: never trusted for arithmetic.
+            let age = now.saturating_sub(vote.at);
+            let left_out = if let Some(why) = absurd(vote) {
+                Some(why)
+            } else if age > ttl {
                 Some(format!("expired ({} old)", format_age(age)))
             } else if age < -SKEW {
                 Some(format!(
                     "stamped {} ahead of this host's clock: check the clocks (ntp)",
-                    format_age(-age)
+                    format_age(age.saturating_neg())
                 ))
             } else {
                 None
@@ -211,6 +236,48 @@ mod tests {
             decision.counted[1].left_out.as_deref(),
             Some("stamped 2 min ahead of this host's clock: check the clocks (ntp)")
         );
+    }
+
+    #[test]
+    fn absurd_votes_are_left_out_and_the_arithmetic_never_overflows() {
+        let mut list = votes(&[("fra", MajorOutage, 5), ("sfo", MajorOutage, 5)]);
+        list.get_mut("sfo").unwrap().every = Some(i64::MAX);
+        // A five-year-old vote with a huge `every` neither stretches the TTL nor counts.
+        list.insert(
+            "old".to_owned(),
+            Vote {
+                status: MajorOutage.id(),
+                at: NOW - 5 * 365 * 86_400,
+                every: Some(i64::MAX),
+            },
+        );
+        assert_eq!(ttl(&list, None), DEFAULT_TTL);
+        let decision = decide(&list, NOW, DEFAULT_TTL, 2, Operational);
+        assert_eq!(decision.status, None, "{decision:?}");
+        let sfo = decision
+            .counted
+            .iter()
+            .find(|c| c.vantage == "sfo")
+            .unwrap();
+        assert!(
+            sfo.left_out.as_deref().unwrap().contains("out of bounds"),
+            "{sfo:?}"
+        );
+        for at in [i64::MIN, i64::MAX] {
+            let mut list = votes(&[("fra", MajorOutage, 5)]);
+            list.insert(
+                "edge".to_owned(),
+                Vote {
+                    status: 9,
+                    at,
+                    every: Some(i64::MIN),
+                },
+            );
+            for now in [NOW, i64::MIN, i64::MAX] {
+                let decision = decide(&list, now, Duration::MAX, 1, Operational);
+                assert!(decision.counted.iter().any(|c| c.left_out.is_some()));
+            }
+        }
     }
 
     #[test]

@@ -60,11 +60,28 @@ pub fn votes_in(meta: &Map<String, Value>) -> Votes {
             votes
                 .iter()
                 .filter_map(|(vantage, vote)| {
-                    Some((vantage.clone(), serde_json::from_value(vote.clone()).ok()?))
+                    Some((
+                        safe_name(vantage),
+                        serde_json::from_value(vote.clone()).ok()?,
+                    ))
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The longest vantage name shown; a longer one, from another host's meta, is cut.
+const NAME_CAP: usize = 64;
+
+/// A vantage name from meta as it may be printed and published: control characters, ANSI
+/// escapes and bidi overrides escaped, at most `NAME_CAP` characters. A name this tool writes
+/// is shown as it is.
+fn safe_name(vantage: &str) -> String {
+    let clean = crate::text::sanitize(vantage);
+    match clean.char_indices().nth(NAME_CAP) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean,
+    }
 }
 
 /// When each vantage last ran, by its own stamp or vote (Unix seconds).
@@ -73,7 +90,7 @@ pub fn stamps_in(meta: &Map<String, Value>) -> BTreeMap<String, i64> {
         .and_then(|ours| ours.get("last_run")?.as_object())
         .map(|runs| {
             runs.iter()
-                .filter_map(|(vantage, at)| Some((vantage.clone(), at.as_i64()?)))
+                .filter_map(|(vantage, at)| Some((safe_name(vantage), at.as_i64()?)))
                 .collect()
         })
         .unwrap_or_default();
@@ -140,8 +157,8 @@ pub fn cast(
         status,
         at: now,
         every: before
-            .map(|before| now - before.at)
-            .filter(|every| *every > 0),
+            .map(|before| now.saturating_sub(before.at))
+            .filter(|every| (1..=super::quorum::MAX_EVERY).contains(every)),
     };
     let mut shown = 0;
     loop {
@@ -194,11 +211,11 @@ pub fn claim(
                     && claim["by"].as_str() != Some(vantage)
                     && claim["at"]
                         .as_i64()
-                        .is_some_and(|at| (now - at).abs() <= CLAIM_HOLDS) =>
+                        .is_some_and(|at| now.abs_diff(at) <= CLAIM_HOLDS.unsigned_abs()) =>
             {
-                return Ok(Some(
-                    claim["by"].as_str().unwrap_or("another host").to_owned(),
-                ));
+                return Ok(Some(safe_name(
+                    claim["by"].as_str().unwrap_or("another host"),
+                )));
             }
             _ => {
                 shown = 0;
@@ -243,8 +260,19 @@ fn pause() -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::{Vote, merged, stamps_in, votes_in};
+    use super::{Vote, merged, safe_name, stamps_in, votes_in};
     use serde_json::json;
+
+    #[test]
+    fn vantage_names_from_meta_are_made_safe_to_print() {
+        assert_eq!(safe_name("fra"), "fra");
+        assert_eq!(
+            safe_name("ev\u{202e}il\x1b[31m\n\0x"),
+            "ev\\u{202e}il\\u{1b}[31m\\n\\u{0}x"
+        );
+        let long = "v".repeat(1000);
+        assert_eq!(safe_name(&long).chars().count(), 65);
+    }
 
     #[test]
     fn a_vote_is_merged_beside_every_other_key() {

@@ -299,3 +299,110 @@ fn a_secret_in_a_query_is_redacted_wherever_the_url_is_shown() {
         }
     }
 }
+
+/// Unix seconds now.
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+// Votes come from other hosts' meta, which anyone with a write token shapes: an absurd one is
+// left out (said at `-v`) rather than trusted for arithmetic, a name is printed made safe, ten
+// thousand are counted rather than listed, and a meta past the size read says so.
+#[test]
+fn hostile_votes_are_bounded_and_never_trusted_for_arithmetic() {
+    use serde_json::{Map, Value, json};
+    let down = Server::start(|_| Response::new(503, "down"));
+    let config = |cachet: &FakeCachet| {
+        Toml::cachet(&cachet.url())
+            .table("components.api")
+            .key("id", "1")
+            .key("quorum", "2")
+            .of("api")
+            .check(
+                Some("health"),
+                "http",
+                &format!("url = {}", quoted(&down.url("/"))),
+            )
+            .to_string()
+    };
+    let run = |cachet: &FakeCachet| {
+        Cmd::new()
+            .config(&config(cachet))
+            .token(TOKEN)
+            .args(["run", "-v", "--vantage", "fra"])
+            .run()
+    };
+    let now = unix_now();
+    // A five-year-old vote whose `every` would make it count forever, and votes stamped at
+    // the ends of time: only this host's vote counts, so nothing is pushed.
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    cachet.set_meta(
+        1,
+        json!({"cachet_check": {"votes": {
+            "old": {"status": 4, "at": now - 5 * 365 * 86_400, "every": i64::MAX},
+            "past": {"status": 4, "at": i64::MIN, "every": i64::MIN},
+            "future": {"status": 4, "at": i64::MAX},
+        }}}),
+    );
+    let out = run(&cachet);
+    assert_eq!(
+        cachet.get(1).status,
+        1,
+        "an absurd vote made a quorum: {out:?}"
+    );
+    assert!(
+        out.stdout.contains("waiting for quorum: 1 of 2 votes"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("out of bounds"), "{}", out.stdout);
+    // A name with an RTL override, an escape sequence, a NUL and a newline.
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    cachet.set_meta(
+        1,
+        json!({"cachet_check": {"votes": {
+            "ev\u{202e}il\u{1b}[31m\u{0}\nline": {"status": 1, "at": now},
+        }}}),
+    );
+    let out = run(&cachet);
+    for raw in ['\u{202e}', '\u{1b}', '\u{0}'] {
+        assert!(
+            !out.stdout.contains(raw),
+            "{raw:?} printed raw: {}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout.contains("ev\\u{202e}il\\u{1b}[31m\\u{0}\\nline"),
+        "{}",
+        out.stdout
+    );
+    // Ten thousand vantages: counted, not listed.
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    let many: Map<String, Value> = (0..10_000)
+        .map(|i| {
+            (
+                format!("host{i:05}"),
+                json!({"status": 1, "at": now - 3_600}),
+            )
+        })
+        .collect();
+    cachet.set_meta(1, json!({"cachet_check": {"votes": many}}));
+    let out = run(&cachet);
+    assert!(
+        out.stdout.len() < 8 * 1024,
+        "{} bytes at -v",
+        out.stdout.len()
+    );
+    assert!(out.stdout.contains("and 9981 more"), "{}", out.stdout);
+    // A meta past what is read of an answer: said as such, not as a body that is not JSON.
+    let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
+    cachet.set_meta(1, json!({"padding": "x".repeat(9 << 20)}));
+    let out = run(&cachet);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("larger than 8 MiB"), "{}", out.stdout);
+    assert!(!out.stdout.contains("not JSON"), "{}", out.stdout);
+}
