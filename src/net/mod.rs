@@ -5,6 +5,7 @@
 pub mod http;
 pub mod path;
 pub mod tls;
+pub mod within;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;

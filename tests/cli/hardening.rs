@@ -406,3 +406,67 @@ fn hostile_votes_are_bounded_and_never_trusted_for_arithmetic() {
     assert!(out.stdout.contains("larger than 8 MiB"), "{}", out.stdout);
     assert!(!out.stdout.contains("not JSON"), "{}", out.stdout);
 }
+
+/// A proxy on loopback that answers every connection with `answer`, one byte every 300 ms,
+/// each within any socket timeout set once.
+fn dripping(answer: &'static [u8]) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut request = [0u8; 512];
+                let _ = stream.read(&mut request);
+                for byte in answer {
+                    if stream.write_all(&[*byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+            });
+        }
+    });
+    address
+}
+
+// A proxy that drips its handshake a byte at a time (a CONNECT answer's header lines, a SOCKS5
+// reply) cannot keep a check past its timeout: the check ends in time, unknown (this host's
+// path failed, not the target), and nothing is published.
+#[test]
+fn a_dripping_proxy_cannot_keep_a_check_past_its_deadline() {
+    let connect: &'static [u8] =
+        b"HTTP/1.1 200 Connection established\r\nX-Drip: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    // SOCKS5: no login needed, then a reply whose bound address is a 255-byte name.
+    let mut socks = vec![5u8, 0, 5, 0, 0, 3, 255];
+    socks.extend(std::iter::repeat_n(b'a', 257));
+    let socks: &'static [u8] = Box::leak(socks.into_boxed_slice());
+    for (scheme, answer) in [("http", connect), ("socks5h", socks)] {
+        let proxy = dripping(answer);
+        let config = Toml::cachet("http://127.0.0.1:9")
+            .component("api", 2)
+            .check(
+                Some("port"),
+                "tcp",
+                &format!(
+                    "address = \"db.internal:5432\"\nproxy = \"{scheme}://{proxy}\"\ntimeout = \"1s\""
+                ),
+            )
+            .to_string();
+        let out = Cmd::new()
+            .config(&config)
+            .args(["run", "--dry-run", "--timeout", "10s", "--format", "json"])
+            .run();
+        assert!(
+            out.elapsed < std::time::Duration::from_secs(3),
+            "{scheme}: took {:?}: {out:?}",
+            out.elapsed
+        );
+        let check = &out.json()["components"][0]["checks"][0];
+        assert_eq!(check["outcome"], "unknown", "{scheme}: {out:?}");
+        assert!(
+            check["detail"].as_str().unwrap().contains("timed out"),
+            "{scheme}: {check}"
+        );
+    }
+}

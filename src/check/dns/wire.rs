@@ -15,6 +15,7 @@ use hickory_proto::rr::Name;
 use super::{DnsSpec, Record, query_name, value_of};
 use crate::deadline::Deadline;
 use crate::net::path::{dial, note_dialed};
+use crate::net::within::Within;
 use crate::net::{at_least_a_millisecond, describe_io, timed_out};
 
 /// What a server said: its response code and the values of the records asked for.
@@ -150,13 +151,12 @@ fn over_tcp(
     if remaining.is_zero() {
         return Err(format!("over TCP: {}", timed_out(budget)));
     }
-    let mut stream = dial(server, source, remaining).map_err(io)?;
+    let socket = dial(server, source, remaining).map_err(io)?;
     let length = u16::try_from(packet.len()).map_err(|_| "the query is too long".to_owned())?;
     let mut framed = length.to_be_bytes().to_vec();
     framed.extend_from_slice(packet);
-    let timeout = Some(at_least_a_millisecond(deadline.remaining()));
-    stream.set_write_timeout(timeout).map_err(io)?;
-    stream.set_read_timeout(timeout).map_err(io)?;
+    // Each read keeps the deadline: a server that drips its answer is timed out in time.
+    let mut stream = Within::new(&socket, deadline);
     stream.write_all(&framed).map_err(io)?;
     let mut length = [0u8; 2];
     stream.read_exact(&mut length).map_err(io)?;

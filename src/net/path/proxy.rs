@@ -10,6 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 
 use crate::deadline::Deadline;
+use crate::net::within::Within;
 use crate::net::{Failure, describe_io, timed_out};
 use crate::secret::{Secret, redact_url};
 use crate::text::sanitize;
@@ -119,7 +120,7 @@ impl Proxy {
     /// answering or not existing, as the proxy reports it, is the target's.
     pub fn open(
         &self,
-        mut stream: TcpStream,
+        stream: TcpStream,
         host: &str,
         port: u16,
         deadline: Deadline,
@@ -133,18 +134,22 @@ impl Proxy {
             }
             _ => local(describe_io(&error, budget)),
         };
+        // Every read and write of the handshake keeps the deadline: a proxy that drips its
+        // answer is this host's path failing in time, not a check past the run's deadline.
+        let mut within = Within::new(&stream, deadline);
+        match self.kind {
+            Kind::Connect => self.connect(&mut within, host, port, &io, &local)?,
+            Kind::Socks5h => self.socks(&mut within, host, port, &io, &local)?,
+        }
+        // What follows is the tunnel's, with the timeouts its user sets.
         stream.set_read_timeout(Some(remaining)).map_err(io)?;
         stream.set_write_timeout(Some(remaining)).map_err(io)?;
-        match self.kind {
-            Kind::Connect => self.connect(&mut stream, host, port, &io, &local)?,
-            Kind::Socks5h => self.socks(&mut stream, host, port, &io, &local)?,
-        }
         Ok(stream)
     }
 
     fn connect(
         &self,
-        stream: &mut TcpStream,
+        stream: &mut Within<'_>,
         host: &str,
         port: u16,
         io: &dyn Fn(std::io::Error) -> Failure,
@@ -200,7 +205,7 @@ impl Proxy {
 
     fn socks(
         &self,
-        stream: &mut TcpStream,
+        stream: &mut Within<'_>,
         host: &str,
         port: u16,
         io: &dyn Fn(std::io::Error) -> Failure,
