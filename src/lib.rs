@@ -161,6 +161,9 @@ fn watch_signals(printer: Printer) {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             check::exec::kill_running();
+            // A metric point being posted is noted first (a moment at most), so that the next
+            // run neither loses nor repeats it.
+            settle::points::wait_for_deliveries(std::time::Duration::from_millis(800));
             let _writing = state::WRITING
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());

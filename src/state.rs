@@ -139,20 +139,48 @@ impl StateDir {
     }
 
     /// The saved state of `component`, or a fresh one.
+    /// Points a run delivered before it was stopped (`note_delivered`) are struck from the
+    /// spool, and the state is saved so.
     pub fn component(&self, component: &str) -> ComponentState {
         let path = self.component_file(component, "json");
-        match self.read::<ComponentState>(&path) {
+        let mut state = match self.read::<ComponentState>(&path) {
             Some(state) if state.component == component => state,
             Some(_) => {
                 set_aside(&path, "it belongs to another component");
                 ComponentState::new(component)
             }
             None => ComponentState::new(component),
+        };
+        let sent = self.component_file(component, "sent");
+        if let Some(delivered) = self.read::<Delivered>(&sent) {
+            if let Some(at) = state.points.iter().position(|p| *p == delivered.last) {
+                state.points.drain(..=at);
+                if let Err(error) = self.save_component(&state) {
+                    crate::stderr::warn(format_args!("{error:#}"));
+                }
+            } else {
+                let _ = fs::remove_file(&sent);
+            }
         }
+        state
     }
 
     pub fn save_component(&self, state: &ComponentState) -> Result<()> {
-        self.write(&self.component_file(&state.component, "json"), state)
+        self.write(&self.component_file(&state.component, "json"), state)?;
+        // What a delivery marker said is in the state now.
+        let _ = fs::remove_file(self.component_file(&state.component, "sent"));
+        Ok(())
+    }
+
+    /// Notes that the spooled points of `component` up to `last` were delivered: a marker
+    /// small enough to write after each point, so that a run killed while it delivers a
+    /// backlog neither loses a point nor sends one twice (the next run strikes them).
+    pub fn note_delivered(&self, component: &str, last: &Point) -> Result<()> {
+        let delivered = Delivered {
+            version: FORMAT,
+            last: last.clone(),
+        };
+        self.write(&self.component_file(component, "sent"), &delivered)
     }
 
     /// The API line last seen at `base` ("2" or "3"), if known.
@@ -441,6 +469,19 @@ impl ComponentState {
         let excess = self.points.len().saturating_sub(SPOOL_CAP);
         self.points.drain(..excess);
         excess
+    }
+}
+
+/// The last spooled point a run delivered (`component-NAME.sent`).
+#[derive(Deserialize, Serialize)]
+struct Delivered {
+    version: u32,
+    last: Point,
+}
+
+impl Versioned for Delivered {
+    fn version(&self) -> u32 {
+        self.version
     }
 }
 

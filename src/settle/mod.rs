@@ -8,7 +8,7 @@ mod confirm;
 mod dependencies;
 mod incident;
 pub mod maintenance;
-mod points;
+pub mod points;
 pub mod quorum;
 mod vantage;
 pub mod votes;
@@ -235,7 +235,14 @@ impl Settle<'_> {
         }
         if let Some(point) = points::latency_point(component, report, self.started) {
             let unreachable = report.push_error.clone();
-            report.metric = Some(points::deliver(client, point, saved, unreachable));
+            let note = |last: &crate::state::Point| {
+                if let Some(dir) = self.state
+                    && let Err(error) = dir.note_delivered(&component.name, last)
+                {
+                    crate::stderr::warn(format_args!("{error:#}"));
+                }
+            };
+            report.metric = Some(points::deliver(client, point, saved, unreachable, &note));
         }
         // Most runs change nothing worth keeping: no file write (and fsync) for those.
         if let Some(dir) = self.state

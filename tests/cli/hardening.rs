@@ -470,3 +470,78 @@ fn a_dripping_proxy_cannot_keep_a_check_past_its_deadline() {
         );
     }
 }
+
+// A run stopped while it delivers a backlog of spooled metric points: each point it got
+// through is struck as Cachet accepts it, so the next run sends only the rest. SIGTERM waits
+// for the point in flight: none lost, none repeated. SIGKILL cannot be waited for: the one
+// point whose answer was on its way may go again, never more (before, every point delivered
+// before the kill went again).
+#[test]
+fn a_run_stopped_while_delivering_the_spool_neither_loses_nor_repeats_points() {
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::PermissionsExt;
+    const SPOOLED: i64 = 30;
+    for (signal, repeats_allowed) in [("TERM", 0), ("KILL", 1)] {
+        let cachet = FakeCachet::start(Version::V24)
+            .component(2, "API", 1)
+            .metric(1)
+            .answering_after(std::time::Duration::from_millis(50));
+        let target = Server::start(|_| Response::new(200, "ok"));
+        let cmd = Cmd::new();
+        let state = cmd.dir().join("state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let first = unix_now() - 10_000;
+        let points: Vec<serde_json::Value> = (0..SPOOLED)
+            .map(|i| serde_json::json!({"metric": 1, "value": i, "timestamp": first + i * 60}))
+            .collect();
+        std::fs::write(
+            state.join("component-api.json"),
+            serde_json::json!({"version": 1, "component": "api", "points": points}).to_string(),
+        )
+        .unwrap();
+        let config = Toml::cachet(&cachet.url())
+            .component("api", 2)
+            .raw("metric = 1")
+            .check(
+                Some("health"),
+                "http",
+                &format!("url = {}", quoted(&target.url("/"))),
+            )
+            .to_string();
+        let cmd = cmd.config(&config).token(TOKEN).args(["run"]);
+        let mut child = cmd.spawn();
+        let waited = std::time::Instant::now();
+        while cachet.points(1).len() < 10 {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(20),
+                "no delivery"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        child.wait().unwrap();
+        let out = cmd.run();
+        assert_eq!(out.code, 0, "{signal}: {out:?}");
+        let mut sent: BTreeMap<i64, usize> = BTreeMap::new();
+        for (_, timestamp) in cachet.points(1) {
+            *sent.entry(timestamp).or_default() += 1;
+        }
+        for i in 0..SPOOLED {
+            assert!(
+                sent.contains_key(&(first + i * 60)),
+                "{signal}: point {i} lost: {sent:?}"
+            );
+        }
+        // The two runs' own points may share a second: only the spooled ones are counted.
+        let repeats: usize = (0..SPOOLED).map(|i| sent[&(first + i * 60)] - 1).sum();
+        assert!(
+            repeats <= repeats_allowed,
+            "{signal}: {repeats} points sent again: {sent:?}"
+        );
+    }
+}
