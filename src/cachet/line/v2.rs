@@ -13,6 +13,7 @@ use crate::cachet::{
 use crate::net::http::encode_query_value as encode;
 use crate::secret::Secret;
 use crate::status::Status;
+use crate::text::sanitize;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -187,7 +188,7 @@ impl Line for V2 {
     fn schedule(&self, data: &Value) -> Option<RemoteSchedule> {
         Some(RemoteSchedule {
             id: number(data.get("id"))?,
-            name: data.get("name")?.as_str()?.to_owned(),
+            name: sanitize(data.get("name")?.as_str()?),
             status: number(data.get("status"))?,
             starts: data
                 .get("scheduled_at")
@@ -258,7 +259,7 @@ fn component(body: &Value) -> Option<RemoteComponent> {
 fn parse(data: &Value) -> Option<RemoteComponent> {
     Some(RemoteComponent {
         id: number(data.get("id"))?,
-        name: data.get("name")?.as_str()?.to_owned(),
+        name: sanitize(data.get("name")?.as_str()?),
         status: number(data.get("status"))?,
         enabled: boolean(data.get("enabled")).unwrap_or(true),
         meta: data.get("meta").filter(|meta| !meta.is_null()).cloned(),
@@ -269,7 +270,7 @@ fn parse(data: &Value) -> Option<RemoteComponent> {
 fn incident(data: &Value) -> Option<RemoteIncident> {
     Some(RemoteIncident {
         id: number(data.get("id"))?,
-        name: data.get("name")?.as_str()?.to_owned(),
+        name: sanitize(data.get("name")?.as_str()?),
         status: number(data.get("status"))?,
     })
 }
@@ -291,6 +292,16 @@ mod tests {
     use crate::cachet::RemoteComponent;
     use crate::status::Status;
     use serde_json::json;
+
+    // A name is Cachet's text: printed and published only made safe.
+    #[test]
+    fn a_components_name_is_read_sanitised() {
+        let body = json!({"data": {"id": 2, "name": "A\u{1b}[2J\u{202e}PI", "status": 1, "enabled": true}});
+        assert_eq!(
+            component(&body).map(|c| c.name),
+            Some("A\\u{1b}[2J\\u{202e}PI".to_owned())
+        );
+    }
 
     #[test]
     fn components_parse_with_numbers_as_strings() {

@@ -12,6 +12,7 @@ use crate::cachet::{
 use crate::net::http::encode_query_value as encode;
 use crate::secret::Secret;
 use crate::status::Status;
+use crate::text::sanitize;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -382,7 +383,7 @@ fn resource(data: &Value) -> Option<(u64, String, u64, &Value)> {
     let status = attributes.get("status")?;
     Some((
         number(data.get("id")).or_else(|| number(attributes.get("id")))?,
-        attributes.get("name")?.as_str()?.to_owned(),
+        sanitize(attributes.get("name")?.as_str()?),
         number(status.get("value")).or_else(|| number(Some(status)))?,
         attributes,
     ))
