@@ -55,6 +55,32 @@ pub mod fuzz {
     pub fn monit_event(text: &str) -> bool {
         crate::commands::monit::meaning(text).is_some()
     }
+
+    /// A cachet-url-monitor or cachet-monitor config, as `import` reads it: true when a
+    /// config came of it.
+    pub fn import(text: &str) -> bool {
+        crate::import::import(text, None).is_ok()
+    }
+
+    /// An upstream status page's answer, as the `statuspage` check reads each provider's.
+    pub fn statuspage(text: &str) -> usize {
+        crate::check::statuspage::read_any(text)
+    }
+
+    /// What a server says before TLS, as a `starttls` check reads it.
+    pub fn starttls_reply(said: &[u8]) -> usize {
+        crate::check::tls::read_any_reply(said)
+    }
+
+    /// A DNS answer on the wire, as a `dns` check reads it.
+    pub fn dns_answer(bytes: &[u8]) -> usize {
+        crate::check::dns::read_any_answer(bytes)
+    }
+
+    /// A component's `meta` as votes, counted as a quorum run counts them.
+    pub fn votes(text: &str) -> usize {
+        crate::settle::votes::read_any_meta(text)
+    }
 }
 
 use cli::{Cli, Command};

@@ -47,6 +47,33 @@ impl From<CachetError> for Trouble {
     }
 }
 
+/// Every reading of a component's `meta` as votes, for the fuzz target `votes`: the votes and
+/// stamps in it, their TTL, and the tally at several times, quorums and shown statuses.
+/// Nothing may panic (nor overflow), whatever `text` is; returns how many votes counted.
+pub fn read_any_meta(text: &str) -> usize {
+    use crate::status::Status;
+    let Ok(Value::Object(meta)) = serde_json::from_str::<Value>(text) else {
+        return 0;
+    };
+    let votes = votes_in(&meta);
+    let _ = stamps_in(&meta);
+    let ttl = super::quorum::ttl(&votes, None);
+    let mut counted = 0;
+    for now in [0, 1_800_000_000, i64::MIN, i64::MAX] {
+        for quorum in [0, 1, 2, u32::MAX] {
+            for shown in [Status::Operational, Status::MajorOutage] {
+                let decision = super::quorum::decide(&votes, now, ttl, quorum, shown);
+                counted += decision
+                    .counted
+                    .iter()
+                    .filter(|c| c.left_out.is_none())
+                    .count();
+            }
+        }
+    }
+    counted
+}
+
 /// `cachet_check` of `meta`, as an object.
 fn ours(meta: &Map<String, Value>) -> Option<&Map<String, Value>> {
     meta.get("cachet_check")?.as_object()

@@ -6,6 +6,8 @@
 
 mod wire;
 
+pub use wire::read_any_answer;
+
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 

@@ -28,6 +28,31 @@ pub(super) struct Answer {
     pub(super) aliases: Vec<String>,
 }
 
+/// Every reading of a DNS answer, for the fuzz target `dns_answer`: the message parsed, and the
+/// values of each record type read from it. Nothing may panic, whatever `bytes` are.
+pub fn read_any_answer(bytes: &[u8]) -> usize {
+    let Ok(message) = Message::from_vec(bytes) else {
+        return 0;
+    };
+    [
+        Record::A,
+        Record::Aaaa,
+        Record::Cname,
+        Record::Mx,
+        Record::Txt,
+        Record::Ns,
+    ]
+    .into_iter()
+    .map(|record| {
+        message
+            .answers()
+            .iter()
+            .filter_map(|answer| value_of(answer.data(), record))
+            .count()
+    })
+    .sum()
+}
+
 /// Asks each server in turn, giving each an equal share of what is left of the deadline.
 pub(super) fn ask(
     spec: &DnsSpec,

@@ -185,6 +185,36 @@ fn fetch(spec: &StatuspageSpec, path: &str, context: &Context, deadline: Deadlin
     }
 }
 
+/// Every reading of a status page, for the fuzz target `statuspage`: `text` as the answer to
+/// every path each provider asks for, the component named and numbered. Nothing may panic,
+/// whatever `text` is; returns how many readings saw a component.
+pub fn read_any(text: &str) -> usize {
+    let answer = || -> Answer {
+        serde_json::from_str(text)
+            .map(Some)
+            .map_err(|_| "not JSON".to_owned())
+    };
+    let mut seen = 0;
+    for provider in [Provider::Statuspage, Provider::Cachet, Provider::Instatus] {
+        for component in [Named::Name("api".to_owned()), Named::Id(1)] {
+            for group in [None, Some("core".to_owned())] {
+                let spec = StatuspageSpec {
+                    url: "https://status.example.com".to_owned(),
+                    provider,
+                    component: component.clone(),
+                    group,
+                    options: HttpOptions::default(),
+                };
+                if let Ok(found) = pages::read(&spec, &|_| answer()) {
+                    let _ = judge(&found);
+                    seen += 1;
+                }
+            }
+        }
+    }
+    seen
+}
+
 /// The check's verdict on what the page shows.
 pub fn judge(seen: &Seen) -> Probed {
     let name = sanitize(&seen.name);

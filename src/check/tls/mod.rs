@@ -20,7 +20,7 @@ use ureq::tls::{Certificate, PemItem};
 mod expiry;
 mod starttls;
 
-pub use starttls::Starttls;
+pub use starttls::{Starttls, read_any_reply};
 
 pub use expiry::{Earliest, Threshold, earliest, judge_expiry, thresholds};
 

@@ -273,6 +273,16 @@ impl Talk<'_> {
     }
 }
 
+/// Every reading of what a server says before TLS, for the fuzz target `starttls_reply`: as
+/// an SMTP or FTP reply, an LDAP message and its result code, and an excerpt. Nothing may
+/// panic, whatever `said` is.
+pub fn read_any_reply(said: &[u8]) -> usize {
+    usize::from(reply_whole(said))
+        + usize::from(ldap_message_whole(said))
+        + ldap_result_code(said).map_or(0, usize::from)
+        + excerpt(&String::from_utf8_lossy(said)).len()
+}
+
 /// Whether an SMTP/FTP reply is whole: its last line is `NNN ` (not `NNN-`) and ends the text.
 fn reply_whole(said: &[u8]) -> bool {
     if !said.ends_with(b"\n") {
