@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use super::{Context, KINDS, Probed};
 use crate::deadline::Deadline;
-use crate::keys::{AnyKey, KeyError, Keys};
+use crate::keys::{Address, AnyKey, Key, KeyError, Keys};
 
 /// A check kind: `type = "<word>"`.
 pub struct Kind {
@@ -46,6 +46,10 @@ impl Built {
         })
     }
 }
+
+/// `address = "host:port"`: where the kinds that open a connection of their own (`tcp`, `tls`)
+/// connect.
+pub const ADDRESS: Key<Address> = Key::new("address");
 
 /// The host a check connects to first, and the path its connections take.
 pub struct Endpoint<'a> {

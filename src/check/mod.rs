@@ -40,7 +40,7 @@ pub const KINDS: &[&Kind] = &[
     &statuspage::KIND,
 ];
 
-pub use kind::{Built, Endpoint, Kind, Probe};
+pub use kind::{ADDRESS, Built, Endpoint, Kind, Probe};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

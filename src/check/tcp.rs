@@ -15,9 +15,9 @@ use rustls::{ClientConnection, StreamOwned};
 use super::tls::{
     CA_FILE, CLIENT_CERT, CLIENT_KEY, Handshaking, INSECURE, SNI, Trust, secure, session_keys,
 };
-use super::{Built, Context, Endpoint, Probe, Probed};
+use super::{ADDRESS, Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
-use crate::keys::{Address, BoolOrText, Key, KeyError, Keys, OneOrMany};
+use crate::keys::{BoolOrText, Key, KeyError, Keys, OneOrMany};
 use crate::net::path::{self, Path, Route};
 use crate::net::{at_least_a_millisecond, connect, describe_io, timed_out};
 use crate::text::sanitize;
@@ -76,7 +76,6 @@ const TLS: Key<bool> = Key::new("tls");
 /// The keys that mean something only with `tls = true`.
 const SESSION_KEYS: [&str; 5] = ["sni", "ca_file", "insecure", "client_cert", "client_key"];
 
-pub const ADDRESS: Key<Address> = Key::new("address");
 const EXPECT_BANNER: Key<BoolOrText> = Key::new("expect_banner");
 const SEND: Key<String> = Key::new("send");
 const EXPECT: Key<OneOrMany> = Key::new("expect");

@@ -56,7 +56,7 @@ pub(super) struct RawComponent {
     pub(super) quorum: Option<Spanned<u32>>,
     pub(super) vote_ttl: Option<HumanDuration>,
     pub(super) depends_on: Option<Spanned<Vec<String>>>,
-    pub(super) maintenance: Option<Spanned<Vec<super::truth::RawWindow>>>,
+    pub(super) maintenance: Option<Spanned<Vec<RawWindow>>>,
     pub(super) witnesses: Option<Spanned<Vec<String>>>,
     pub(super) metric: Option<u64>,
     pub(super) incident: Option<RawIncident>,
@@ -73,4 +73,14 @@ pub(super) struct RawIncident {
     pub(super) message: Option<String>,
     pub(super) visible: Option<bool>,
     pub(super) notify: Option<bool>,
+}
+
+/// One `maintenance` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWindow {
+    pub(super) cron: String,
+    #[serde(rename = "for")]
+    pub(super) length: String,
+    pub(super) tz: Option<String>,
 }

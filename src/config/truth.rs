@@ -4,6 +4,7 @@
 use toml::Spanned;
 
 use super::error::{ConfigError, Locator};
+use super::raw::{RawHeartbeat, RawWindow};
 use crate::check::witness::Witness;
 
 /// `witnesses = ["tcp://host:port", "https://…"]`, each read as a `Witness`; the error points
@@ -71,7 +72,7 @@ impl HeartbeatKind {
 
 pub(super) fn heartbeat(
     at: &Locator,
-    raw: Option<Spanned<super::raw::RawHeartbeat>>,
+    raw: Option<Spanned<RawHeartbeat>>,
 ) -> Result<Option<Heartbeat>, ConfigError> {
     let Some(raw) = raw else {
         return Ok(None);
@@ -200,16 +201,6 @@ fn cycle_from(start: &str, parents_of: &dyn Fn(&str) -> Vec<String>) -> Option<V
     }
     let mut path = vec![start.to_owned()];
     walk(&mut path, start, parents_of).then_some(path)
-}
-
-/// One `maintenance` entry as written.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawWindow {
-    cron: String,
-    #[serde(rename = "for")]
-    length: String,
-    tz: Option<String>,
 }
 
 /// `maintenance = [{ cron, for, tz }]` read into windows; errors point at `span`.

@@ -24,8 +24,7 @@ pub use starttls::{Starttls, read_any_reply};
 
 pub use expiry::{Earliest, Threshold, earliest, judge_expiry, thresholds};
 
-use super::tcp::ADDRESS;
-use super::{Built, Context, Endpoint, Probe, Probed};
+use super::{ADDRESS, Built, Context, Endpoint, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{Key, KeyError, Keys};
 use crate::net::path::{self, Route};

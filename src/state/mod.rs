@@ -6,22 +6,24 @@
 //! of each Cachet server. A file that cannot be read as this version's state is renamed
 //! `….corrupt-UNIXTIME`, reported, and started afresh: a state file never stops a run.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Read;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use anyhow::{Context, Result, bail};
 
-use crate::deadline::{Deadline, unix_now};
+use crate::deadline::unix_now;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod component;
+mod lock;
+
+pub use component::{ComponentState, Pending, Point};
+pub use lock::Lock;
+
 /// The version of the files' format; a file of another version is set aside.
 pub const FORMAT: u32 = 1;
-
-/// The most metric points kept for later delivery, per component; the oldest go first.
-pub const SPOOL_CAP: usize = 10_000;
 
 /// Held (shared) while a state file is replaced, so that a signal never ends the process
 /// half-way: the exit takes it alone, after the replacements under way. Files are replaced in
@@ -31,9 +33,6 @@ pub static WRITING: RwLock<()> = RwLock::new(());
 
 /// The largest state file read back: a full spool of metric points is about 1 MiB.
 const STATE_CAP: u64 = 16 << 20;
-
-/// How often a held lock is tried again while waiting for it.
-const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The state directory of this run.
 #[derive(Clone, Debug)]
@@ -90,97 +89,6 @@ impl StateDir {
 
     fn component_file(&self, component: &str, extension: &str) -> PathBuf {
         self.path.join(format!("component-{component}.{extension}"))
-    }
-
-    /// Takes the lock of `component`, or says which process holds it.
-    pub fn lock(&self, component: &str) -> Result<Lock> {
-        self.lock_until(component, None)
-    }
-
-    /// Takes the lock of `component`, waiting for its holder until `until` when given (Monit
-    /// never retries an exec, so `monit` queues behind a run instead of giving up).
-    pub fn lock_until(&self, component: &str, until: Option<Deadline>) -> Result<Lock> {
-        let path = self.component_file(component, "lock");
-        let mut file =
-            open_lock(&path).with_context(|| format!("opening lock file `{}`", path.display()))?;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock)
-                    if until.is_some_and(|until| until.remaining() > LOCK_POLL) =>
-                {
-                    std::thread::sleep(LOCK_POLL);
-                }
-                Err(TryLockError::WouldBlock) => {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let holder = holder.trim();
-                    let who = if holder.is_empty() {
-                        "another cachet-check process".to_owned()
-                    } else {
-                        format!("cachet-check process {holder}")
-                    };
-                    bail!(
-                        "component `{component}` is being run by {who} (lock `{}`); this run leaves it alone",
-                        path.display()
-                    );
-                }
-                Err(TryLockError::Error(error)) => {
-                    return Err(error).with_context(|| format!("locking `{}`", path.display()));
-                }
-            }
-        }
-        // The lock is the kernel's (flock): it ends with the process, however that ends. The
-        // pid in the file only names the holder: written in place at a fixed width, as a
-        // truncation and a write cost a hundred times more (90 us a file on ext4: most of a
-        // run's time before its checks, at a thousand components).
-        let _ = name_holder(&file);
-        Ok(Lock { _file: file })
-    }
-
-    /// The saved state of `component`, or a fresh one.
-    /// Points a run delivered before it was stopped (`note_delivered`) are struck from the
-    /// spool, and the state is saved so.
-    pub fn component(&self, component: &str) -> ComponentState {
-        let path = self.component_file(component, "json");
-        let mut state = match self.read::<ComponentState>(&path) {
-            Some(state) if state.component == component => state,
-            Some(_) => {
-                set_aside(&path, "it belongs to another component");
-                ComponentState::new(component)
-            }
-            None => ComponentState::new(component),
-        };
-        let sent = self.component_file(component, "sent");
-        if let Some(delivered) = self.read::<Delivered>(&sent) {
-            if let Some(at) = state.points.iter().position(|p| *p == delivered.last) {
-                state.points.drain(..=at);
-                if let Err(error) = self.save_component(&state) {
-                    crate::stderr::warn(format_args!("{error:#}"));
-                }
-            } else {
-                let _ = fs::remove_file(&sent);
-            }
-        }
-        state
-    }
-
-    pub fn save_component(&self, state: &ComponentState) -> Result<()> {
-        self.write(&self.component_file(&state.component, "json"), state)?;
-        // What a delivery marker said is in the state now.
-        let _ = fs::remove_file(self.component_file(&state.component, "sent"));
-        Ok(())
-    }
-
-    /// Notes that the spooled points of `component` up to `last` were delivered: a marker
-    /// small enough to write after each point, so that a run killed while it delivers a
-    /// backlog neither loses a point nor sends one twice (the next run strikes them).
-    pub fn note_delivered(&self, component: &str, last: &Point) -> Result<()> {
-        let delivered = Delivered {
-            version: FORMAT,
-            last: last.clone(),
-        };
-        self.write(&self.component_file(component, "sent"), &delivered)
     }
 
     /// The API line last seen at `base` ("2" or "3"), if known.
@@ -340,35 +248,6 @@ fn trusted(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Opens (creating it if need be) a lock file, never through a link and only if it is a
-/// regular file: a link planted in its place would make the holder's pid written over, and the
-/// file cut, whatever it points to.
-fn open_lock(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|error| match error.raw_os_error() {
-            Some(libc::ELOOP) => std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "it is a symbolic link, which a lock file never is: remove it",
-            ),
-            _ => error,
-        })?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "it is not a regular file: remove it",
-        ));
-    }
-    Ok(file)
-}
-
 /// Renames a state file that cannot be used, and says so.
 fn set_aside(path: &Path, why: &str) {
     let aside = path.with_extension(format!("corrupt-{}", unix_now()));
@@ -385,112 +264,8 @@ fn set_aside(path: &Path, why: &str) {
     }
 }
 
-/// A held component lock; released when dropped (or when the process ends).
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
-
-/// Writes this process's pid over a lock file's first bytes, padded to a width no pid
-/// exceeds, so the file keeps its size; only a longer file (not written so) is cut.
-fn name_holder(file: &File) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let record = format!("{:<10}\n", std::process::id());
-    file.write_all_at(record.as_bytes(), 0)?;
-    if file.metadata()?.len() > record.len() as u64 {
-        file.set_len(record.len() as u64)?;
-    }
-    Ok(())
-}
-
 trait Versioned {
     fn version(&self) -> u32;
-}
-
-/// What is remembered of one component between runs.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-pub struct ComponentState {
-    pub version: u32,
-    pub component: String,
-    /// Consecutive runs that computed a status worse than Cachet shows (`confirm`).
-    #[serde(default)]
-    pub worse_runs: u32,
-    /// Consecutive runs that computed a status better than Cachet shows (`confirm_recovery`).
-    #[serde(default)]
-    pub better_runs: u32,
-    /// Metric points not yet delivered, oldest first.
-    #[serde(default)]
-    pub points: Vec<Point>,
-    /// The incident this host last opened or updated for the component (a hint only: the
-    /// server decides which incident is ours).
-    #[serde(default)]
-    pub incident: Option<u64>,
-    /// A status `cachet-check monit` could not deliver; the next invocation for the component
-    /// replaces it (SPEC §8).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<Pending>,
-    /// When this host last stamped its run in the component's `meta` (Unix seconds, SPEC §11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stamped: Option<i64>,
-}
-
-/// An undelivered Monit push: the Cachet status id, when, and the event behind it.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-pub struct Pending {
-    pub status: u8,
-    pub at: i64,
-    pub event: String,
-}
-
-impl Versioned for ComponentState {
-    fn version(&self) -> u32 {
-        self.version
-    }
-}
-
-impl ComponentState {
-    pub fn new(component: &str) -> ComponentState {
-        ComponentState {
-            version: FORMAT,
-            component: component.to_owned(),
-            worse_runs: 0,
-            better_runs: 0,
-            points: Vec::new(),
-            incident: None,
-            pending: None,
-            stamped: None,
-        }
-    }
-
-    /// Adds points to the spool, dropping the oldest beyond `SPOOL_CAP`; returns how many
-    /// were dropped.
-    pub fn spool(&mut self, points: impl IntoIterator<Item = Point>) -> usize {
-        self.points.extend(points);
-        let excess = self.points.len().saturating_sub(SPOOL_CAP);
-        self.points.drain(..excess);
-        excess
-    }
-}
-
-/// The last spooled point a run delivered (`component-NAME.sent`).
-#[derive(Deserialize, Serialize)]
-struct Delivered {
-    version: u32,
-    last: Point,
-}
-
-impl Versioned for Delivered {
-    fn version(&self) -> u32 {
-        self.version
-    }
-}
-
-/// A metric point: the metric, the value and the Unix time it was measured.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-pub struct Point {
-    pub metric: u64,
-    pub value: f64,
-    pub timestamp: i64,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -533,7 +308,8 @@ struct Verdict {
 
 #[cfg(test)]
 mod tests {
-    use super::{ComponentState, Point, SPOOL_CAP, StateDir};
+    use super::component::SPOOL_CAP;
+    use super::{ComponentState, Point, StateDir};
 
     fn dir() -> (tempfile::TempDir, StateDir) {
         let temp = tempfile::tempdir().unwrap();

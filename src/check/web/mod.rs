@@ -1,79 +1,27 @@
-//! What the HTTP-based kinds (`http`, `graphite`, `jenkins`, `prometheus`) share: the keys
-//! that shape their requests (`headers`, `basic_auth`, `insecure`, `ca_file`), the agent of a
-//! run, and the requests themselves — sent within the check's budget, traced at `-vv`, bodies
-//! read up to a cap, failures in words.
+//! What the HTTP-based kinds (`http`, `graphite`, `jenkins`, `prometheus`, `statuspage`)
+//! share: the keys that shape their requests (`options.rs`), the agents of a run, and the
+//! requests themselves — sent within the check's budget, traced at `-vv`, failures in words —
+//! with their bodies read up to a cap (`body.rs`).
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
-use std::path::PathBuf;
+mod body;
+mod options;
+
+pub use body::{drain_small_body, first_line, read_body};
+pub use options::{HttpOptions, KEYS, URL, options};
+
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use serde::Deserialize;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::{RootCerts, TlsConfig};
 
 use super::Context;
-use super::tls::{CA_FILE, CLIENT_CERT, CLIENT_KEY, INSECURE, ca_certificates};
 use crate::deadline::{Deadline, format_millis};
-use crate::keys::{AnyKey, Key, KeyError, Keys, WebUrl};
 use crate::net::http::{agent_config, encode_query_value, new_agent};
-use crate::net::path::{Path, Route};
+use crate::net::path::Route;
 use crate::net::{Failure, MAX_REDIRECTS};
-use crate::secret::{Secret, redact_url};
-
-/// Where the kind's requests go.
-pub const URL: Key<WebUrl> = Key::new("url");
-pub const HEADERS: Key<BTreeMap<String, String>> = Key::new("headers");
-pub const BASIC_AUTH: Key<RawBasicAuth> = Key::new("basic_auth");
-/// A connection of the check's own, never one another check of the run left open.
-pub const FRESH_CONNECTION: Key<bool> = Key::new("fresh_connection");
-
-/// The keys every HTTP-based kind takes besides its own (`options` reads them).
-pub const KEYS: &[&dyn AnyKey] = &[
-    &HEADERS,
-    &BASIC_AUTH,
-    &INSECURE,
-    &CA_FILE,
-    &CLIENT_CERT,
-    &CLIENT_KEY,
-    &FRESH_CONNECTION,
-];
-
-/// `basic_auth = { user, password_file | password_env }` as written.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBasicAuth {
-    user: String,
-    password_file: Option<PathBuf>,
-    password_env: Option<String>,
-}
-
-/// What every HTTP-based kind (`http`, `graphite`, `jenkins`, `prometheus`) may add to its
-/// requests.
-#[derive(Debug, Default)]
-pub struct HttpOptions {
-    pub headers: Vec<(String, String)>,
-    pub basic_auth: Option<Box<BasicAuth>>,
-    pub insecure: bool,
-    pub ca_file: Option<Vec<Certificate<'static>>>,
-    /// mTLS (`client_cert`, `client_key`).
-    pub client_cert: Option<ureq::tls::ClientCert>,
-    /// The network path (`ip`, `resolve`, `source_address`, `proxy`).
-    pub path: Path,
-    /// `fresh_connection`: the check opens its own connection, so that it sees the server
-    /// accept one. By default a check rides a connection an earlier check of the run left
-    /// open to the same host, as a browser would.
-    pub fresh_connection: bool,
-}
-
-#[derive(Debug)]
-pub struct BasicAuth {
-    pub user: String,
-    /// The password, or why it could not be read (an unset `password_env`, an unreadable
-    /// `password_file`): then this check alone cannot run, and says why; the others run.
-    pub password: Result<Secret, String>,
-}
+use crate::secret::redact_url;
 
 /// The agents of the checks that share connections: one a host (`scheme://host:port`), so that
 /// each host's kept-alive connections are a pool of their own. ureq looks through the whole of
@@ -254,74 +202,6 @@ fn copy(request: &ureq::http::Request<Vec<u8>>) -> ureq::http::Request<Vec<u8>> 
     copy
 }
 
-/// Reads a body nobody needs when it is small and has already arrived, so that the connection
-/// goes back to the pool for the next check of the host (an unread body closes it). A larger
-/// one, or one still on its way, is left unread: waiting for it could only slow the check down.
-pub fn drain_small_body(response: &mut ureq::http::Response<ureq::Body>, budget: Duration) {
-    const SMALL: u64 = 16 * 1024;
-    if response
-        .body()
-        .content_length()
-        .is_none_or(|length| length <= SMALL)
-    {
-        let _ = crate::net::path::arrived_only(|| read_raw(response, SMALL, budget));
-    }
-}
-
-/// Reads at most `cap` bytes of a body; the rest is left unread. Checks ask for no compression
-/// (as curl asks none), but a server that compresses anyway (`Content-Encoding: gzip` or
-/// `deflate`, a pre-compressed file served to everyone) is decoded, so that the assertions see
-/// what a browser would: its sloppiness is not an outage.
-pub fn read_body(
-    response: &mut ureq::http::Response<ureq::Body>,
-    cap: u64,
-    budget: Duration,
-) -> Result<Vec<u8>, String> {
-    let body = read_raw(response, cap, budget)?;
-    let encoding = response
-        .headers()
-        .get(ureq::http::header::CONTENT_ENCODING)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| value.trim().to_ascii_lowercase());
-    match encoding.as_deref() {
-        Some("gzip" | "x-gzip") => {
-            decode(flate2::read::MultiGzDecoder::new(&body[..]), cap, "gzip")
-        }
-        Some("deflate") => decode(flate2::read::ZlibDecoder::new(&body[..]), cap, "deflate"),
-        _ => Ok(body),
-    }
-}
-
-/// At most `cap` bytes of a body as they came, the rest left unread.
-fn read_raw(
-    response: &mut ureq::http::Response<ureq::Body>,
-    cap: u64,
-    budget: Duration,
-) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(cap)
-        .read_to_end(&mut body)
-        .map_err(|error| crate::net::describe_io(&error, budget))?;
-    Ok(body)
-}
-
-/// At most `cap` bytes of what `decoder` makes of a body; a body cut at `cap` decodes as far as
-/// it goes. Apart from `read_body`: the decoder's state is large, and only a compressed answer
-/// should pay for it on its thread's stack.
-#[inline(never)]
-fn decode(decoder: impl Read, cap: u64, encoding: &str) -> Result<Vec<u8>, String> {
-    let mut decoded = Vec::new();
-    match decoder.take(cap).read_to_end(&mut decoded) {
-        Err(_) if decoded.is_empty() => Err(format!(
-            "the body says it is {encoding}-compressed but cannot be decompressed"
-        )),
-        _ => Ok(decoded),
-    }
-}
-
 /// A GET for a JSON API (`graphite`, `jenkins`, `prometheus`): the status code and up to `cap`
 /// bytes of the body, or what went wrong in words.
 pub fn get_json(
@@ -392,121 +272,6 @@ pub fn build_request(
         .map_err(|error| format!("cannot build the request: {error}").into())
 }
 
-/// Reads `headers`, `basic_auth`, `insecure` and `ca_file`.
-pub fn options(keys: &mut Keys) -> Result<HttpOptions, KeyError> {
-    let headers: Vec<(String, String)> = keys
-        .take(&HEADERS)?
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    if let Some((name, _)) = headers.iter().find(|(name, value)| {
-        ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
-            || ureq::http::HeaderValue::from_str(value).is_err()
-    }) {
-        return Err(keys.error(
-            HEADERS.name,
-            format!(
-                "header `{name}` in `{}` is not a valid HTTP header name and value",
-                keys.table
-            ),
-        ));
-    }
-    let basic_auth = match keys.take(&BASIC_AUTH)? {
-        Some(auth) => Some(Box::new(basic_auth(keys, auth)?)),
-        None => None,
-    };
-    if let Some(problem) = header_problem(&headers, basic_auth.is_some()) {
-        return Err(keys.error(HEADERS.name, format!("in `{}`: {problem}", keys.table)));
-    }
-    let ca_file = match keys.take(&CA_FILE)? {
-        Some(path) => Some(ca_certificates(keys, &path)?),
-        None => None,
-    };
-    Ok(HttpOptions {
-        headers,
-        basic_auth,
-        insecure: keys.take(&INSECURE)?.unwrap_or(false),
-        ca_file,
-        client_cert: super::tls::client_cert(keys)?,
-        path: crate::net::path::read(keys)?,
-        fresh_connection: keys.take(&FRESH_CONNECTION)?.unwrap_or(false),
-    })
-}
-
-/// What in `headers` the request could not be sent with, checked when the config is read: the
-/// HTTP client refuses it before a byte goes out, and at run time it read as the server's
-/// failure.
-fn header_problem(headers: &[(String, String)], basic_auth: bool) -> Option<String> {
-    for (at, (name, value)) in headers.iter().enumerate() {
-        if let Some((first, _)) = headers[..at]
-            .iter()
-            .find(|(other, _)| other.eq_ignore_ascii_case(name))
-        {
-            return Some(format!(
-                "header `{first}` is there twice, also as `{name}` (header names ignore case)"
-            ));
-        }
-        if name.eq_ignore_ascii_case("content-length") {
-            return Some(format!(
-                "`{name}` is counted from the request's body as it is sent: drop the header"
-            ));
-        }
-        if basic_auth && name.eq_ignore_ascii_case("authorization") {
-            return Some(format!(
-                "`{name}` is what `basic_auth` sends: keep the header or `basic_auth`, not both"
-            ));
-        }
-        // The client reads these two as text, as `HeaderValue::to_str` does.
-        let text = ureq::http::HeaderValue::from_str(value).is_ok_and(|v| v.to_str().is_ok());
-        if !text
-            && (name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("authorization"))
-        {
-            return Some(format!(
-                "the value of `{name}` must be plain ASCII text (a host name, a token)"
-            ));
-        }
-    }
-    None
-}
-
-fn basic_auth(keys: &Keys, auth: RawBasicAuth) -> Result<BasicAuth, KeyError> {
-    // A password that cannot be read now stops this check alone, when it runs: the other
-    // components (and `run OTHER`) are not held hostage by one broken secret.
-    let password = match (auth.password_file, auth.password_env) {
-        (Some(path), None) => Secret::from_file(&keys.path(&path), "password")
-            .map_err(|error| format!("the `basic_auth` password: {error:#}")),
-        (None, Some(name)) => match Secret::from_env(&name) {
-            Ok(Some(password)) => Ok(password),
-            Ok(None) => Err(format!(
-                "the `basic_auth` password: environment variable `{name}` is not set"
-            )),
-            Err(error) => Err(format!("the `basic_auth` password: {error:#}")),
-        },
-        _ => {
-            return Err(keys.error(
-                BASIC_AUTH.name,
-                format!(
-                    "`basic_auth` in `{}` needs exactly one of `password_file` and `password_env`",
-                    keys.table
-                ),
-            ));
-        }
-    };
-    Ok(BasicAuth {
-        user: auth.user,
-        password,
-    })
-}
-
-impl HttpOptions {
-    /// What keeps these requests from being made: a password that cannot be read.
-    pub fn problem(&self) -> Option<String> {
-        self.basic_auth
-            .as_ref()
-            .and_then(|auth| auth.password.as_ref().err().cloned())
-    }
-}
-
 /// Whether `url` is an https:// one.
 pub fn is_https(url: &str) -> bool {
     url.get(..8)
@@ -519,22 +284,6 @@ pub fn url_path(url: &str) -> &str {
         .next()
         .unwrap_or(url)
         .trim_end_matches('/')
-}
-
-/// ": <the body's first line>" for an error answer, short and safe to print; empty for none.
-pub fn first_line(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let line = text.lines().map(str::trim).find(|line| !line.is_empty());
-    match line {
-        Some(line) => {
-            let clean = crate::text::sanitize(line);
-            match clean.char_indices().nth(120) {
-                Some((end, _)) => format!(": {}…", &clean[..end]),
-                None => format!(": {clean}"),
-            }
-        }
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
