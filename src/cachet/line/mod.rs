@@ -22,7 +22,11 @@ use crate::status::Status;
 /// Every line, in the order `api = "auto"` tries them.
 const LINES: &[&dyn Line] = &[&v2::LINE, &v3::LINE];
 
-/// What one API line does its own way.
+/// What one API line does its own way. A new line writes what its server does differently;
+/// the defaults are what a line does until it says otherwise: no abilities on its tokens, no
+/// merged metric points, page-wide schedules, incident updates on every server of the line, a
+/// `/ping` that needs no token, and one read per component (or per listing page of 100) plus
+/// one per open-incident lookup.
 pub trait Line: Sync {
     /// "2" or "3": `api` in the config, and how the state dir remembers a server's line.
     fn word(&self) -> &'static str;
@@ -42,7 +46,9 @@ pub trait Line: Sync {
 
     /// Whether `/ping` answering 401 still says the server speaks this line (a 3.x app with
     /// `api_protected`).
-    fn pings_behind_a_token(&self) -> bool;
+    fn pings_behind_a_token(&self) -> bool {
+        false
+    }
 
     /// The component of an answer to `GET` or `PUT /components/{id}`.
     fn component(&self, answer: &Value) -> Option<RemoteComponent>;
@@ -83,12 +89,14 @@ pub trait Line: Sync {
     /// `None` when every server of the line has them.
     fn incident_rewrite(
         &self,
-        status: IncidentStatus,
-        message: &str,
-        visible: bool,
-        component: u64,
-        component_status: Status,
-    ) -> Option<Value>;
+        _status: IncidentStatus,
+        _message: &str,
+        _visible: bool,
+        _component: u64,
+        _component_status: Status,
+    ) -> Option<Value> {
+        None
+    }
 
     /// Whether the token may write, without changing anything (`None`: no way to tell without
     /// a component and none was given).
@@ -119,7 +127,9 @@ pub trait Line: Sync {
     /// Whether its schedules list components and end by themselves (3.x: the server computes
     /// their status from their times) — or are page-wide, their status the client's to set
     /// and to end (2.4).
-    fn schedules_list_components(&self) -> bool;
+    fn schedules_list_components(&self) -> bool {
+        false
+    }
 
     /// The request that lists the schedules not complete yet.
     fn schedules_query(&self) -> &'static str;
@@ -128,15 +138,27 @@ pub trait Line: Sync {
     fn schedule(&self, data: &Value) -> Option<RemoteSchedule>;
 
     /// Whether its tokens carry abilities (`components.manage`, …) that `doctor` lists.
-    fn has_abilities(&self) -> bool;
+    fn has_abilities(&self) -> bool {
+        false
+    }
 
     /// Whether it merges a metric point within the metric's `threshold` minutes of the
     /// latest into it, discarding its value.
-    fn merges_points(&self) -> bool;
+    fn merges_points(&self) -> bool {
+        false
+    }
 
     /// Requests a run makes to read `components` components and the open incidents of
-    /// `with_incident` of them, when no status changes.
-    fn reads_per_run(&self, components: usize, with_incident: usize) -> usize;
+    /// `with_incident` of them, when no status changes: by default one component, or the
+    /// listing; the open incidents of each component.
+    fn reads_per_run(&self, components: usize, with_incident: usize) -> usize {
+        let reads = if components <= 1 {
+            components
+        } else {
+            components.div_ceil(100)
+        };
+        reads + with_incident
+    }
 
     /// Every reading this line makes of an answer — a component, an incident, a list, its
     /// paging — counted, for the fuzz target: nothing may panic, whatever `answer` is.

@@ -45,10 +45,6 @@ impl Line for V2 {
         request.header("X-Cachet-Token", token.expose())
     }
 
-    fn pings_behind_a_token(&self) -> bool {
-        false
-    }
-
     fn component(&self, answer: &Value) -> Option<RemoteComponent> {
         component(answer)
     }
@@ -177,10 +173,6 @@ impl Line for V2 {
         )
     }
 
-    fn schedules_list_components(&self) -> bool {
-        false
-    }
-
     fn schedules_query(&self) -> &'static str {
         "/schedules?per_page=100"
     }
@@ -208,24 +200,6 @@ impl Line for V2 {
 
     fn unknown_id(&self) -> u64 {
         0
-    }
-
-    fn has_abilities(&self) -> bool {
-        false
-    }
-
-    fn merges_points(&self) -> bool {
-        false
-    }
-
-    fn reads_per_run(&self, components: usize, with_incident: usize) -> usize {
-        // One component, or the listing; the open incidents of each component.
-        let reads = if components <= 1 {
-            components
-        } else {
-            components.div_ceil(100)
-        };
-        reads + with_incident
     }
 
     fn read_all(&self, answer: &Value) -> usize {

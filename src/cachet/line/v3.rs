@@ -173,17 +173,6 @@ impl Line for V3 {
         })
     }
 
-    fn incident_rewrite(
-        &self,
-        _status: IncidentStatus,
-        _message: &str,
-        _visible: bool,
-        _component: u64,
-        _component_status: Status,
-    ) -> Option<Value> {
-        None
-    }
-
     /// An empty PUT of `component`, which changes nothing and needs `components.manage`. It
     /// carries the component's current `enabled`: an empty one re-enables a disabled component
     /// on the cores before 5a91e9.
