@@ -301,3 +301,43 @@ fn man_page_renders_without_warnings() {
         "groff: {warnings}"
     );
 }
+
+// Every check kind the binary knows has its paragraph in the man page's CHECKS: the kinds are
+// asked of the binary itself (the list `validate` gives for an unknown `type`).
+#[test]
+fn every_kind_has_its_man_page_paragraph() {
+    let dir = std::env::temp_dir().join(format!("cachet-check-kinds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("kinds.toml");
+    std::fs::write(
+        &config,
+        "[cachet]\nurl = \"http://127.0.0.1:9\"\n[components.a]\nid = 1\n[[components.a.checks]]\ntype = \"no-such-kind\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cachet-check"))
+        .args(["validate", "-c"])
+        .arg(&config)
+        .env_clear()
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let listed = stderr
+        .split("expected one of ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no list of kinds in: {stderr}"));
+    let kinds: Vec<&str> = listed
+        .split(", ")
+        .map(|kind| kind.trim().trim_matches('`'))
+        .collect();
+    assert!(kinds.len() >= 11, "{kinds:?}");
+    let page = std::fs::read_to_string(repo("man/cachet-check.1.in")).unwrap();
+    let missing: Vec<&&str> = kinds
+        .iter()
+        .filter(|kind| !page.contains(&format!(".B type = \"{kind}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "kinds without a CHECKS paragraph: {missing:?}"
+    );
+}

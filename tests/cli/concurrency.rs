@@ -33,11 +33,7 @@ fn config(cmd: &Cmd, cachet: &FakeCachet, target: &Server, plugin_seconds: &str)
             "exec",
             &format!("command = [{}]", quoted(&plugin)),
         )
-        .check(
-            Some("web"),
-            "http",
-            &format!("url = {}", quoted(&target.url("/"))),
-        )
+        .http(Some("web"), &target.url("/"))
         .to_string()
 }
 

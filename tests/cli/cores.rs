@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::{Response, Target};
-use crate::support::toml::{Toml, quoted};
+use crate::support::toml::Toml;
 
 /// `count` components `c1`… (Cachet ids 1…) each with one check against `target`, and `extra`
 /// keys in each.
@@ -15,11 +15,10 @@ fn config(cachet: &FakeCachet, target: &Target, count: u64, extra: &str) -> Stri
     let mut config = Toml::cachet(&cachet.url());
     for id in 1..=count {
         let url = target.server.url(&format!("/{id}"));
-        config = config.component(&format!("c{id}"), id).raw(extra).check(
-            Some("health"),
-            "http",
-            &format!("url = {}", quoted(&url)),
-        );
+        config = config
+            .component(&format!("c{id}"), id)
+            .raw(extra)
+            .http(Some("health"), &url);
     }
     config.to_string()
 }

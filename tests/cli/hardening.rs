@@ -101,11 +101,7 @@ fn one_check(top: &str, cachet: &FakeCachet, target: &Server) -> String {
         .table("cachet")
         .key("url", &quoted(&cachet.url()))
         .component("api", 2)
-        .check(
-            Some("health"),
-            "http",
-            &format!("url = {}", quoted(&target.url("/"))),
-        )
+        .http(Some("health"), &target.url("/"))
         .to_string()
 }
 
@@ -282,7 +278,7 @@ fn a_secret_in_a_query_is_redacted_wherever_the_url_is_shown() {
         .table("cachet")
         .key("url", &quoted(&cachet.url()))
         .component("api", 2)
-        .check(None, "http", &format!("url = {}", quoted(&url)))
+        .http(None, &url)
         .to_string();
     for verbosity in [&["-vv"][..], &["-v"], &[], &["--format", "json"]] {
         let out = Cmd::new()
@@ -321,11 +317,7 @@ fn hostile_votes_are_bounded_and_never_trusted_for_arithmetic() {
             .key("id", "1")
             .key("quorum", "2")
             .of("api")
-            .check(
-                Some("health"),
-                "http",
-                &format!("url = {}", quoted(&down.url("/"))),
-            )
+            .http(Some("health"), &down.url("/"))
             .to_string()
     };
     let run = |cachet: &FakeCachet| {
@@ -503,11 +495,7 @@ fn a_run_stopped_while_delivering_the_spool_neither_loses_nor_repeats_points() {
         let config = Toml::cachet(&cachet.url())
             .component("api", 2)
             .raw("metric = 1")
-            .check(
-                Some("health"),
-                "http",
-                &format!("url = {}", quoted(&target.url("/"))),
-            )
+            .http(Some("health"), &target.url("/"))
             .to_string();
         let cmd = cmd.config(&config).token(TOKEN).args(["run"]);
         let mut child = cmd.spawn();

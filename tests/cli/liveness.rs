@@ -14,11 +14,7 @@ fn config(cachet: &FakeCachet, target: &Server, target_path: &str, top: &str) ->
         .table("cachet")
         .key("url", &quoted(&cachet.url()))
         .component("api", 1)
-        .check(
-            Some("health"),
-            "http",
-            &format!("url = {}", quoted(&target.url(target_path))),
-        )
+        .http(Some("health"), &target.url(target_path))
         .to_string()
 }
 

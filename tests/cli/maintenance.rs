@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::Target;
-use crate::support::toml::{Toml, quoted};
+use crate::support::toml::Toml;
 
 struct Setup {
     cachet: FakeCachet,
@@ -23,11 +23,7 @@ fn setup(version: Version) -> Setup {
     let config = Toml::cachet(&cachet.url())
         .component("api", 1)
         .key("incident", "{ name = \"API down\" }")
-        .check(
-            Some("health"),
-            "http",
-            &format!("url = {}", quoted(&target.url("/"))),
-        )
+        .http(Some("health"), &target.url("/"))
         .to_string();
     Setup {
         cachet,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::support::cachet::{FakeCachet, TOKEN, Version};
 use crate::support::cmd::{Cmd, Output};
 use crate::support::http::Target;
-use crate::support::toml::{Toml, quoted};
+use crate::support::toml::Toml;
 
 /// Component `api` (#1) with `quorum = 2`, an incident, one check of `target`.
 fn config(cachet: &FakeCachet, target: &Target, extra: &str) -> String {
@@ -18,11 +18,7 @@ fn config(cachet: &FakeCachet, target: &Target, extra: &str) -> String {
         .key("incident", "{ name = \"API down\" }")
         .raw(extra)
         .of("api")
-        .check(
-            Some("health"),
-            "http",
-            &format!("url = {}", quoted(&target.url("/health"))),
-        )
+        .http(Some("health"), &target.url("/health"))
         .to_string()
 }
 
@@ -236,9 +232,9 @@ fn stale_marks_what_nobody_runs_and_a_fresh_run_restores_it() {
         let up = Target::start(true);
         let config = Toml::cachet(&cachet.url())
             .component("api", 1)
-            .check(None, "http", &format!("url = {}", quoted(&up.url("/"))))
+            .http(None, &up.url("/"))
             .component("mail", 2)
-            .check(None, "http", &format!("url = {}", quoted(&up.url("/"))))
+            .http(None, &up.url("/"))
             .to_string();
         let run_one = |name: &str| {
             Cmd::new()
@@ -275,7 +271,7 @@ fn a_stamp_costs_one_write_per_stamp_every() {
         .key("api", "\"2\"")
         .raw("")
         .component("api", 1)
-        .check(None, "http", &format!("url = {}", quoted(&up.url("/"))))
+        .http(None, &up.url("/"))
         .to_string();
     // Two runs within an hour, however slowly this machine runs them; then, the state kept,
     // `stamp_every` cut to a second and more than a second waited: a run past it.
@@ -300,7 +296,7 @@ fn a_stamp_costs_one_write_per_stamp_every() {
     let quiet = FakeCachet::start(Version::V24).component(1, "API", 1);
     let plain = Toml::cachet(&quiet.url())
         .component("api", 1)
-        .check(None, "http", &format!("url = {}", quoted(&up.url("/"))))
+        .http(None, &up.url("/"))
         .to_string();
     assert_eq!(
         Cmd::new()

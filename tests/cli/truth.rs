@@ -360,19 +360,11 @@ fn family(cachet: &FakeCachet, db: &Target, web: &Target) -> String {
     Toml::cachet(&cachet.url())
         .component("db", 1)
         .key("incident", "{ name = \"Database down\" }")
-        .check(
-            Some("ping"),
-            "http",
-            &format!("url = {}", quoted(&db.url("/"))),
-        )
+        .http(Some("ping"), &db.url("/"))
         .component("web", 2)
         .key("depends_on", "[\"db\"]")
         .key("incident", "{ name = \"Website down\" }")
-        .check(
-            Some("home"),
-            "http",
-            &format!("url = {}", quoted(&web.url("/"))),
-        )
+        .http(Some("home"), &web.url("/"))
         .to_string()
 }
 

@@ -60,6 +60,11 @@ impl Toml {
         }
         self.key("type", &quoted(kind)).raw(keys)
     }
+
+    /// An `http` check of `url` (named when `name` is given), in the component opened last.
+    pub fn http(self, name: Option<&str>, url: &str) -> Toml {
+        self.check(name, "http", &format!("url = {}", quoted(url)))
+    }
 }
 
 impl fmt::Display for Toml {
