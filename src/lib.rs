@@ -173,6 +173,27 @@ pub fn run(cli: Cli) -> Exit {
     })
 }
 
+/// A panic (a bug of ours) is said as one sentence on stderr, never Rust's own text; a check's
+/// panic is caught and reported as that check's internal error (`check::run_all`).
+pub fn say_panics_as_internal_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        let why = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        let at = info
+            .location()
+            .map(|at| format!(" ({}:{})", at.file(), at.line()))
+            .unwrap_or_default();
+        stderr::warn(format_args!(
+            "internal error{at}: {}; please report it",
+            text::sanitize(&why)
+        ));
+    }));
+}
+
 /// SIGINT and SIGTERM end the run at once (SPEC §7): running plugins are killed with their
 /// process groups, a state file being replaced is finished first (state files are only ever
 /// replaced whole), the UNKNOWN summary is printed, and the exit is 3. Locks end with the process.

@@ -13,6 +13,7 @@ fn asks_for_json() -> bool {
 }
 
 fn main() -> ExitCode {
+    cachet_check::say_panics_as_internal_errors();
     let exit = match Cli::try_parse() {
         Ok(cli) => cachet_check::run(cli),
         Err(error) => cachet_check::usage_error(&error, asks_for_json()),

@@ -187,14 +187,23 @@ impl Context {
     }
 }
 
-/// Runs one check: its kind, then retries of a failure, then `on_failure` and `slow_after`.
+/// Runs one check: its kind, then retries of a failure, then `on_failure` and `slow_after`. A
+/// failure that is only the run's deadline (`--timeout`) cutting the check before its own
+/// `timeout` is unknown: the check was not let finish, so nothing was judged of the target.
 pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
     let mut attempt = 0;
     let first_started = Instant::now();
     loop {
         let attempt_deadline = deadline.within(spec.timeout);
+        let started = Instant::now();
         let attempted = attempt::attempt(spec, context, attempt_deadline);
-        let probed = attempted.probed;
+        let mut probed = attempted.probed;
+        if matches!(probed.level, Level::Fail | Level::Down)
+            && deadline.remaining().is_zero()
+            && started.elapsed() < spec.timeout
+        {
+            probed = Probed::unknown(cut_short(started.elapsed(), spec.timeout));
+        }
         // This host's trouble may be as passing as the target's (a resolver's hiccup).
         let retry = matches!(probed.level, Level::Fail | Level::Unknown)
             && attempt < spec.retries
@@ -214,6 +223,54 @@ pub fn run(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
         say_retrying(spec, &probed, context);
         thread::sleep(spec.retry_delay);
         attempt += 1;
+    }
+}
+
+/// The detail of a check the run's deadline ended before its own timeout did.
+fn cut_short(after: Duration, timeout: Duration) -> String {
+    format!(
+        "cut by the run's deadline after {}; its own timeout is {} (raise --timeout, or lower the check's timeout)",
+        crate::deadline::format_span(after),
+        crate::deadline::format_span(timeout)
+    )
+}
+
+/// Runs a check and catches a panic in it (a bug of ours in its kind): that check is unknown,
+/// worded as an internal error to report; the other checks and the deadline are unaffected.
+fn run_caught(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcome {
+    let started = Instant::now();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg(debug_assertions)]
+        panic_on_request(spec);
+        run(spec, context, deadline)
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Outcome {
+            kind: OutcomeKind::Unknown,
+            detail: format!(
+                "internal error in the `{}` check: {}; please report it",
+                spec.kind,
+                crate::text::sanitize(&why)
+            ),
+            duration: started.elapsed(),
+            perfdata: Vec::new(),
+            maintenance: false,
+            via: Vec::new(),
+        }
+    })
+}
+
+/// In test builds only: the check named by `CACHET_CHECK_TEST_PANIC` panics, so that the tests
+/// can see a bug in a kind caught (no release build has this).
+#[cfg(debug_assertions)]
+fn panic_on_request(spec: &CheckSpec) {
+    if std::env::var_os("CACHET_CHECK_TEST_PANIC").is_some_and(|name| name == spec.name.as_str()) {
+        panic!("a panic asked for by CACHET_CHECK_TEST_PANIC");
     }
 }
 
@@ -327,9 +384,10 @@ pub fn run_all(
                 .map(|(k, outcome)| {
                     outcome.unwrap_or_else(|| {
                         let spec = &checks[c][k];
+                        // Not let finish: nothing was judged of the target.
                         Outcome {
-                            kind: spec.on_failure,
-                            detail: "did not finish before the run's deadline (--timeout)"
+                            kind: OutcomeKind::Unknown,
+                            detail: "did not finish before the run's deadline (raise --timeout)"
                                 .to_owned(),
                             duration: spec.timeout,
                             perfdata: Vec::new(),
@@ -360,7 +418,7 @@ impl Shared {
     /// share), then end in turn.
     fn work(&self, index: usize) {
         while let Some((c, k)) = self.queue.next() {
-            let outcome = run(&self.checks[c][k], &self.context, self.deadline);
+            let outcome = run_caught(&self.checks[c][k], &self.context, self.deadline);
             self.board.post(c, k, outcome);
         }
         self.line.in_turn(index);

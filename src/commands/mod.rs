@@ -15,6 +15,7 @@ pub mod stale;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -66,6 +67,50 @@ pub fn problems(config: &Config) -> Vec<String> {
                     endpoint.path.problem(&endpoint.host, endpoint.port)
                 })?;
                 Some(format!("{}/{}: {why}", component.name, check.name))
+            })
+        })
+        .collect()
+}
+
+/// Time kept back from the checks for talking to Cachet: a quarter of the run, at most 5 s.
+pub fn push_reserve(timeout: Duration) -> Duration {
+    (timeout / 4).min(Duration::from_secs(5))
+}
+
+/// The checks that cannot finish within a run of `timeout` (`--timeout`) when their target is
+/// slow: their timeout over every attempt, and the waits between, is more than the checks get
+/// of the run. Such a check is cut by the run's deadline and left unknown.
+pub fn too_slow_for(config: &Config, timeout: Duration) -> Vec<String> {
+    let budget = timeout.saturating_sub(push_reserve(timeout));
+    config
+        .components
+        .iter()
+        .flat_map(|component| {
+            component.checks.iter().filter_map(move |check| {
+                let attempts = check.retries.saturating_add(1);
+                let needed = check
+                    .timeout
+                    .saturating_mul(attempts)
+                    .saturating_add(check.retry_delay.saturating_mul(check.retries));
+                (needed > budget).then(|| {
+                    let span = crate::deadline::format_span;
+                    let why = if attempts > 1 {
+                        format!(
+                            "{attempts} attempts of up to {} each and the waits between",
+                            span(check.timeout)
+                        )
+                    } else {
+                        "its timeout".to_owned()
+                    };
+                    format!(
+                        "{}/{}: needs up to {} ({why}), more than the {} a {} run leaves the checks: a slow answer is cut and the check left unknown (raise --timeout, or lower `timeout` or `retries`)",
+                        component.name,
+                        check.name,
+                        span(needed),
+                        span(budget),
+                        span(timeout)
+                    )
+                })
             })
         })
         .collect()

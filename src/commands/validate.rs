@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{load_config, problems, token};
+use super::{load_config, problems, token, too_slow_for};
 use crate::cli::GlobalArgs;
 use crate::config::{Component, Target};
 use crate::output::{CachetPlan, CheckPlan, ComponentPlan, IncidentPlan, Plan};
@@ -33,6 +33,7 @@ pub fn validate(global: &GlobalArgs) -> Result<Plan> {
         },
         components: config.components.iter().map(component_plan).collect(),
         problems,
+        warnings: too_slow_for(&config, global.timeout),
     })
 }
 

@@ -18,6 +18,9 @@ pub struct Plan {
     pub cachet: CachetPlan,
     pub components: Vec<ComponentPlan>,
     pub problems: Vec<String>,
+    /// What will not stop a run but will keep it from judging: a check that cannot finish
+    /// within the run's deadline.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +165,9 @@ impl Render for Plan {
         }
         for problem in &self.problems {
             let _ = writeln!(text, "problem: {problem}");
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(text, "warning: {warning}");
         }
         text
     }

@@ -604,13 +604,15 @@ fn the_token_never_appears_at_any_verbosity() {
     }
 }
 
-// SPEC §7: the whole run ends by --timeout, whatever the targets do.
+// SPEC §7: the whole run ends by --timeout, whatever the targets do. A check whose own
+// timeout ends first has failed and is pushed; one the run's deadline cuts first was not let
+// finish, and is unknown (SPEC §10).
 #[test]
 fn a_blackholed_target_still_ends_by_the_deadline() {
     let hole = blackhole();
     let cachet = FakeCachet::start(Version::V24).component(2, "API", 1);
     let components = format!(
-        "[components.api]\nid = 2\n{}  [[components.api.checks]]\n  name = \"tcp hole\"\n  type = \"tcp\"\n  address = \"{hole}\"\n  expect = \"SSH-\"\n",
+        "[components.api]\nid = 2\n{}  [[components.api.checks]]\n  name = \"tcp hole\"\n  type = \"tcp\"\n  address = \"{hole}\"\n  expect = \"SSH-\"\n  timeout = \"1s\"\n",
         http_check(
             "http hole",
             &format!("http://{hole}/"),
@@ -618,7 +620,7 @@ fn a_blackholed_target_still_ends_by_the_deadline() {
         )
     );
     let out = run(&cachet, &components, &["--timeout", "2s"]);
-    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.code, 3, "{out:?}");
     assert!(
         out.elapsed < Duration::from_millis(2900),
         "took {:?}",
@@ -628,12 +630,19 @@ fn a_blackholed_target_still_ends_by_the_deadline() {
     // grace (0.1 s), less however long the run took to start the check: 1.3 s to 1.4 s.
     let budget_ms: u32 = out
         .summary()
-        .split_once("http hole: timed out after ")
+        .split_once("http hole: cut by the run's deadline after ")
         .and_then(|(_, rest)| rest.split_once(" s"))
         .and_then(|(seconds, _)| seconds.parse::<f64>().ok())
         .map(|seconds| (seconds * 1000.0).round() as u32)
         .unwrap_or_else(|| panic!("{}", out.stdout));
     assert!((1300..=1400).contains(&budget_ms), "{}", out.stdout);
+    assert!(
+        out.summary().contains(
+            "tcp hole: expected `SSH-` from the peer, nothing came (timed out after 1 s)"
+        ),
+        "{}",
+        out.stdout
+    );
     assert_eq!(
         cachet.get(2).status,
         4,

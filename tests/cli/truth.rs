@@ -598,3 +598,95 @@ fn validate_prints_the_next_window_in_utc_and_its_zone() {
         out.stderr
     );
 }
+
+// The run's deadline cutting a healthy check before its own timeout judged nothing of the
+// target: the check is unknown, saying so, and no outage or incident is published.
+#[test]
+fn a_check_cut_by_the_runs_deadline_is_unknown_not_an_outage() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 1);
+    let slow = Server::start(|_| Response::new(200, "ok").delay(std::time::Duration::from_secs(4)));
+    let config = Toml::cachet(&cachet.url())
+        .component("web", 2)
+        .raw("incident = { name = \"Web down\" }")
+        .check(
+            Some("page"),
+            "http",
+            &format!("url = {}\ntimeout = \"10s\"", quoted(&slow.url("/"))),
+        )
+        .to_string();
+    let out = Cmd::new()
+        .config(&config)
+        .token(TOKEN)
+        .args(["run", "--format", "json", "--timeout", "2s"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    let check = &out.json()["components"][0]["checks"][0];
+    assert_eq!(check["outcome"], "unknown", "{check}");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("cut by the run's deadline after "),
+        "{detail}"
+    );
+    assert!(detail.contains("its own timeout is 10 s"), "{detail}");
+    assert_eq!(cachet.get(2).status, 1);
+    assert!(cachet.incidents().is_empty());
+}
+
+// A bug of ours that panics in one check is caught there: that check is unknown, worded as an
+// internal error to report; the other checks run, and the run ends on time, not at its deadline.
+#[test]
+fn a_check_that_panics_is_unknown_and_the_others_run() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 1);
+    let page = Server::start(|_| Response::new(200, "ok"));
+    let config = Toml::cachet(&cachet.url())
+        .component("web", 2)
+        .raw("incident = { name = \"Web down\" }")
+        .http(Some("page"), &page.url("/"))
+        .http(Some("buggy"), &page.url("/other"))
+        .to_string();
+    let out = Cmd::new()
+        .config(&config)
+        .token(TOKEN)
+        .env("CACHET_CHECK_TEST_PANIC", "buggy")
+        .args(["run", "--format", "json", "--timeout", "20s"])
+        .run();
+    assert!(out.elapsed < std::time::Duration::from_secs(5), "{out:?}");
+    assert_eq!(out.code, 3, "{out:?}");
+    let checks = &out.json()["components"][0]["checks"];
+    assert_eq!(checks[0]["outcome"], "pass", "{checks}");
+    assert_eq!(checks[1]["outcome"], "unknown", "{checks}");
+    assert_eq!(
+        checks[1]["detail"],
+        "internal error in the `http` check: a panic asked for by CACHET_CHECK_TEST_PANIC; please report it"
+    );
+    assert!(out.stderr.contains("internal error ("), "{}", out.stderr);
+    assert_eq!(cachet.get(2).status, 1);
+    assert!(cachet.incidents().is_empty());
+}
+
+// `validate` names, ahead of any run, a check that cannot finish within the run's deadline.
+#[test]
+fn validate_warns_of_a_check_the_runs_deadline_would_cut() {
+    let config = Toml::cachet("http://127.0.0.1:9")
+        .component("web", 2)
+        .check(
+            Some("page"),
+            "http",
+            "url = \"http://127.0.0.1:9/\"\ntimeout = \"10s\"",
+        )
+        .to_string();
+    let validate = |timeout: &str| {
+        Cmd::new()
+            .config(&config)
+            .args(["validate", "--timeout", timeout])
+            .run()
+    };
+    let out = validate("10s");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("warning: web/page: needs up to 10 s (its timeout), more than the 7.5 s a 10 s run leaves the checks: a slow answer is cut and the check left unknown (raise --timeout, or lower `timeout` or `retries`)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!validate("30s").stdout.contains("warning:"));
+}

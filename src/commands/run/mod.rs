@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 
 mod cachet;
 
-use super::{endpoint, load_config, parallel_map};
+use super::{endpoint, load_config, parallel_map, push_reserve};
 use crate::cachet::{CachetError, Dialect};
 use crate::check::{self, CheckSpec, Context, Outcome};
 use crate::cli::GlobalArgs;
@@ -342,11 +342,6 @@ const CACHET_IN_FLIGHT: usize = 8;
 /// waited for: timers fire a little late, and a check that ends at its timeout should be
 /// reported with its own detail.
 const COLLECT_GRACE: Duration = Duration::from_millis(100);
-
-/// Time kept back from the checks for talking to Cachet: a quarter of the run, at most 5 s.
-fn push_reserve(timeout: Duration) -> Duration {
-    (timeout / 4).min(Duration::from_secs(5))
-}
 
 fn component_report(component: &Component, outcomes: &[Outcome]) -> ComponentReport {
     let status = component_status(&outcomes.iter().map(|o| o.kind).collect::<Vec<_>>());
