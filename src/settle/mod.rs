@@ -193,8 +193,12 @@ impl Settle<'_> {
             changed,
         } = settling;
         let (component, index, now) = (*component, *index, *now);
-        // Of many hosts voting, only the one that changed the status keeps the incident.
-        let keeps_incident = component.quorum.is_none() || *changed;
+        // Of many hosts voting, only the one that changed the status keeps the incident; and
+        // only a status this run published moves one (SPEC §10): a status held back (an
+        // unknown check, `confirm`, `confirm_recovery`, maintenance, a quorum not reached)
+        // never opens, updates or words an incident, whatever Cachet shows meanwhile.
+        let published = report.held.is_none() && report.push_error.is_none();
+        let keeps_incident = published && (component.quorum.is_none() || *changed);
         let client = self.cachet.as_ref().ok().map(|(client, _)| client);
         let remote = self
             .cachet

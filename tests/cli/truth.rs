@@ -690,3 +690,48 @@ fn validate_warns_of_a_check_the_runs_deadline_would_cut() {
     );
     assert!(!validate("30s").stdout.contains("warning:"));
 }
+
+// A status held back never opens an incident: after the deploy recipe's `set web performance`,
+// a passing check held by `confirm_recovery` opens nothing (before, an incident saying "web is
+// operational" went to the subscribers); nor does a component whose every check could not be
+// judged while Cachet shows it down.
+#[test]
+fn a_held_status_opens_no_incident() {
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 1);
+    let page = Server::start(|_| Response::new(200, "ok"));
+    let config = Toml::cachet(&cachet.url())
+        .component("web", 2)
+        .raw("confirm_recovery = 2\nincident = { name = \"Web down\" }")
+        .http(Some("page"), &page.url("/"))
+        .to_string();
+    let cmd = Cmd::new().config(&config).token(TOKEN);
+    let set = cmd.args(["set", "web", "performance"]).run();
+    assert_eq!(set.code, 0, "{set:?}");
+    assert_eq!(cachet.get(2).status, 2, "{set:?}");
+    let cmd = Cmd::new().config(&config).token(TOKEN);
+    let out = cmd.args(["run", "--format", "json"]).run();
+    assert_eq!(
+        out.json()["components"][0]["held"],
+        "1 of 2 runs computed operational (confirm_recovery = 2); Cachet keeps showing performance issues",
+        "{out:?}"
+    );
+    assert_eq!(cachet.get(2).status, 2);
+    assert!(cachet.incidents().is_empty(), "{:?}", cachet.incidents());
+    // Nothing judged, Cachet showing a major outage.
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 4);
+    let config = Toml::cachet(&cachet.url())
+        .component("web", 2)
+        .raw("incident = { name = \"Web down\" }")
+        .check(
+            Some("login"),
+            "http",
+            &format!(
+                "url = {}\nbasic_auth = {{ user = \"mon\", password_env = \"LOGIN_PW\" }}",
+                quoted(&page.url("/"))
+            ),
+        )
+        .to_string();
+    let out = Cmd::new().config(&config).token(TOKEN).args(["run"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(cachet.incidents().is_empty(), "{:?}", cachet.incidents());
+}
