@@ -214,7 +214,7 @@ fn many_checks_on_shared_connections_still_end_by_the_deadline() {
                 format!("url = {}", quoted(&server.url(&format!("/c{c}k{k}"))))
             } else {
                 format!(
-                    "url = {}\ntimeout = \"1s\"",
+                    "url = {}\ntimeout = \"500ms\"",
                     quoted(&format!("http://{hole}/"))
                 )
             };
