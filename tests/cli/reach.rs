@@ -344,6 +344,109 @@ fn tinyproxy_and_microsocks_carry_checks() {
     );
 }
 
+// The HTTP-based kinds through a proxy that is not there, one that refuses us (tinyproxy's 403
+// to a tunnel its `ConnectPort` does not allow, microsocks asking for a login we lack), and one given only by
+// `ALL_PROXY`: each is this host's path failing, unknown, never the target's outage. A target
+// the proxy cannot reach stays the target's failure.
+#[test]
+#[ignore = "needs tinyproxy and microsocks"]
+fn a_dead_or_refusing_proxy_leaves_http_checks_unknown() {
+    let refusing = free_addr();
+    let tinyproxy = Daemon::start(
+        "tinyproxy",
+        &["-d", "-c", "{dir}/tinyproxy.conf"],
+        refusing,
+        |dir| {
+            std::fs::write(
+                dir.join("tinyproxy.conf"),
+                format!(
+                    "Port {}\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nConnectPort 443\nUser nobody\nGroup nogroup\n",
+                    refusing.port()
+                ),
+            )
+            .unwrap();
+        },
+    );
+    let carrying = free_addr();
+    let _carrying = Daemon::start(
+        "tinyproxy",
+        &["-d", "-c", "{dir}/tinyproxy.conf"],
+        carrying,
+        |dir| {
+            std::fs::write(
+                dir.join("tinyproxy.conf"),
+                format!(
+                    "Port {}\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nUser nobody\nGroup nogroup\n",
+                    carrying.port()
+                ),
+            )
+            .unwrap();
+        },
+    );
+    let socks = free_addr();
+    let port = socks.port().to_string();
+    let microsocks = Daemon::start(
+        "microsocks",
+        &["-i", "127.0.0.1", "-p", &port, "-u", "mon", "-P", "secret"],
+        socks,
+        |_| {},
+    );
+    let target = Responder::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), 200);
+    let up = format!("http://localhost:{}/", target.addr.port());
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let mut checks = String::new();
+    for (via, proxy) in [
+        ("dead", dead.clone()),
+        ("403", format!("http://{refusing}")),
+        ("socks login", format!("socks5h://{socks}")),
+    ] {
+        checks += &proxied(&format!("{via} http"), "http", &up, &proxy);
+        checks += &check(
+            &format!("{via} prometheus"),
+            "prometheus",
+            &format!("url = \"{up}\"\nquery = \"up\"\nproxy = \"{proxy}\"\ntimeout = \"5s\""),
+        );
+    }
+    checks += &proxied(
+        "unreachable target",
+        "http",
+        &format!("http://localhost:{}/", closed_port()),
+        &format!("http://{carrying}"),
+    );
+    let out = dry_run(Cmd::new(), &checks);
+    let found = outcomes(&out);
+    let logs = || format!("{}\n{}", tinyproxy.log(), microsocks.log());
+    for via in ["dead", "403", "socks login"] {
+        for kind in ["http", "prometheus"] {
+            let name = format!("{via} {kind}");
+            let (outcome, detail) = outcome(&found, &name);
+            assert_eq!(outcome, "unknown", "{name}: {detail}\n{}", logs());
+            assert!(detail.contains("the proxy "), "{name}: {detail}");
+        }
+    }
+    assert_eq!(
+        outcome(&found, "403 http").1,
+        format!("the proxy http://{refusing}: it refused the tunnel (HTTP 403 Forbidden)")
+    );
+    assert!(
+        outcome(&found, "dead http").1.contains("out of reach"),
+        "{found:?}"
+    );
+    assert_eq!(outcome(&found, "unreachable target").0, "fail", "{found:?}");
+    assert!(
+        target.peers.lock().unwrap().is_empty(),
+        "nothing went around the proxies"
+    );
+    // A proxy given only by the environment, not there.
+    let out = crate::support::kinds::dry_run(
+        Cmd::new().env("ALL_PROXY", &dead),
+        &check("env", "http", &format!("url = \"{up}\"\ntimeout = \"5s\"")),
+    );
+    let (outcome, detail) = outcome(&outcomes(&out), "env");
+    assert_eq!(outcome, "unknown", "{detail}");
+    assert!(detail.contains("out of reach"), "{detail}");
+}
+
 // `ip = "both"` against nginx on 127.0.0.1 only: IPv6 refused makes the check degraded, naming
 // the family; nginx on both families passes.
 #[test]

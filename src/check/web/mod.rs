@@ -19,7 +19,7 @@ use ureq::tls::{RootCerts, TlsConfig};
 use super::Context;
 use crate::deadline::{Deadline, format_millis};
 use crate::net::http::{agent_config, encode_query_value, new_agent};
-use crate::net::path::Route;
+use crate::net::path::{Route, proxy};
 use crate::net::{Failure, MAX_REDIRECTS};
 use crate::secret::redact_url;
 
@@ -114,6 +114,7 @@ pub fn send(
         redact_url(&request.uri().to_string())
     ));
     let host = request.uri().host().unwrap_or_default().to_owned();
+    let uri = request.uri().clone();
     let own;
     let agent = if !(options.path.is_plain() && context.route == Route::Any) {
         own = agent_along(options, &request.uri().to_string(), context.route)?;
@@ -153,10 +154,16 @@ pub fn send(
         Err(error) => {
             let detail = crate::net::describe_error(&error, budget, &host);
             context.trace.emit(format_args!("< {detail}"));
-            Err(Failure {
-                detail,
+            // Through a proxy, the proxy's own failure is this host's path, not the target.
+            let proxied =
+                proxy::of_request(options.path.proxy.as_deref(), &uri).and_then(|shown| {
+                    let dialed = crate::net::path::dials() != dials;
+                    proxy::blame(&shown, &error, dialed, &detail)
+                });
+            Err(proxied.unwrap_or(Failure {
                 local: crate::net::is_local(&error),
-            })
+                detail,
+            }))
         }
     }
 }

@@ -4,7 +4,7 @@
 //! that connects dials through `Path::connect` (or, for HTTP, an agent built from the path in
 //! `net::http`), and the address it reached is noted for `-v` (`take_dialed`).
 
-mod proxy;
+pub mod proxy;
 mod transport;
 
 use std::cell::Cell;

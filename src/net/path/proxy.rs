@@ -297,6 +297,110 @@ impl Proxy {
     }
 }
 
+/// The proxy a request of the HTTP client to `uri` goes through, shown without credentials:
+/// the check's own `proxy`, else the one of `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` that
+/// ureq takes; none where `NO_PROXY` names the host.
+pub fn of_request(configured: Option<&Proxy>, uri: &ureq::http::Uri) -> Option<String> {
+    let host = uri.host().unwrap_or_default();
+    match configured {
+        Some(proxy) => (!Proxy::bypassed_for(host)).then(|| proxy.shown.clone()),
+        None => ureq::Proxy::try_from_env()
+            .filter(|proxy| !proxy.is_no_proxy(uri))
+            .map(|proxy| sanitize(&format!("{}:{}", proxy.host(), proxy.port()))),
+    }
+}
+
+/// Whose failure `error` is, for a request that went through `proxy` (`dialed`: a connection
+/// to it was made): the proxy out of reach, refusing us, or failing its own handshake is this
+/// host's path (SPEC §10: the check could not be judged); the proxy reporting that the target
+/// refused or could not be reached is the target's. `None`: not the proxy's doing.
+pub fn blame(proxy: &str, error: &ureq::Error, dialed: bool, described: &str) -> Option<Failure> {
+    let ours = |words: String| Some(Failure::local(format!("the proxy {proxy}: {words}")));
+    let theirs = |words: &str| {
+        Some(Failure {
+            detail: format!("through the proxy {proxy}: {words}"),
+            local: false,
+        })
+    };
+    match error {
+        ureq::Error::ConnectProxyFailed(reason) => {
+            // "proxy server responded 403/Forbidden", or "… did not respond".
+            let code = reason
+                .split_once("responded ")
+                .and_then(|(_, rest)| rest.split('/').next())
+                .and_then(|code| code.parse::<u16>().ok());
+            let status = |code: u16| {
+                let reason = ureq::http::StatusCode::from_u16(code)
+                    .ok()
+                    .and_then(|status| status.canonical_reason())
+                    .unwrap_or_default();
+                format!("HTTP {code} {reason}").trim_end().to_owned()
+            };
+            match code {
+                // It could not reach the target: tinyproxy says 500 "Unable to connect", Squid
+                // 503, gateways 502 and 504.
+                Some(code @ (500 | 502..=504)) => {
+                    theirs(&format!("it could not reach the target ({})", status(code)))
+                }
+                Some(407) => ours(format!(
+                    "it wants credentials ({}): put them in the `proxy` URL",
+                    status(407)
+                )),
+                Some(code) => ours(format!("it refused the tunnel ({})", status(code))),
+                None => ours(format!(
+                    "its answer to CONNECT: {}",
+                    sanitize(reason.trim_start_matches("proxy server "))
+                )),
+            }
+        }
+        _ if !dialed && connecting(error) => ours(format!("out of reach: {described}")),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::Other => {
+            let words = io.to_string();
+            match words.as_str() {
+                "network unreachable"
+                | "host unreachable"
+                | "connection refused"
+                | "TTL expired" => theirs(&words),
+                "general SOCKS server failure"
+                | "connection not allowed by ruleset"
+                | "command not supported"
+                | "address kind not supported"
+                | "no acceptable auth methods"
+                | "unknown auth method"
+                | "unknown error" => ours(words),
+                _ => None,
+            }
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            ours(sanitize(&io.to_string()))
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            ours("its answer is not SOCKS5".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Whether `error` is one of making a connection (to the proxy, when one is used), not of a
+/// connection made: refused, unreachable, its name or its connect timing out.
+fn connecting(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind;
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::HostNotFound => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::AddrNotAvailable
+                | ErrorKind::TimedOut
+        ),
+        _ => false,
+    }
+}
+
 /// Whether `host` is in a `NO_PROXY` list: `*`, the host itself, or a domain it is in
 /// (`example.com` and `.example.com` both cover `api.example.com`).
 fn no_proxy_matches(list: &str, host: &str) -> bool {
