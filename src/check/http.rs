@@ -9,7 +9,9 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::tls::{self, Trust};
-use super::web::{self, HttpOptions, URL, build_request, drain_small_body, read_body, send};
+use super::web::{
+    self, HttpOptions, URL, build_request, drain_small_body, rate_limited, read_body, send,
+};
 use super::{Built, Context, Level, Probe, Probed};
 use crate::deadline::Deadline;
 use crate::keys::{HumanDuration, Key, KeyError, Keys, Method, OneOrMany, Pattern, StatusRanges};
@@ -294,6 +296,9 @@ fn judge_answer(
 ) -> Probed {
     let code = response.status().as_u16();
     if !spec.expect_status.contains(code) {
+        if let Some(limited) = rate_limited(&response) {
+            return limited.into();
+        }
         return Probed::fail(format!("HTTP {code}, expected {}", spec.expect_status));
     }
     let Some(checks) = &spec.body_checks else {

@@ -770,3 +770,50 @@ fn nginx_asks_for_a_client_certificate() {
         assert!(detail.starts_with("HTTP 400"), "{refused}: {detail}");
     }
 }
+
+// nginx rate-limiting this host (`return 429` with `Retry-After`): the target is up and
+// throttling us, so the `http` and `prometheus` checks are unknown, naming the wait it asks,
+// never an outage.
+#[test]
+#[ignore = "needs nginx"]
+fn nginx_answering_429_leaves_checks_unknown() {
+    let addr = free_addr();
+    let args = [
+        "-p",
+        "{dir}",
+        "-c",
+        "{dir}/nginx.conf",
+        "-e",
+        "{dir}/error.log",
+    ];
+    let _nginx = Daemon::start("nginx", &args, addr, |dir| {
+        std::fs::write(
+            dir.join("nginx.conf"),
+            format!(
+                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  server {{\n    listen {addr};\n    location / {{ add_header Retry-After 120 always; return 429; }}\n  }}\n}}\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+    });
+    let url = format!("http://{addr}/");
+    let checks = check("page", "http", &format!("url = \"{url}\""))
+        + &check(
+            "metrics",
+            "prometheus",
+            &format!("url = \"{url}\"\nquery = \"up\""),
+        );
+    let out = dry_run(Cmd::new(), &checks);
+    assert_eq!(out.code, 3, "{out:?}");
+    let found = outcomes(&out);
+    for name in ["page", "metrics"] {
+        let (outcome, detail) = outcome(&found, name);
+        assert_eq!(outcome, "unknown", "{name}: {detail}");
+        assert!(
+            detail.contains(
+                "HTTP 429 Too Many Requests: the target rate-limits this host, asking to retry after 120 s"
+            ),
+            "{name}: {detail}"
+        );
+    }
+}

@@ -225,6 +225,10 @@ pub fn get_json(
         ureq::http::HeaderValue::from_static("application/json"),
     );
     let mut response = send(request, options, MAX_REDIRECTS, context, budget)?;
+    if let Some(limited) = rate_limited(&response) {
+        drain_small_body(&mut response, budget);
+        return Err(limited);
+    }
     let code = response.status().as_u16();
     let body = read_body(&mut response, cap + 1, budget)
         .map_err(|why| format!("HTTP {code}, reading the body: {why}"))?;
@@ -232,6 +236,29 @@ pub fn get_json(
         return Err(format!("HTTP {code}, the answer is larger than {} MiB", cap >> 20).into());
     }
     Ok((code, body))
+}
+
+/// An answer of HTTP 429: the target is up and limits how often this host may ask (SPEC §10),
+/// so nothing was judged of it; worded with its `Retry-After`. `None` for any other answer.
+pub fn rate_limited(response: &ureq::http::Response<ureq::Body>) -> Option<Failure> {
+    if response.status().as_u16() != 429 {
+        return None;
+    }
+    let retry = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            let value = crate::text::sanitize(value.trim());
+            match value.parse::<u64>() {
+                Ok(seconds) => format!(", asking to retry after {seconds} s"),
+                Err(_) => format!(", asking to retry after {value}"),
+            }
+        })
+        .unwrap_or_default();
+    Some(Failure::local(format!(
+        "HTTP 429 Too Many Requests: the target rate-limits this host{retry} (check less often, or ask for a higher limit)"
+    )))
 }
 
 /// `base` with `pairs` appended as a query string (after `?`, or `&` when it has one).
