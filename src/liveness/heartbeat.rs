@@ -31,13 +31,16 @@ pub fn start(beat: Heartbeat, deadline: Deadline, trace: Trace) -> Option<JoinHa
 /// The end of a run, told the way `beat.kind` hears it.
 pub fn finish(beat: &Heartbeat, report: &Report, deadline: Deadline, trace: Trace) {
     let summary = report.summary();
-    let up = report.exit == Exit::Ok;
+    // The switch watches the checker, not the targets: a run that judged and published (an
+    // outage found and published is the checker doing its job) is up; one that could not
+    // (exit 3: Cachet out of reach, a refused token, nothing judged) is down.
+    let up = report.exit != Exit::Unknown;
     let base = beat.url.trim_end_matches('/');
     let bare = beat.url.split('?').next().unwrap_or_default();
     let (method, url, body) = match beat.kind {
         HeartbeatKind::Healthchecks => (
             "POST",
-            format!("{base}/{}", report.exit.code()),
+            format!("{base}/{}", if up { "0" } else { "fail" }),
             Some(summary),
         ),
         HeartbeatKind::Kuma => (
@@ -63,6 +66,13 @@ pub fn finish(beat: &Heartbeat, report: &Report, deadline: Deadline, trace: Trac
             ),
             None,
         ),
+        // A plain switch only hears "up": a checker that cannot do its job lets it expire.
+        HeartbeatKind::Plain if !up => {
+            trace.emit(format_args!(
+                "heartbeat not pinged: the run could not judge or publish (exit 3)"
+            ));
+            return;
+        }
         HeartbeatKind::Plain => ("GET", beat.url.clone(), None),
     };
     deliver(beat, method, &url, body, deadline, trace);

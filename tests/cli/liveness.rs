@@ -38,9 +38,11 @@ fn target() -> Server {
     })
 }
 
-// healthchecks: `/start` when the run begins, then `/<exit code>` with the summary as body.
+// healthchecks: `/start` when the run begins, then `/0` (up: the run judged and published,
+// an outage included) or `/fail` (down: exit 3) with the summary as body. The switch watches
+// the checker, not the targets.
 #[test]
-fn healthchecks_hears_the_start_and_the_exit_code_with_the_summary() {
+fn healthchecks_hears_the_start_and_whether_the_checker_did_its_job() {
     let (target, checks) = (target(), Server::start(|_| Response::new(200, "OK")));
     let cachet = FakeCachet::start(Version::V24).component(1, "API", 1);
     let heartbeat = format!(
@@ -61,10 +63,22 @@ fn healthchecks_hears_the_start_and_the_exit_code_with_the_summary() {
             ("GET".into(), "/ping/5a1e0c2d/start".into(), String::new()),
             (
                 "POST".into(),
-                "/ping/5a1e0c2d/2".into(),
+                "/ping/5a1e0c2d/0".into(),
                 out.summary().to_owned()
             ),
         ]
+    );
+    // A refused token: the run could not publish, the checker is down.
+    let refused = Cmd::new()
+        .config(&config)
+        .token("revoked-token")
+        .args(["run"])
+        .run();
+    assert_eq!(refused.code, 3, "{refused:?}");
+    let last = checks.requests().pop().unwrap();
+    assert_eq!(
+        (last.method.as_str(), last.path(), last.body.as_str()),
+        ("POST", "/ping/5a1e0c2d/fail", refused.summary())
     );
     assert!(
         out.summary()
@@ -115,19 +129,30 @@ fn kuma_gatus_and_plain_hear_the_run_their_way() {
         quoted(&watcher.url("/api/v1/endpoints/core_cachet-check/external")),
         quoted(&token.display().to_string())
     );
-    let out = cmd
+    let cmd = cmd
         .config(&config(&cachet, &target, "/down", &gatus))
         .token(TOKEN)
-        .args(["run"])
-        .run();
+        .args(["run"]);
+    let out = cmd.run();
+    // An outage found and published is the checker doing its job.
     assert_eq!(out.code, 2, "{out:?}");
     let push = watcher.requests().pop().unwrap();
     assert_eq!(push.method, "POST");
     assert_eq!(push.path(), "/api/v1/endpoints/core_cachet-check/external");
     assert_eq!(push.header("Authorization"), Some("Bearer g4tus"));
+    assert_eq!(push.query("success").as_deref(), Some("true"));
+    assert_eq!(push.query("error").as_deref(), Some(""));
+    assert!(push.query("duration").unwrap().ends_with("ms"), "{push:?}");
+    // Cachet out of reach: down, with the reason.
+    let unreachable = format!("http://127.0.0.1:{}", closed_port());
+    let cmd = cmd
+        .env("CACHET_URL", &unreachable)
+        .args(["--timeout", "5s"]);
+    let out = cmd.run();
+    assert_eq!(out.code, 3, "{out:?}");
+    let push = watcher.requests().pop().unwrap();
     assert_eq!(push.query("success").as_deref(), Some("false"));
     assert_eq!(push.query("error").as_deref(), Some(out.summary()));
-    assert!(push.query("duration").unwrap().ends_with("ms"), "{push:?}");
 
     let plain = format!("[heartbeat]\nurl = {}\n", quoted(&watcher.url("/beat")));
     let out = run_with(&config(&cachet, &target, "/up", &plain), &[]);
@@ -136,6 +161,20 @@ fn kuma_gatus_and_plain_hear_the_run_their_way() {
     assert_eq!(
         (push.method.as_str(), push.target.as_str()),
         ("GET", "/beat")
+    );
+    // A checker that cannot reach Cachet lets a plain switch expire: no ping at all.
+    let before = watcher.requests().len();
+    let out = Cmd::new()
+        .config(&config(&cachet, &target, "/up", &plain))
+        .token(TOKEN)
+        .env("CACHET_URL", &unreachable)
+        .args(["run", "--timeout", "5s"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(
+        watcher.requests().len(),
+        before,
+        "a plain ping for a run that could not publish"
     );
 }
 
