@@ -53,8 +53,22 @@ pub fn stale(
         components: Vec::new(),
         errors: Vec::new(),
     };
+    let mut seen = Vec::new();
     for (name, target) in targets {
-        match look(&client, &name, &target, limit, global.dry_run) {
+        match newest_stamp(&client, &target) {
+            Ok((remote, newest)) => seen.push((name, remote, newest)),
+            Err(error) => staleness.errors.push(format!("{name}: {error:#}")),
+        }
+    }
+    // With no stamp at all, a stopped checker and one that does not stamp look the same:
+    // marking every component unknown would put a falsehood on a healthy page (SPEC §10).
+    if !seen.is_empty() && seen.iter().all(|(_, _, newest)| newest.is_none()) {
+        bail!(
+            "no host has ever stamped a run of these components, so `stale` cannot tell a stopped checker from one that does not stamp; nothing was marked: give each checker a `vantage` (or --vantage) and a `stamp_every` above zero, and run `stale` once they have run"
+        );
+    }
+    for (name, remote, newest) in seen {
+        match look(&client, &name, &remote, newest, limit, global.dry_run) {
             Ok(line) => staleness.components.push(line),
             Err(error) => staleness.errors.push(format!("{name}: {error:#}")),
         }
@@ -62,14 +76,11 @@ pub fn stale(
     Ok(staleness)
 }
 
-/// One component: its newest stamp, and Unknown pushed when it is older than `limit` seconds.
-fn look(
+/// The component `target` names, and its newest run stamp (vantage, Unix seconds).
+fn newest_stamp(
     client: &Client,
-    name: &str,
     target: &Target,
-    limit: i64,
-    dry_run: bool,
-) -> Result<StaleLine> {
+) -> Result<(RemoteComponent, Option<(String, i64)>)> {
     let remote = resolve(client, target)?;
     let meta = match client.read_meta(remote.id)? {
         Meta::Kept(meta) => meta,
@@ -77,8 +88,20 @@ fn look(
             "`stale` reads the run stamps hosts leave in component `meta`, and this server keeps none ({why})"
         ),
     };
-    let now = unix_now();
     let newest = stamps_in(&meta).into_iter().max_by_key(|(_, at)| *at);
+    Ok((remote, newest))
+}
+
+/// One component: Unknown pushed when its newest stamp is older than `limit` seconds.
+fn look(
+    client: &Client,
+    name: &str,
+    remote: &RemoteComponent,
+    newest: Option<(String, i64)>,
+    limit: i64,
+    dry_run: bool,
+) -> Result<StaleLine> {
+    let now = unix_now();
     let age = newest.as_ref().map(|(_, at)| now.saturating_sub(*at));
     let fresh = age.is_some_and(|age| age <= limit);
     let last = match (&newest, age) {
@@ -91,7 +114,7 @@ fn look(
         format!(
             "{last}, older than {}: {}",
             format_age(limit),
-            mark(client, &remote, dry_run)?
+            mark(client, remote, dry_run)?
         )
     };
     Ok(StaleLine {

@@ -243,12 +243,26 @@ fn stale_marks_what_nobody_runs_and_a_fresh_run_restores_it() {
                 .args(["run", "--vantage", "fra", name])
                 .run()
         };
+        let stale = || {
+            Cmd::new()
+                .config(&config)
+                .token(TOKEN)
+                .args(["stale", "--older-than", "15m"])
+                .run()
+        };
+        // No host has ever stamped: a stopped checker cannot be told from one that does not
+        // stamp, so nothing is marked (before, every healthy component was).
+        let out = stale();
+        assert_eq!(out.code, 3, "{version:?}: {out:?}");
+        assert!(
+            out.stderr.contains("no host has ever stamped"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("`vantage`"), "{}", out.stderr);
+        assert_eq!((cachet.get(1).status, cachet.get(2).status), (1, 1));
         assert_eq!(run_one("api").code, 0);
-        let out = Cmd::new()
-            .config(&config)
-            .token(TOKEN)
-            .args(["stale", "--older-than", "15m"])
-            .run();
+        let out = stale();
         assert_eq!(out.code, 0, "{version:?}: {out:?}");
         assert_eq!(
             ages(&out.stdout),
