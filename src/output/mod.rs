@@ -74,6 +74,10 @@ pub struct ComponentReport {
     /// (or not: `push_error`); the exit code stays that of the checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_error: Option<String>,
+    /// Why the state this component needs across runs (`confirm` counts, spooled metric
+    /// points, stamps) could not be saved: the run's job is not done (exit 3, SPEC §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
     /// What became of the latency points (`metric`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<MetricReport>,
@@ -111,6 +115,7 @@ impl ComponentReport {
             held: None,
             incident: None,
             incident_error: None,
+            state_error: None,
             token_refused: false,
             cut_off: false,
             maintenance: None,

@@ -217,6 +217,9 @@ fn component_summary(component: &ComponentReport) -> String {
         }
         (None, None) => {}
     }
+    if let Some(error) = &component.state_error {
+        let _ = write!(text, ", its state not saved: {error}");
+    }
     if let Some(metric) = component.metric.as_ref().filter(|metric| metric.refused) {
         let _ = write!(
             text,

@@ -248,12 +248,13 @@ impl Settle<'_> {
             };
             report.metric = Some(points::deliver(client, point, saved, unreachable, &note));
         }
-        // Most runs change nothing worth keeping: no file write (and fsync) for those.
+        // Most runs change nothing worth keeping: no file write (and fsync) for those. A count
+        // that cannot be kept is never silently lost: the run says so and exits 3.
         if let Some(dir) = self.state
             && saved != loaded
             && let Err(error) = dir.save_component(saved)
         {
-            crate::stderr::warn(format_args!("{error:#}"));
+            report.state_error = Some(format!("{error:#}"));
         }
     }
 }

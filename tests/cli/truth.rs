@@ -735,3 +735,63 @@ fn a_held_status_opens_no_incident() {
     assert_eq!(out.code, 3, "{out:?}");
     assert!(cachet.incidents().is_empty(), "{:?}", cachet.incidents());
 }
+
+// A full state disk: `confirm = 2` cannot keep its count, so the run says so on the summary
+// line and exits 3 (before, each run said "1 of 2 runs" and exited 2 for ever, which the
+// shipped systemd unit counts as success, and the outage was never published).
+#[test]
+#[ignore = "needs root (mounts a small tmpfs)"]
+fn a_full_state_disk_is_said_and_exits_3() {
+    use std::os::unix::fs::PermissionsExt;
+    let cachet = FakeCachet::start(Version::V24).component(2, "Web", 1);
+    let down = Server::start(|_| Response::new(503, "down"));
+    let cmd = Cmd::new();
+    let mount = cmd.dir().join("small");
+    std::fs::create_dir(&mount).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount a tmpfs (as root)");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    let state = mount.join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // Fill what is left of it.
+    let _ = std::fs::write(mount.join("fill"), vec![0u8; 64 * 1024]);
+    let config = Toml::default()
+        .key("state_dir", &quoted(&state.display().to_string()))
+        .table("cachet")
+        .key("url", &quoted(&cachet.url()))
+        .component("web", 2)
+        .key("confirm", "2")
+        .http(Some("page"), &down.url("/"))
+        .to_string();
+    let cmd = cmd.config(&config).token(TOKEN).args(["run"]);
+    let out = cmd.run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.summary()
+            .starts_with("CACHET-CHECK UNKNOWN - web: major outage"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.summary().contains("its state not saved: "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.summary().contains("No space left on device"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(cachet.get(2).status, 1, "confirm held the first run");
+}

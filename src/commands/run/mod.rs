@@ -142,14 +142,15 @@ fn run_loaded(
 }
 
 /// The run's report: the worst status, and an exit that is UNKNOWN for a component whose job
-/// was not done (its push failed, a check could not be judged, this host looks cut off).
+/// was not done (its push failed, a check could not be judged, this host looks cut off, its
+/// state could not be saved).
 fn report_of(components: Vec<ComponentReport>, witnesses: Vec<Seen>, dry_run: bool) -> Report {
     Report {
         status: components.iter().filter_map(|c| c.status).max(),
         exit: Exit::of_run(components.iter().map(|c| {
             (
                 c.status,
-                c.push_error.is_some() || c.has_unknown() || c.cut_off,
+                c.push_error.is_some() || c.has_unknown() || c.cut_off || c.state_error.is_some(),
             )
         })),
         dry_run,
