@@ -59,11 +59,15 @@ impl Kin {
 
 /// A parent not in this run, as Cachet shows it (Cachet's own states rank with operational).
 fn read(all: &[Component], name: &str, client: &Client) -> Option<Status> {
-    let component = all.iter().find(|c| c.name == name)?;
-    let remote: RemoteComponent = match &component.target {
+    let remote = remote_of(all.iter().find(|c| c.name == name)?, client)?;
+    Some(Status::from_id(remote.status).unwrap_or(Status::Operational))
+}
+
+/// A configured component as Cachet shows it now.
+pub fn remote_of(component: &Component, client: &Client) -> Option<RemoteComponent> {
+    match &component.target {
         Target::Id(id) => client.component(*id),
         Target::Name(cachet) => client.find_component(cachet),
     }
-    .ok()?;
-    Some(Status::from_id(remote.status).unwrap_or(Status::Operational))
+    .ok()
 }

@@ -100,6 +100,29 @@ pub fn on_server(
         })
 }
 
+/// Why `component` is held as in maintenance because a parent it depends on is (SPEC §10): the
+/// parent's config window, its marker, or (3.x) its schedule. A database stopped for planned
+/// work does not make its dependents publish outages. `all` are the configured components.
+pub fn of_parents(
+    component: &Component,
+    all: &[Component],
+    client: &Client,
+    schedules: &OnceLock<Vec<RemoteSchedule>>,
+    now: Timestamp,
+) -> Option<String> {
+    component.depends_on.iter().find_map(|name| {
+        let parent = all.iter().find(|c| &c.name == name)?;
+        let why = match of_windows(parent, now) {
+            Some((until, window)) => describe(until, &format!("config window {window}")),
+            None => {
+                let remote = super::dependencies::remote_of(parent, client)?;
+                on_server(client, &remote, schedules, now)?
+            }
+        };
+        Some(format!("of {name} {why}"))
+    })
+}
+
 /// Ends what an expired marker left behind: its schedule (2.4 sets no end of its own to a
 /// schedule's status) and the marker itself. Any host's run does it, so that every window
 /// ends by itself. What cannot be done is a warning: the next run tries again.

@@ -135,7 +135,17 @@ impl Settle<'_> {
                     let shown = Status::from_id(remote.status).unwrap_or(Status::Operational);
                     if report.maintenance.is_none() && status > shown {
                         report.maintenance =
-                            maintenance::on_server(client, remote, &self.schedules, now);
+                            maintenance::on_server(client, remote, &self.schedules, now).or_else(
+                                || {
+                                    maintenance::of_parents(
+                                        component,
+                                        self.all,
+                                        client,
+                                        &self.schedules,
+                                        now,
+                                    )
+                                },
+                            );
                     }
                     match component.quorum {
                         Some(quorum) => {

@@ -269,3 +269,46 @@ fn maintenance_list_shows_schedules_markers_and_windows() {
         out.stdout
     );
 }
+
+// A database stopped for planned work: `maintenance start db` holds its dependents too. `api`
+// (`depends_on = ["db"]`), down with it, publishes no outage and opens no incident blaming
+// itself; the summary says whose maintenance holds it. Once it ends, the truth goes out.
+#[test]
+fn dependents_of_a_component_in_maintenance_are_held() {
+    for version in [Version::V24, Version::V3] {
+        let down = Target::start(false);
+        let cachet = FakeCachet::start(version)
+            .component(1, "Database", 1)
+            .component(2, "API", 1);
+        let config = Toml::cachet(&cachet.url())
+            .component("db", 1)
+            .key("incident", "{ name = \"Database down\" }")
+            .http(Some("port"), &down.url("/db"))
+            .component("api", 2)
+            .key("depends_on", "[\"db\"]")
+            .key("incident", "{ name = \"API down\" }")
+            .http(Some("health"), &down.url("/api"))
+            .to_string();
+        let out = cachet_check(&config, &["maintenance", "start", "db", "--for", "30m"]);
+        assert_eq!(out.code, 0, "{version:?}: {out:?}");
+        // Each component run on its own, as the systemd template does.
+        let out = cachet_check(&config, &["run", "api"]);
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert!(
+            out.summary().contains("[maintenance of db until "),
+            "{version:?}: {}",
+            out.stdout
+        );
+        assert_eq!(cachet.get(2).status, 1, "{version:?}: an outage published");
+        assert!(
+            cachet.incidents().is_empty(),
+            "{version:?}: {:?}",
+            cachet.incidents()
+        );
+        let out = cachet_check(&config, &["maintenance", "end", "db"]);
+        assert_eq!(out.code, 0, "{version:?}: {out:?}");
+        let out = cachet_check(&config, &["run", "api"]);
+        assert_eq!(out.code, 2, "{version:?}: {out:?}");
+        assert_eq!(cachet.get(2).status, 4, "{version:?}: the truth after it");
+    }
+}
