@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-30}
-command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
 mkdir -p logs
 for target in config cachet_answer perfdata monit_event import statuspage starttls_reply dns_answer votes; do
   mkdir -p "corpus/$target"
