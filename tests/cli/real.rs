@@ -11,7 +11,10 @@ use crate::support::kinds::{check, dry_run, outcome, outcomes};
 const PROM_HASH: &str = "$2b$04$9cK7fE5DfA.VIuDWd3WQwu2.IY6Vn3cRhpWJP.lNhHJs9HbvFGVT6";
 const PROM_PASSWORD: &str = "prom-test-password";
 
-fn prometheus(extra: &[&str], setup: impl FnOnce(&std::path::Path)) -> Daemon {
+fn prometheus(
+    extra: &[&str],
+    setup: impl FnOnce(&std::path::Path, std::net::SocketAddr),
+) -> Daemon {
     let addr = free_addr();
     let listen = format!("--web.listen-address={addr}");
     let mut args = vec![
@@ -26,7 +29,7 @@ fn prometheus(extra: &[&str], setup: impl FnOnce(&std::path::Path)) -> Daemon {
             "global:\n  scrape_interval: 1m\nscrape_configs: []\n",
         )
         .unwrap();
-        setup(dir);
+        setup(dir, addr);
     });
     // It listens before its storage is open, and answers 503 to queries until it says it is
     // ready — on a loaded machine, for seconds.
@@ -50,7 +53,7 @@ fn prometheus(extra: &[&str], setup: impl FnOnce(&std::path::Path)) -> Daemon {
 #[test]
 #[ignore = "needs prometheus"]
 fn prometheus_instant_queries() {
-    let prom = prometheus(&[], |_| {});
+    let prom = prometheus(&[], |_, _| {});
     let url = format!("http://{}", prom.addr);
     let query = |name: &str, query: &str, keys: &str| {
         check(
@@ -131,6 +134,69 @@ fn prometheus_instant_queries() {
     assert_eq!(text.summary().matches('|').count(), 1, "{}", text.stdout);
 }
 
+// A metric name or label value the server never had is a typo in `query`, not an outage:
+// `upp{job="self"}` and `up{job="slef"}` are unknown, naming what it never had; `up{job="self"}
+// > 5`, a known series with no sample now, stays a failure (Prometheus scraping itself).
+#[test]
+#[ignore = "needs prometheus"]
+fn prometheus_tells_a_query_typo_from_an_outage() {
+    let prom = prometheus(&[], |dir, addr| {
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['{addr}']\n"
+            ),
+        )
+        .unwrap();
+    });
+    let url = format!("http://{}", prom.addr);
+    let query = |name: &str, query: &str| {
+        check(
+            name,
+            "prometheus",
+            &format!("url = \"{url}\"\nquery = '{query}'"),
+        )
+    };
+    // The first scrape has landed once `up{job="self"}` has a sample.
+    let started = std::time::Instant::now();
+    loop {
+        let out = dry_run(Cmd::new(), &query("ready", r#"up{job="self"}"#));
+        if outcome(&outcomes(&out), "ready").0 == "pass" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "prometheus never scraped itself:\n{}",
+            prom.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let checks = [
+        query("name typo", r#"upp{job="self"}"#),
+        query("label typo", r#"up{job="slef"}"#),
+        query("no sample now", r#"up{job="self"} > 5"#),
+    ]
+    .concat();
+    let out = dry_run(Cmd::new(), &checks);
+    let all = outcomes(&out);
+    assert_eq!(
+        outcome(&all, "name typo"),
+        (
+            "unknown".into(),
+            "prometheus: the server has never had a metric `upp` (fix `query`)".into()
+        )
+    );
+    assert_eq!(
+        outcome(&all, "label typo"),
+        (
+            "unknown".into(),
+            r#"prometheus: no series the server has ever had is labelled job="slef" (fix `query`)"#
+                .into()
+        )
+    );
+    assert_eq!(outcome(&all, "no sample now").0, "fail", "{all:?}");
+}
+
 // Prometheus behind its own TLS, basic auth and a route prefix, as operators run it.
 #[test]
 #[ignore = "needs prometheus"]
@@ -148,7 +214,7 @@ fn prometheus_with_tls_basic_auth_and_a_route_prefix() {
             "--web.config.file={dir}/web.yml",
             "--web.route-prefix=/prom",
         ],
-        |dir| std::fs::write(dir.join("web.yml"), &web).unwrap(),
+        |dir, _| std::fs::write(dir.join("web.yml"), &web).unwrap(),
     );
     let cmd = Cmd::new().env("PROM_PASSWORD", PROM_PASSWORD);
     let url = format!("https://localhost:{}/prom", prom.addr.port());

@@ -1,5 +1,8 @@
 //! The `prometheus` check (SPEC §5): an instant query through `/api/v1/query`; every sample
-//! must be within `min`/`max`; no sample fails unless `allow_empty`.
+//! must be within `min`/`max`; no sample fails unless `allow_empty` — or unless the query asks
+//! for a metric or label value the server never had (`known.rs`): a typo, not an outage.
+
+mod known;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -147,7 +150,61 @@ fn probe(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Probed
         // A result of the wrong shape is the query's mistake, not the target's failure.
         Err(why) => return Probed::unknown(format!("prometheus: {why}")),
     };
+    if samples.is_empty()
+        && !spec.allow_empty
+        && let Some(unknown) = never_had(spec, context, deadline)
+    {
+        return Probed::unknown(format!("prometheus: {unknown} (fix `query`)"));
+    }
     judge(spec, &samples)
+}
+
+/// The most label names asked about when a query returns nothing.
+const LABELS_ASKED: usize = 4;
+
+/// What the query names that the server has never had: a metric name, or a label value. Only
+/// what the server says is absent counts; an answer that cannot be had makes no claim.
+fn never_had(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Option<String> {
+    let (names, matchers) = known::asked(&spec.query);
+    let values = |label: &str| -> Option<Vec<String>> {
+        let url = format!(
+            "{}/api/v1/label/{label}/values",
+            spec.url.trim_end_matches('/')
+        );
+        let (code, body) = get_json(&url, &spec.options, ANSWER_CAP, context, deadline).ok()?;
+        let answer: Value = serde_json::from_slice(&body).ok()?;
+        if code != 200 || answer["status"] != "success" {
+            return None;
+        }
+        serde_json::from_value(answer["data"].clone()).ok()
+    };
+    if !names.is_empty()
+        && let Some(known) = values("__name__")
+        && let Some(name) = names.iter().find(|name| !known.contains(name))
+    {
+        return Some(format!(
+            "the server has never had a metric `{}`",
+            sanitize(name)
+        ));
+    }
+    let mut labels: Vec<&str> = matchers.iter().map(|(label, _)| label.as_str()).collect();
+    labels.dedup();
+    for label in labels.into_iter().take(LABELS_ASKED) {
+        let Some(known) = values(label) else {
+            continue;
+        };
+        if let Some((_, value)) = matchers
+            .iter()
+            .find(|(name, value)| name == label && !known.contains(value))
+        {
+            return Some(format!(
+                "no series the server has ever had is labelled {}=\"{}\"",
+                sanitize(label),
+                sanitize(value)
+            ));
+        }
+    }
+    None
 }
 
 /// The samples of a vector or scalar result as (series, value).
