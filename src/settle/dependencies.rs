@@ -20,6 +20,19 @@ pub struct Member {
 }
 
 impl Kin {
+    /// The same, with the parents checked for it outside the run (their computed status; they
+    /// are not pushed).
+    pub fn with_evaluated(mut self, evaluated: Vec<(String, Option<Status>)>) -> Kin {
+        self.members
+            .extend(evaluated.into_iter().map(|(name, status)| Member {
+                name,
+                id: None,
+                status,
+                depends_on: Vec::new(),
+            }));
+        self
+    }
+
     /// Why `component` may not open an incident now: the first parent that is not operational,
     /// from this run, else as Cachet shows it (`all` are the configured components).
     pub fn held_back(

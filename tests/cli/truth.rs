@@ -795,3 +795,54 @@ fn a_full_state_disk_is_said_and_exits_3() {
     );
     assert_eq!(cachet.get(2).status, 1, "confirm held the first run");
 }
+
+// One run per component (the systemd template), the database down: `run api` before `run db`
+// checks `db` too (not pushed) and opens no "API down" beside the database's outage; `run db`
+// then opens the one incident. Before, the first timer to fire blamed its own component.
+#[test]
+fn a_run_of_a_child_alone_checks_its_parent_before_blaming_itself() {
+    let cachet = FakeCachet::start(Version::V24)
+        .component(1, "Database", 1)
+        .component(2, "API", 1);
+    let down = Server::start(|_| Response::new(503, "down"));
+    let config = Toml::cachet(&cachet.url())
+        .component("db", 1)
+        .key("incident", "{ name = \"Database down\" }")
+        .http(Some("port"), &down.url("/db"))
+        .component("api", 2)
+        .key("depends_on", "[\"db\"]")
+        .key("incident", "{ name = \"API down\" }")
+        .http(Some("health"), &down.url("/api"))
+        .to_string();
+    let run = |name: &str| {
+        Cmd::new()
+            .config(&config)
+            .token(TOKEN)
+            .args(["run", "--format", "json", name])
+            .run()
+    };
+    let out = run("api");
+    assert_eq!(out.code, 2, "{out:?}");
+    let api = &out.json()["components"][0];
+    assert_eq!(api["name"], "api");
+    assert_eq!(
+        api["incident"], "not opened: `db`, which it depends on, has a major outage",
+        "{api}"
+    );
+    assert_eq!(out.json()["components"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        cachet.get(2).status,
+        4,
+        "the child's status is still pushed truthfully"
+    );
+    assert_eq!(
+        cachet.get(1).status,
+        1,
+        "the parent checked for it is not pushed"
+    );
+    assert!(cachet.incidents().is_empty(), "{:?}", cachet.incidents());
+    let out = run("db");
+    assert_eq!(out.code, 2, "{out:?}");
+    let names: Vec<String> = cachet.incidents().into_iter().map(|i| i.name).collect();
+    assert_eq!(names, ["Database down"]);
+}

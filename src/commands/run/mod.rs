@@ -89,13 +89,27 @@ fn run_loaded(
         _ => None,
     };
     let cachet = endpoint.map(|endpoint| read_cachet(endpoint, &selected, trace, deadline, known));
+    // The parents outside the run of a component that keeps an incident are checked too (not
+    // pushed), alongside: whoever's timer fires first, a child never blames itself for its
+    // parent's outage (SPEC §10).
+    let parents = if global.dry_run {
+        Vec::new()
+    } else {
+        parents_outside(config, &selected)
+    };
+    let everything: Vec<&Component> = selected.iter().chain(&parents).copied().collect();
     let (context, mut reports) = check_all(
-        &selected,
+        &everything,
         trace,
         usize::from(global.jobs),
         check_deadline,
         collect_by,
     );
+    let evaluated: Vec<(String, Option<Status>)> = reports
+        .split_off(selected.len())
+        .into_iter()
+        .map(|report| (report.name, report.status))
+        .collect();
     // Witnesses get half of the time kept for the pushes, at least.
     let witnesses = crate::settle::witnesses::ask(
         &selected,
@@ -128,7 +142,7 @@ fn run_loaded(
         ),
         deadline,
     });
-    let components = settle_all(&selected, reports, settle.as_ref());
+    let components = settle_all(&selected, reports, settle.as_ref(), evaluated);
 
     // A token refused during the run is asked about again by the next one.
     if let (Some(state), Some(Ok((client, _)))) = (&state, &cachet)
@@ -226,6 +240,7 @@ fn settle_all(
     selected: &[&Component],
     reports: Vec<ComponentReport>,
     settle: Option<&Settle>,
+    evaluated: Vec<(String, Option<Status>)>,
 ) -> Vec<ComponentReport> {
     let work: Vec<(usize, &&Component, Mutex<Option<ComponentReport>>)> = selected
         .iter()
@@ -248,7 +263,7 @@ fn settle_all(
             };
             Mutex::new(settling)
         });
-    let kin = crate::settle::kin(&pushed);
+    let kin = crate::settle::kin(&pushed).with_evaluated(evaluated);
     parallel_map(&pushed, CACHET_IN_FLIGHT, |cell| {
         let mut settling = cell
             .lock()
@@ -286,6 +301,24 @@ fn lock_all(state: &StateDir, selected: &[&Component]) -> Result<Vec<Lock>> {
     let mut names: Vec<&str> = selected.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     names.iter().map(|name| state.lock(name)).collect()
+}
+
+/// The parents (`depends_on`) of the selected components that keep an incident, when they are
+/// not selected themselves: their checks tell whether a child's outage is theirs.
+fn parents_outside<'a>(config: &'a Config, selected: &[&Component]) -> Vec<&'a Component> {
+    let mut parents: Vec<&Component> = Vec::new();
+    for component in selected.iter().filter(|c| c.incident.is_some()) {
+        for name in &component.depends_on {
+            let outside = !selected.iter().any(|c| &c.name == name)
+                && !parents.iter().any(|c| &c.name == name);
+            if let Some(parent) = config.components.iter().find(|c| &c.name == name)
+                && outside
+            {
+                parents.push(parent);
+            }
+        }
+    }
+    parents
 }
 
 /// The components named on the command line (config names or Cachet ids), or all of them.
