@@ -30,7 +30,7 @@ complete -c cachet-check -n "__fish_cachet_check_needs_command" -l token-file -d
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_needs_command" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_needs_command" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_needs_command" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -56,7 +56,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l token-
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand run" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -69,7 +69,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l token-
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand set" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -86,7 +86,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l toke
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand monit" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -99,7 +99,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; a
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and not __fish_seen_subcommand_from start end list help" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -118,7 +118,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; a
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from start" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -131,7 +131,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; a
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from end" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -144,7 +144,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; a
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand maintenance; and __fish_seen_subcommand_from list" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -161,7 +161,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand components" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -175,7 +175,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l toke
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand stale" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -190,7 +190,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l tok
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand import" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -203,7 +203,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l tok
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand doctor" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -216,7 +216,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l t
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand validate" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'
@@ -229,7 +229,7 @@ complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l to
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l format -d 'Output format' -r -f -a "text\t'The monitoring-plugins summary line, with detail lines at -v'
 json\t'One JSON object on stdout and nothing else'"
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l timeout -d 'Deadline for the whole run, e.g. 30s, 1m30s' -r
-complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l vantage -d 'This host\'s name among many that run the same config (SPEC §11): its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
+complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l vantage -d 'This host\'s name among many that run the same config: its vote and run stamp are kept under it. Overrides the config\'s `vantage`; default: the host name' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -s j -l jobs -d 'Checks in flight at once' -r
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l force -d 'Write the status even when Cachet already shows it'
 complete -c cachet-check -n "__fish_cachet_check_using_subcommand example" -l dry-run -d 'Evaluate and report, push nothing. `run --dry-run` does not contact Cachet at all'

@@ -72,7 +72,7 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, global = true)]
     pub timeout: Duration,
 
-    /// This host's name among many that run the same config (SPEC §11): its vote and run stamp
+    /// This host's name among many that run the same config: its vote and run stamp
     /// are kept under it. Overrides the config's `vantage`; default: the host name.
     #[arg(long, value_name = "NAME", env = "CACHET_CHECK_VANTAGE", global = true)]
     pub vantage: Option<String>,

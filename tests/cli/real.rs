@@ -395,6 +395,13 @@ fn nginx_with(sites: &[(&str, String, String, String)]) -> (Daemon, Vec<(String,
             )
         })
         .collect();
+    // Every site listens once the first does (one process).
+    (nginx_serving(first, &servers), ports)
+}
+
+/// nginx with its own config and temp dirs, serving the `server` blocks of `servers`, the first
+/// of which listens on `first`.
+fn nginx_serving(first: std::net::SocketAddr, servers: &str) -> Daemon {
     let args = [
         "-p",
         "{dir}",
@@ -403,7 +410,7 @@ fn nginx_with(sites: &[(&str, String, String, String)]) -> (Daemon, Vec<(String,
         "-e",
         "{dir}/error.log",
     ];
-    let daemon = Daemon::start("nginx", &args, first, |dir| {
+    Daemon::start("nginx", &args, first, |dir| {
         std::fs::write(
             dir.join("nginx.conf"),
             format!(
@@ -412,9 +419,7 @@ fn nginx_with(sites: &[(&str, String, String, String)]) -> (Daemon, Vec<(String,
             ),
         )
         .unwrap();
-    });
-    // Every site listens once the first does (one process).
-    (daemon, ports)
+    })
 }
 
 // nginx with certificates made by openssl during the test: valid, 5 days left, wrong host,
@@ -844,24 +849,12 @@ fn nginx_asks_for_a_client_certificate() {
 #[ignore = "needs nginx"]
 fn nginx_answering_429_leaves_checks_unknown() {
     let addr = free_addr();
-    let args = [
-        "-p",
-        "{dir}",
-        "-c",
-        "{dir}/nginx.conf",
-        "-e",
-        "{dir}/error.log",
-    ];
-    let _nginx = Daemon::start("nginx", &args, addr, |dir| {
-        std::fs::write(
-            dir.join("nginx.conf"),
-            format!(
-                "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  server {{\n    listen {addr};\n    location / {{ add_header Retry-After 120 always; return 429; }}\n  }}\n}}\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-    });
+    let _nginx = nginx_serving(
+        addr,
+        &format!(
+            "  server {{\n    listen {addr};\n    location / {{ add_header Retry-After 120 always; return 429; }}\n  }}\n"
+        ),
+    );
     let url = format!("http://{addr}/");
     let checks = check("page", "http", &format!("url = \"{url}\""))
         + &check(
