@@ -177,20 +177,12 @@ pub fn run(cli: Cli) -> Exit {
 /// panic is caught and reported as that check's internal error (`check::run_all`).
 pub fn say_panics_as_internal_errors() {
     std::panic::set_hook(Box::new(|info| {
-        let why = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
+        let why = text::panic_words(info.payload());
         let at = info
             .location()
             .map(|at| format!(" ({}:{})", at.file(), at.line()))
             .unwrap_or_default();
-        stderr::warn(format_args!(
-            "internal error{at}: {}; please report it",
-            text::sanitize(&why)
-        ));
+        stderr::warn(format_args!("internal error{at}: {why}; please report it"));
     }));
 }
 

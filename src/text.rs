@@ -16,6 +16,16 @@ pub fn sanitize(text: &str) -> String {
     clean
 }
 
+/// What a panic said (its `&str` or `String` payload), made safe to print.
+pub fn panic_words(payload: &(dyn std::any::Any + Send)) -> String {
+    let said = payload
+        .downcast_ref::<&str>()
+        .map(|said| (*said).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    sanitize(&said)
+}
+
 /// "1 check", "3 checks".
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {

@@ -244,24 +244,17 @@ fn run_caught(spec: &CheckSpec, context: &Context, deadline: Deadline) -> Outcom
         panic_on_request(spec);
         run(spec, context, deadline)
     }))
-    .unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
-        Outcome {
-            kind: OutcomeKind::Unknown,
-            detail: format!(
-                "internal error in the `{}` check: {}; please report it",
-                spec.kind,
-                crate::text::sanitize(&why)
-            ),
-            duration: started.elapsed(),
-            perfdata: Vec::new(),
-            maintenance: false,
-            via: Vec::new(),
-        }
+    .unwrap_or_else(|panic| Outcome {
+        kind: OutcomeKind::Unknown,
+        detail: format!(
+            "internal error in the `{}` check: {}; please report it",
+            spec.kind,
+            crate::text::panic_words(panic.as_ref())
+        ),
+        duration: started.elapsed(),
+        perfdata: Vec::new(),
+        maintenance: false,
+        via: Vec::new(),
     })
 }
 

@@ -188,6 +188,7 @@ fn never_had(spec: &PrometheusSpec, context: &Context, deadline: Deadline) -> Op
         ));
     }
     let mut labels: Vec<&str> = matchers.iter().map(|(label, _)| label.as_str()).collect();
+    labels.sort_unstable();
     labels.dedup();
     for label in labels.into_iter().take(LABELS_ASKED) {
         let Some(known) = values(label) else {
