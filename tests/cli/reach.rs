@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::support::cmd::Cmd;
-use crate::support::daemon::{Daemon, free_addr};
+use crate::support::daemon::{Daemon, free_addr, free_addrs};
 use crate::support::http::{Responder, closed_port};
 use crate::support::kinds::{check, date_in, dry_run, outcome, outcomes};
 use crate::support::tls::{Chain, expiring_chain};
@@ -59,7 +59,9 @@ fn assert_weak_link_named(checks: &str, names: &[&str], log: impl Fn() -> String
 #[ignore = "needs dovecot-imapd and dovecot-pop3d (as root)"]
 fn dovecot_imap_and_pop3_starttls_name_the_expiring_intermediate() {
     let chain = expiring_chain(left());
-    let (imap, pop3) = (free_addr(), free_addr());
+    let [imap, pop3] = free_addrs(2)[..] else {
+        unreachable!("two addresses")
+    };
     let dovecot = Daemon::start(
         "dovecot",
         &["-F", "-c", "{dir}/dovecot.conf"],
@@ -255,7 +257,9 @@ fn proxied(name: &str, kind: &str, target: &str, proxy: &str) -> String {
 #[test]
 #[ignore = "needs tinyproxy and microsocks"]
 fn tinyproxy_and_microsocks_carry_checks() {
-    let connect = free_addr();
+    let [connect, socks] = free_addrs(2)[..] else {
+        unreachable!("two addresses")
+    };
     let tinyproxy = Daemon::start(
         "tinyproxy",
         &["-d", "-c", "{dir}/tinyproxy.conf"],
@@ -271,7 +275,6 @@ fn tinyproxy_and_microsocks_carry_checks() {
         .unwrap();
         },
     );
-    let socks = free_addr();
     let port = socks.port().to_string();
     let microsocks = Daemon::start(
         "microsocks",
@@ -351,7 +354,9 @@ fn tinyproxy_and_microsocks_carry_checks() {
 #[test]
 #[ignore = "needs tinyproxy and microsocks"]
 fn a_dead_or_refusing_proxy_leaves_http_checks_unknown() {
-    let refusing = free_addr();
+    let [refusing, carrying, socks] = free_addrs(3)[..] else {
+        unreachable!("three addresses")
+    };
     let tinyproxy = Daemon::start(
         "tinyproxy",
         &["-d", "-c", "{dir}/tinyproxy.conf"],
@@ -367,7 +372,6 @@ fn a_dead_or_refusing_proxy_leaves_http_checks_unknown() {
             .unwrap();
         },
     );
-    let carrying = free_addr();
     let _carrying = Daemon::start(
         "tinyproxy",
         &["-d", "-c", "{dir}/tinyproxy.conf"],
@@ -383,7 +387,6 @@ fn a_dead_or_refusing_proxy_leaves_http_checks_unknown() {
             .unwrap();
         },
     );
-    let socks = free_addr();
     let port = socks.port().to_string();
     let microsocks = Daemon::start(
         "microsocks",

@@ -3,7 +3,7 @@
 //! `.ci/run` installs the packages; each test is ignored where its server is missing.
 
 use crate::support::cmd::Cmd;
-use crate::support::daemon::{Daemon, OpensslPki, free_addr, openssl_date};
+use crate::support::daemon::{Daemon, OpensslPki, free_addr, free_addrs, openssl_date};
 use crate::support::kinds::{check, dry_run, outcome, outcomes};
 
 /// A bcrypt hash (cost 4) of `PROM_PASSWORD`, for Prometheus's web config: a test password,
@@ -383,7 +383,8 @@ fn nginx(sites: &[(&str, String, String)]) -> (Daemon, Vec<(String, u16)>) {
 fn nginx_with(sites: &[(&str, String, String, String)]) -> (Daemon, Vec<(String, u16)>) {
     let ports: Vec<(String, u16)> = sites
         .iter()
-        .map(|(name, _, _, _)| ((*name).to_owned(), free_addr().port()))
+        .zip(free_addrs(sites.len()))
+        .map(|((name, _, _, _), addr)| ((*name).to_owned(), addr.port()))
         .collect();
     let first = std::net::SocketAddr::from(([127, 0, 0, 1], ports[0].1));
     let servers: String = sites

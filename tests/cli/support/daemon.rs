@@ -102,6 +102,15 @@ pub fn free_addr() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
+/// `count` free loopback addresses, all different: each listener is held until every one is
+/// chosen (one `free_addr` after another may be handed the same port again).
+pub fn free_addrs(count: usize) -> Vec<SocketAddr> {
+    let listeners: Vec<std::net::TcpListener> = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners.iter().map(|l| l.local_addr().unwrap()).collect()
+}
+
 /// Runs `openssl` with `args` in `dir`; it must succeed.
 pub fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
