@@ -93,7 +93,17 @@ fn ip_both_needs_each_family_to_pass() {
 // IPv6 addresses.
 #[test]
 fn ip_all_names_the_failing_address_and_ip_6_keeps_to_ipv6() {
-    let up6 = Responder::start(v6(0), 200);
+    // The same port on 127.0.0.1 is held refusing (bound, never listening), so that no other
+    // test's server can take it meanwhile.
+    let (up6, _refusing) = (0..50)
+        .find_map(|_| {
+            let up6 = Responder::start(v6(0), 200);
+            let held =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            held.bind(&v4(up6.addr.port()).into()).ok()?;
+            Some((up6, held))
+        })
+        .expect("a port free on both families");
     let port = up6.addr.port();
     let keys = format!(
         "address = \"svc.test:{port}\"\nip = \"all\"\n{}",
